@@ -1,0 +1,100 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Annotations and finalizers the operator reserves on KrosEndpoints.
+const (
+	// AnnotationEndpointID holds the remote endpoint's id. It is the source of
+	// truth for which endpoint a resource owns (status is not: it does not
+	// survive backup/restore or GitOps re-creation). Set it on a new resource
+	// to adopt an existing endpoint.
+	AnnotationEndpointID = "cockpit.krosai.com/endpoint-id"
+
+	// AnnotationPaused set to "true" stops every API call for the resource.
+	AnnotationPaused = "cockpit.krosai.com/paused"
+
+	// AnnotationReconcileRequestedAt forces an immediate sync whenever its
+	// value changes (any value; a timestamp by convention, as in Flux).
+	AnnotationReconcileRequestedAt = "cockpit.krosai.com/reconcile-requested-at"
+
+	// Finalizer keeps a KrosEndpoint until its remote endpoint is handled per
+	// its deletionPolicy.
+	Finalizer = "cockpit.krosai.com/finalizer"
+)
+
+// Keys the operator reads from referenced Secrets.
+const (
+	// SecretKeyAPIKey holds the KrosAI API key in an apiKeySecretRef Secret.
+	SecretKeyAPIKey = "apiKey"
+	// SecretKeyOrganizationID optionally holds the organization UUID beside the API key.
+	SecretKeyOrganizationID = "organizationID"
+	// SecretKeyUsername holds the SIP username in a credentialsSecretRef Secret
+	// (the kubernetes.io/basic-auth layout).
+	SecretKeyUsername = "username"
+	// SecretKeyPassword holds the SIP password in a credentialsSecretRef Secret.
+	SecretKeyPassword = "password"
+	// SecretKeySigningSecret holds the webhook signing secret in the Secret the
+	// operator writes for webhook endpoints.
+	SecretKeySigningSecret = "signingSecret"
+)
+
+// Condition types, following the kstatus convention that Flux, Argo CD and
+// `kubectl wait --for=condition=Ready` understand.
+const (
+	// ConditionReady is True when the remote endpoint exists and matches the spec.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator creates, updates or retries.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when no retry can help until the spec or a
+	// Secret changes.
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons. Each names one situation a user can act on.
+const (
+	// ReasonSynced: the remote endpoint matches the spec.
+	ReasonSynced = "Synced"
+	// ReasonProgressing: a create, update or delete is under way.
+	ReasonProgressing = "Progressing"
+	// ReasonPaused: the paused annotation stops all API calls.
+	ReasonPaused = "Paused"
+	// ReasonDeleting: the resource is being deleted.
+	ReasonDeleting = "Deleting"
+
+	// ReasonSecretNotFound: a referenced Secret does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretKeyMissing: a referenced Secret lacks a required key or has it empty.
+	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonUnauthorized: the API rejected the API key (401).
+	ReasonUnauthorized = "Unauthorized"
+	// ReasonForbidden: the API key may not do this (403: scope, IP allow-list, expiry).
+	ReasonForbidden = "Forbidden"
+	// ReasonInvalidRequest: the API rejected the request as invalid (400/422).
+	ReasonInvalidRequest = "InvalidRequest"
+	// ReasonRateLimited: the API asked the operator to slow down (429).
+	ReasonRateLimited = "RateLimited"
+	// ReasonAPIUnavailable: the API failed or could not be reached; retrying.
+	ReasonAPIUnavailable = "APIUnavailable"
+	// ReasonAmbiguousCreate: after an interrupted create, more than one remote
+	// endpoint could be ours; a person must say which.
+	ReasonAmbiguousCreate = "AmbiguousCreate"
+	// ReasonAdoptionTargetNotFound: the endpoint-id annotation names an
+	// endpoint the API does not have.
+	ReasonAdoptionTargetNotFound = "AdoptionTargetNotFound"
+	// ReasonRemoteError: the API reports the endpoint in state error.
+	ReasonRemoteError = "RemoteError"
+)

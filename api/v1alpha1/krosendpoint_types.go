@@ -1,0 +1,360 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// EndpointType says where KrosAI routes a call.
+// +kubebuilder:validation:Enum=webhook;vapi;retell;livekit;elevenlabs;vogent;custom_sip
+type EndpointType string
+
+// The endpoint types the KrosAI Cockpit API knows.
+const (
+	EndpointTypeWebhook    EndpointType = "webhook"
+	EndpointTypeVapi       EndpointType = "vapi"
+	EndpointTypeRetell     EndpointType = "retell"
+	EndpointTypeLiveKit    EndpointType = "livekit"
+	EndpointTypeElevenLabs EndpointType = "elevenlabs"
+	EndpointTypeVogent     EndpointType = "vogent"
+	EndpointTypeCustomSIP  EndpointType = "custom_sip"
+)
+
+// DeletionPolicy says what happens to the remote endpoint when its KrosEndpoint is deleted.
+// +kubebuilder:validation:Enum=Delete;Orphan
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deletes the remote endpoint with the resource.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyOrphan leaves the remote endpoint in KrosAI.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+)
+
+// EndpointState is the endpoint's status as the KrosAI API reports it.
+// +kubebuilder:validation:Enum=active;inactive;error
+type EndpointState string
+
+// The states the KrosAI API reports.
+const (
+	EndpointStateActive   EndpointState = "active"
+	EndpointStateInactive EndpointState = "inactive"
+	EndpointStateError    EndpointState = "error"
+)
+
+// LocalSecretReference names a Secret in the namespace of the object that holds it.
+// There is deliberately no namespace field: a KrosEndpoint can only read Secrets
+// of its own namespace.
+type LocalSecretReference struct {
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+}
+
+// WebhookConfig sends call events to an HTTPS endpoint of the user's.
+type WebhookConfig struct {
+	// url receives the call events. Only https:// URLs are accepted.
+	// +required
+	// +kubebuilder:validation:MinLength=9
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') && isURL(self)",message="url must be an absolute https:// URL"
+	URL string `json:"url"`
+}
+
+// VapiConfig routes calls to a Vapi assistant.
+type VapiConfig struct {
+	// assistantID is the Vapi assistant that answers calls.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	AssistantID string `json:"assistantID"`
+
+	// credentialID is the Vapi BYO SIP trunk credential to use.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	CredentialID string `json:"credentialID,omitempty"`
+
+	// phoneNumberID is the Vapi phone number used for outbound calls.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	PhoneNumberID string `json:"phoneNumberID,omitempty"`
+}
+
+// RetellConfig routes calls to a Retell agent.
+type RetellConfig struct {
+	// agentID is the Retell agent that answers calls.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	AgentID string `json:"agentID"`
+
+	// phoneNumber is the Retell phone number for outbound calls, in E.164 form (+14155550100).
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^\\\\+[1-9][0-9]{1,14}$')",message="phoneNumber must be in E.164 form, e.g. +14155550100"
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+}
+
+// ElevenLabsConfig routes calls to an ElevenLabs Conversational AI agent.
+type ElevenLabsConfig struct {
+	// agentID is the ElevenLabs agent that answers calls.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	AgentID string `json:"agentID"`
+}
+
+// LiveKitConfig routes calls to a LiveKit agent through a LiveKit SIP trunk.
+type LiveKitConfig struct {
+	// agentName is the LiveKit agent to dispatch.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	AgentName string `json:"agentName,omitempty"`
+
+	// sipTrunkID is the LiveKit SIP trunk.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	SIPTrunkID string `json:"sipTrunkID"`
+
+	// sipURI is the full SIP URI from the LiveKit dashboard, e.g. sip:xxxx.sip.livekit.cloud.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^sips?:[^\\\\s]+$')",message="sipURI must be a SIP URI starting with sip: or sips:"
+	SIPURI string `json:"sipURI"`
+}
+
+// VogentConfig routes calls to a Vogent agent over authenticated SIP.
+type VogentConfig struct {
+	// agentID is the Vogent agent, kept for reference.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	AgentID string `json:"agentID,omitempty"`
+
+	// sipPrefix is the SIP prefix from Vogent's call settings.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	SIPPrefix string `json:"sipPrefix"`
+
+	// credentialsSecretRef names a Secret in this namespace with the SIP
+	// `username` and `password` (the kubernetes.io/basic-auth layout).
+	// +required
+	CredentialsSecretRef LocalSecretReference `json:"credentialsSecretRef"`
+}
+
+// CustomSIPConfig routes calls to a SIP URI of the user's.
+type CustomSIPConfig struct {
+	// sipURI receives the calls, e.g. sip:agent@pbx.example.com.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^sips?:[^\\\\s]+$')",message="sipURI must be a SIP URI starting with sip: or sips:"
+	SIPURI string `json:"sipURI"`
+
+	// credentialsSecretRef names a Secret in this namespace with the SIP
+	// `username` and `password` (the kubernetes.io/basic-auth layout), when the
+	// SIP peer requires authentication.
+	// +optional
+	CredentialsSecretRef *LocalSecretReference `json:"credentialsSecretRef,omitempty"`
+}
+
+// KrosEndpointSpec is the endpoint as the user wants it in KrosAI.
+// Exactly one provider block, the one matching type, is set.
+// +kubebuilder:validation:XValidation:rule="has(self.webhook) == (self.type == 'webhook')",message="webhook must be set when type is webhook, and only then",fieldPath=".webhook"
+// +kubebuilder:validation:XValidation:rule="has(self.vapi) == (self.type == 'vapi')",message="vapi must be set when type is vapi, and only then",fieldPath=".vapi"
+// +kubebuilder:validation:XValidation:rule="has(self.retell) == (self.type == 'retell')",message="retell must be set when type is retell, and only then",fieldPath=".retell"
+// +kubebuilder:validation:XValidation:rule="has(self.elevenLabs) == (self.type == 'elevenlabs')",message="elevenLabs must be set when type is elevenlabs, and only then",fieldPath=".elevenLabs"
+// +kubebuilder:validation:XValidation:rule="has(self.liveKit) == (self.type == 'livekit')",message="liveKit must be set when type is livekit, and only then",fieldPath=".liveKit"
+// +kubebuilder:validation:XValidation:rule="has(self.vogent) == (self.type == 'vogent')",message="vogent must be set when type is vogent, and only then",fieldPath=".vogent"
+// +kubebuilder:validation:XValidation:rule="has(self.customSIP) == (self.type == 'custom_sip')",message="customSIP must be set when type is custom_sip, and only then",fieldPath=".customSIP"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.phoneNumberID) || (has(self.phoneNumberID) && self.phoneNumberID == oldSelf.phoneNumberID)",message="phoneNumberID is immutable once set",fieldPath=".phoneNumberID"
+type KrosEndpointSpec struct {
+	// type says where calls go: a webhook, an AI agent provider, or a custom SIP URI.
+	// It cannot change: delete and re-create the KrosEndpoint instead.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="type is immutable; delete and re-create the KrosEndpoint to change it"
+	Type EndpointType `json:"type"`
+
+	// displayName is the endpoint's name in KrosAI. Defaults to metadata.name.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f]')",message="displayName must not contain control characters"
+	DisplayName string `json:"displayName,omitempty"`
+
+	// webhook configures a webhook endpoint; set only when type is webhook.
+	// +optional
+	Webhook *WebhookConfig `json:"webhook,omitempty"`
+
+	// vapi configures a Vapi endpoint; set only when type is vapi.
+	// +optional
+	Vapi *VapiConfig `json:"vapi,omitempty"`
+
+	// retell configures a Retell endpoint; set only when type is retell.
+	// +optional
+	Retell *RetellConfig `json:"retell,omitempty"`
+
+	// elevenLabs configures an ElevenLabs endpoint; set only when type is elevenlabs.
+	// +optional
+	ElevenLabs *ElevenLabsConfig `json:"elevenLabs,omitempty"`
+
+	// liveKit configures a LiveKit endpoint; set only when type is livekit.
+	// +optional
+	LiveKit *LiveKitConfig `json:"liveKit,omitempty"`
+
+	// vogent configures a Vogent endpoint; set only when type is vogent.
+	// +optional
+	Vogent *VogentConfig `json:"vogent,omitempty"`
+
+	// customSIP configures a custom SIP endpoint; set only when type is custom_sip.
+	// +optional
+	CustomSIP *CustomSIPConfig `json:"customSIP,omitempty"`
+
+	// phoneNumberID is a KrosAI phone number (UUID) to attach when the endpoint
+	// is created. The API accepts it only at creation, so it cannot change.
+	// +optional
+	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="phoneNumberID must be a UUID"
+	PhoneNumberID string `json:"phoneNumberID,omitempty"`
+
+	// enabled makes the remote endpoint active; false makes it inactive
+	// without deleting it.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// deletionPolicy says what happens to the remote endpoint when this
+	// resource is deleted: Delete removes it, Orphan leaves it in KrosAI.
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// apiKeySecretRef names a Secret in this namespace with the KrosAI API key
+	// under `apiKey` (and optionally `organizationID`). When absent, the
+	// operator's default credentials Secret applies.
+	// +optional
+	APIKeySecretRef *LocalSecretReference `json:"apiKeySecretRef,omitempty"`
+
+	// organizationID is the KrosAI organization (UUID) that owns the endpoint,
+	// sent as x-organization-id. It overrides the credentials Secret's
+	// organizationID; without either, the API key's first organization applies.
+	// +optional
+	// +kubebuilder:validation:MaxLength=36
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="organizationID must be a UUID"
+	OrganizationID string `json:"organizationID,omitempty"`
+}
+
+// KrosEndpointStatus is the endpoint as the KrosAI API last reported it.
+type KrosEndpointStatus struct {
+	// id is the endpoint's id in KrosAI, mirrored from the
+	// cockpit.krosai.com/endpoint-id annotation.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	ID string `json:"id,omitempty"`
+
+	// url is what the API reports: the webhook URL, or the SIP URI it generated.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	URL string `json:"url,omitempty"`
+
+	// sipURI is the SIP URI calls are routed to; empty for webhooks.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	SIPURI string `json:"sipURI,omitempty"`
+
+	// state is the endpoint's status in KrosAI.
+	// +optional
+	State EndpointState `json:"state,omitempty"`
+
+	// organizationID is the KrosAI organization that owns the endpoint.
+	// +optional
+	// +kubebuilder:validation:MaxLength=36
+	OrganizationID string `json:"organizationID,omitempty"`
+
+	// signingSecretName is the Secret holding the webhook signing secret under
+	// `signingSecret`, for receivers that verify X-Webhook-Signature. Webhooks only.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	SigningSecretName string `json:"signingSecretName,omitempty"`
+
+	// observedGeneration is the generation of the spec that was last fully reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions say whether the endpoint is Ready, still Reconciling, or
+	// Stalled on an error that needs a person (the kstatus convention).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=8
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=kep,categories=krosai
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`,priority=1
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+
+// KrosEndpoint is a KrosAI call-routing endpoint declared in Kubernetes: the
+// operator creates, updates and deletes the matching endpoint through the
+// KrosAI Cockpit API and reports its id, SIP URI and state.
+type KrosEndpoint struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is a standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+
+	// spec is the endpoint as the user wants it.
+	// +required
+	Spec KrosEndpointSpec `json:"spec"`
+
+	// status is the endpoint as KrosAI last reported it.
+	// +optional
+	Status KrosEndpointStatus `json:"status,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// KrosEndpointList contains a list of KrosEndpoint.
+type KrosEndpointList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []KrosEndpoint `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(func(scheme *runtime.Scheme) error {
+		scheme.AddKnownTypes(SchemeGroupVersion, &KrosEndpoint{}, &KrosEndpointList{})
+		return nil
+	})
+}
