@@ -111,6 +111,7 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager and the KrosAI simulator.
 	go build -o bin/manager ./cmd
+	go build -o bin/krosai-sim ./cmd/krosai-sim
 
 .PHONY: run
 run: manifests generate fmt vet ## Run a controller from your host.

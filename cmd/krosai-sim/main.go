@@ -1,0 +1,162 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command krosai-sim serves the KrosAI API simulator (internal/simulator)
+// over HTTP, for tests that run the operator as a process.
+//
+//	krosai-sim --listen 127.0.0.1:0 --api-key KEY[=ORG_UUID] [--api-key ...] [faults]
+//
+// Its first line on stdout is "listening on http://HOST:PORT"; clients use
+// the base URL http://HOST:PORT/v1, tests the admin API under /_sim/. Logs go
+// to stderr. SIGINT or SIGTERM shuts it down, saving --state-file, with exit
+// status 0; bad flags exit with status 2.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/krosai/kros-operator/internal/simulator"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// keysFlag collects repeated --api-key KEY[=ORG_UUID].
+type keysFlag []simulator.APIKey
+
+func (k *keysFlag) String() string { return fmt.Sprintf("%d keys", len(*k)) }
+
+func (k *keysFlag) Set(v string) error {
+	key, org, _ := strings.Cut(v, "=")
+	if key == "" {
+		return errors.New("want KEY or KEY=ORG_UUID")
+	}
+	*k = append(*k, simulator.APIKey{Key: key, Org: org})
+	return nil
+}
+
+// run is main with its outside world passed in; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("krosai-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		keys      keysFlag
+		f         simulator.Faults
+		listen    = fs.String("listen", "127.0.0.1:8089", "address to serve on; port 0 picks a free one")
+		stateFile = fs.String("state-file", "", "file to keep endpoints in across restarts")
+		seed      = fs.Uint64("seed", 0, "seed of the faults and generated ids (0: time-based, logged)")
+	)
+	fs.Var(&keys, "api-key", "accepted API key, KEY or KEY=ORG_UUID (repeatable; a key given with several "+
+		"organizations belongs to all, the first being its default)")
+	fs.DurationVar(&f.Latency, "latency", 0, "delay added to every API request")
+	fs.DurationVar(&f.LatencyJitter, "latency-jitter", 0, "uniform ± spread of the latency")
+	fs.Float64Var(&f.FailRate, "fail-rate", 0, "probability of a 500 without doing the operation")
+	fs.Float64Var(&f.HangRate, "hang-rate", 0, "probability of holding a request until the client gives up")
+	fs.Float64Var(&f.CommitThenFailRate, "commit-then-fail-rate", 0,
+		"probability that a create, update or delete is done, then answered with a 500 or a dropped connection")
+	fs.Float64Var(&f.RateLimit, "rate-limit", 0, "requests per second per key (0: unlimited)")
+	fs.IntVar(&f.Burst, "burst", 0, "burst size of the rate limit (0: the rate, rounded up)")
+	fs.IntVar(&f.DailyLimit, "daily-limit", 0, "requests per key per UTC day (0: unlimited)")
+	fs.StringVar(&f.ListShape, "list-shape", simulator.ListShapeArray,
+		"list response: array (the OpenAPI document) or wrapped (the narrative, with paging and filters)")
+	fs.StringVar(&f.IDFormat, "id-format", simulator.IDFormatUUID, "endpoint ids: uuid or prefixed (ep_...)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	complain := func(format string, a ...any) {
+		_, _ = fmt.Fprintf(stderr, "krosai-sim: "+format+"\n", a...) // nowhere left to report a failure
+	}
+	usageError := func(format string, a ...any) int {
+		complain(format, a...)
+		fs.Usage()
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError("unexpected arguments %q", fs.Args())
+	case len(keys) == 0:
+		return usageError("at least one --api-key is required: requests without a configured key are refused")
+	}
+	if err := f.Validate(); err != nil {
+		return usageError("%v", err)
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	sim, err := simulator.New(simulator.Options{Keys: keys, Faults: f, Seed: *seed, StateFile: *stateFile, Logger: log})
+	if err != nil {
+		// What the checks above leave: an --api-key organization that is not
+		// a UUID, or a --state-file that cannot be read.
+		complain("%v", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		complain("%v", err)
+		_ = sim.Close()
+		return 1
+	}
+	if _, err := fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr()); err != nil {
+		complain("%v", err) // whoever started us cannot learn the address
+		_ = sim.Close()
+		return 1
+	}
+	log.Info("serving the KrosAI API simulator", "api", fmt.Sprintf("http://%s/v1", ln.Addr()),
+		"seed", sim.Seed(), "keys", len(keys), "stateFile", *stateFile)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	status := 0
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-served:
+		log.Error("serving failed", "err", err)
+		status = 1
+	}
+	// Close first: it drops held and delayed requests, which Shutdown would
+	// wait for. Requests finishing during Shutdown are saved after it.
+	_ = sim.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	if err := sim.Save(); err != nil {
+		log.Error("saving the state file failed", "err", err)
+		status = 1
+	}
+	return status
+}

@@ -1,0 +1,241 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// List shapes: the OpenAPI document's bare array, or the narrative's
+// {"endpoints": [...], "total": N} with limit, offset, type and status.
+const (
+	ListShapeArray   = "array"
+	ListShapeWrapped = "wrapped"
+)
+
+// ID formats: the OpenAPI document's UUIDs, or the narrative's "ep_..." ids.
+const (
+	IDFormatUUID     = "uuid"
+	IDFormatPrefixed = "prefixed"
+)
+
+// Faults are the ways the simulator misbehaves, and its limits. The zero
+// value is a well-behaved, unlimited API listing bare arrays of UUIDs.
+type Faults struct {
+	// Latency is added to every API request, give or take LatencyJitter
+	// (uniformly distributed).
+	Latency       time.Duration
+	LatencyJitter time.Duration
+	// FailRate is the probability of answering 500 without doing anything.
+	FailRate float64
+	// HangRate is the probability of holding a request, doing nothing, until
+	// the client gives up (or the simulator closes).
+	HangRate float64
+	// CommitThenFailRate is the probability that a create, update or delete
+	// is done and then answered with a 500 or a dropped connection (even
+	// odds): the client cannot tell whether it happened.
+	CommitThenFailRate float64
+	// RateLimit is the requests per second each key may make (0: unlimited),
+	// with bursts of up to Burst (0: RateLimit rounded up).
+	RateLimit float64
+	Burst     int
+	// DailyLimit is the requests each key may make per UTC day (0: unlimited).
+	DailyLimit int
+	// ListShape is ListShapeArray (default) or ListShapeWrapped.
+	ListShape string
+	// IDFormat is IDFormatUUID (default) or IDFormatPrefixed.
+	IDFormat string
+}
+
+// Validate reports the first setting out of range.
+func (f Faults) Validate() error {
+	rates := []struct {
+		name string
+		p    float64
+	}{{"failRate", f.FailRate}, {"hangRate", f.HangRate}, {"commitThenFailRate", f.CommitThenFailRate}}
+	for _, r := range rates {
+		if !(r.p >= 0 && r.p <= 1) { // NaN fails too
+			return fmt.Errorf("%s %v: want a probability between 0 and 1", r.name, r.p)
+		}
+	}
+	switch {
+	case f.Latency < 0 || f.LatencyJitter < 0:
+		return errors.New("latency and latencyJitter must not be negative")
+	case !(f.RateLimit >= 0) || f.Burst < 0 || f.DailyLimit < 0:
+		return errors.New("rateLimit, burst and dailyLimit must not be negative")
+	case f.ListShape != "" && f.ListShape != ListShapeArray && f.ListShape != ListShapeWrapped:
+		return fmt.Errorf("listShape %q: want %s or %s", f.ListShape, ListShapeArray, ListShapeWrapped)
+	case f.IDFormat != "" && f.IDFormat != IDFormatUUID && f.IDFormat != IDFormatPrefixed:
+		return fmt.Errorf("idFormat %q: want %s or %s", f.IDFormat, IDFormatUUID, IDFormatPrefixed)
+	}
+	return nil
+}
+
+func (f Faults) withDefaults() Faults {
+	if f.ListShape == "" {
+		f.ListShape = ListShapeArray
+	}
+	if f.IDFormat == "" {
+		f.IDFormat = IDFormatUUID
+	}
+	return f
+}
+
+// faultsJSON is the admin API's form of Faults: durations as Go duration
+// strings ("250ms").
+type faultsJSON struct {
+	Latency            string  `json:"latency"`
+	LatencyJitter      string  `json:"latencyJitter"`
+	FailRate           float64 `json:"failRate"`
+	HangRate           float64 `json:"hangRate"`
+	CommitThenFailRate float64 `json:"commitThenFailRate"`
+	RateLimit          float64 `json:"rateLimit"`
+	Burst              int     `json:"burst"`
+	DailyLimit         int     `json:"dailyLimit"`
+	ListShape          string  `json:"listShape"`
+	IDFormat           string  `json:"idFormat"`
+}
+
+// MarshalJSON writes durations as Go duration strings.
+func (f Faults) MarshalJSON() ([]byte, error) {
+	return json.Marshal(faultsJSON{
+		Latency: f.Latency.String(), LatencyJitter: f.LatencyJitter.String(),
+		FailRate: f.FailRate, HangRate: f.HangRate, CommitThenFailRate: f.CommitThenFailRate,
+		RateLimit: f.RateLimit, Burst: f.Burst, DailyLimit: f.DailyLimit,
+		ListShape: f.ListShape, IDFormat: f.IDFormat,
+	})
+}
+
+// UnmarshalJSON reads durations as Go duration strings. Fields absent from
+// the JSON keep their current value, so a client can change one setting;
+// unknown fields are an error, so a misspelt one is not silently ignored.
+func (f *Faults) UnmarshalJSON(data []byte) error {
+	current, err := f.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	var j faultsJSON
+	if err := json.Unmarshal(current, &j); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
+	}
+	latency, err := time.ParseDuration(j.Latency)
+	if err != nil {
+		return fmt.Errorf("latency: %w", err)
+	}
+	jitter, err := time.ParseDuration(j.LatencyJitter)
+	if err != nil {
+		return fmt.Errorf("latencyJitter: %w", err)
+	}
+	*f = Faults{
+		Latency: latency, LatencyJitter: jitter,
+		FailRate: j.FailRate, HangRate: j.HangRate, CommitThenFailRate: j.CommitThenFailRate,
+		RateLimit: j.RateLimit, Burst: j.Burst, DailyLimit: j.DailyLimit,
+		ListShape: j.ListShape, IDFormat: j.IDFormat,
+	}
+	return nil
+}
+
+// latency draws this request's delay.
+func (s *Simulator) latency(f Faults) time.Duration {
+	if f.LatencyJitter == 0 {
+		return f.Latency
+	}
+	jitter := time.Duration((2*s.rng.float64() - 1) * float64(f.LatencyJitter))
+	return max(f.Latency+jitter, 0)
+}
+
+// sleep waits d, reporting false if the client gave up (or the simulator
+// closed) first.
+func (s *Simulator) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-s.closed:
+	}
+	return false
+}
+
+// lockedRand is the simulator's one random source: seeded, so that a run
+// can be replayed, and locked, because handlers draw from it concurrently.
+type lockedRand struct {
+	mu  sync.Mutex
+	src *rand.ChaCha8
+	r   *rand.Rand
+}
+
+func newLockedRand(seed uint64) *lockedRand {
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	src := rand.NewChaCha8(key)
+	return &lockedRand{src: src, r: rand.New(src)}
+}
+
+func (l *lockedRand) float64() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Float64()
+}
+
+// chance reports true with probability p, drawing nothing when p is 0 or 1
+// so that an unused fault does not shift the sequence of the others.
+func (l *lockedRand) chance(p float64) bool {
+	switch {
+	case p <= 0:
+		return false
+	case p >= 1:
+		return true
+	}
+	return l.float64() < p
+}
+
+// Read fills b with random bytes, for uuid.NewRandomFromReader.
+func (l *lockedRand) Read(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.src.Read(b)
+}
+
+// text returns prefix and n random lowercase letters and digits.
+func (l *lockedRand) text(prefix string, n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := []byte(prefix)
+	for range n {
+		b = append(b, alphabet[l.r.IntN(len(alphabet))])
+	}
+	return string(b)
+}

@@ -1,0 +1,282 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package simulator is a stateful, in-memory KrosAI Cockpit API for tests,
+// written independently of the client in internal/krosai so that a misreading
+// of the contract in one shows up as a failure in the other.
+//
+// The API is served under /v1: clients use the base URL http://HOST:PORT/v1.
+// Every request is checked against the embedded OpenAPI document
+// (internal/krosai/openapi) and then against the vendor's prose:
+//
+//   - Keys are accepted as "Authorization: Bearer KEY" or "x-api-key: KEY";
+//     each belongs to organizations, x-organization-id picks one (default: the
+//     key's first), and endpoints of other organizations do not exist.
+//   - url is required for webhook and custom_sip; each type requires its
+//     provider_config fields. AI-provider endpoints get the url
+//     sip:<id>@sip.krosai.com, webhooks a "whsec_" signing secret (returned as
+//     "secret"). Passwords are stored but never returned.
+//   - PATCH changes the fields it names; a provider_config given replaces the
+//     stored one whole.
+//   - Errors are {"error", "code", "details"}: 400 VALIDATION_ERROR with
+//     details.field, 401 UNAUTHORIZED, 403 ORGANIZATION_FORBIDDEN,
+//     404 ENDPOINT_NOT_FOUND or NOT_FOUND, 429 RATE_LIMIT_EXCEEDED or
+//     DAILY_LIMIT_EXCEEDED with retry_after and Retry-After in fractional
+//     seconds, 500 INTERNAL_ERROR. Every answer carries X-RateLimit-*.
+//
+// Faults (latency, failures, hangs, commits whose answer is lost), rate
+// limits and the list shape can be changed at runtime. The admin API,
+// unauthenticated and not counted in the stats:
+//
+//	GET    /_sim/stats            Stats
+//	GET    /_sim/endpoints        {"<org>": [Endpoint...]}, passwords included
+//	PATCH  /_sim/endpoints/{id}   EndpointPatch -> Endpoint (a dashboard edit)
+//	DELETE /_sim/endpoints/{id}   204 (a dashboard delete)
+//	POST   /_sim/reset            204: endpoints, stats and request log dropped
+//	GET    /_sim/faults           Faults
+//	PUT    /_sim/faults           Faults, fields absent unchanged -> Faults
+//	GET    /_sim/requests?limit=N [RequestRecord...], the last N, oldest first
+//	POST   /_sim/keys             {"key": "...", "org": "<uuid>"} -> 204
+//	GET    /healthz               200
+package simulator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Options configure a Simulator; they mirror the krosai-sim flags.
+type Options struct {
+	// Keys are the accepted API keys. A key listed with several organizations
+	// belongs to all of them, the first being its default.
+	Keys []APIKey
+	// Faults are the initial faults and limits.
+	Faults Faults
+	// Seed seeds the one random source behind faults and generated ids, so
+	// that a run can be replayed; 0 picks a time-based seed (see Seed).
+	Seed uint64
+	// StateFile, if set, is loaded at start when it exists and rewritten
+	// (atomically) shortly after every change and on Close.
+	StateFile string
+	// RequestLogSize is how many API requests Requests remembers; 0 means 1000.
+	RequestLogSize int
+	// Logger receives the few things worth logging (state file failures);
+	// nil discards them.
+	Logger *slog.Logger
+}
+
+// APIKey is an accepted API key and the organization it acts in.
+type APIKey struct {
+	// Key is the secret presented as a bearer token or in x-api-key.
+	Key string
+	// Org is an organization UUID; empty derives one from the key, stable
+	// across restarts so that a state file's endpoints stay visible.
+	Org string
+}
+
+// Simulator is the fake API. Its methods are safe for concurrent use.
+type Simulator struct {
+	log      *slog.Logger
+	seed     uint64
+	rng      *lockedRand
+	contract *contract
+	keys     *keyring
+	store    *store
+	limits   *limiter
+	stats    *recorder
+	handler  http.Handler
+
+	mu     sync.RWMutex
+	faults Faults
+
+	stateFile string
+	saveMu    sync.Mutex
+	dirty     chan struct{}
+	saverDone chan struct{}
+	closed    chan struct{} // closed by Close: releases hung requests, stops the saver
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds a Simulator, loading opts.StateFile if it exists. Call Close
+// when done to save the state and release held requests.
+func New(opts Options) (*Simulator, error) {
+	c, err := loadContract()
+	if err != nil {
+		return nil, err
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	logSize := opts.RequestLogSize
+	if logSize <= 0 {
+		logSize = 1000
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Simulator{
+		log:       logger,
+		seed:      seed,
+		rng:       newLockedRand(seed),
+		contract:  c,
+		keys:      newKeyring(),
+		store:     newStore(),
+		limits:    newLimiter(),
+		stats:     newRecorder(logSize),
+		stateFile: opts.StateFile,
+		dirty:     make(chan struct{}, 1),
+		saverDone: make(chan struct{}),
+		closed:    make(chan struct{}),
+	}
+	for _, k := range opts.Keys {
+		if err := s.AddKey(k.Key, k.Org); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.SetFaults(opts.Faults); err != nil {
+		return nil, err
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	if s.handler, err = s.routes(); err != nil {
+		return nil, err
+	}
+	go s.saver()
+	return s, nil
+}
+
+// Handler serves the API under /v1, the admin API under /_sim/ and /healthz.
+func (s *Simulator) Handler() http.Handler { return s.handler }
+
+// Seed is the seed of the random source, for replaying a run.
+func (s *Simulator) Seed() uint64 { return s.seed }
+
+// AddKey accepts key for org (a UUID; empty derives one from the key). A key
+// added again with another organization belongs to both.
+func (s *Simulator) AddKey(key, org string) error { return s.keys.add(key, org) }
+
+// Faults returns the current faults and limits.
+func (s *Simulator) Faults() Faults {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.faults
+}
+
+// SetFaults replaces the faults and limits. A change of rate limits starts
+// every key's budget afresh.
+func (s *Simulator) SetFaults(f Faults) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	f = f.withDefaults()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.RateLimit != s.faults.RateLimit || f.Burst != s.faults.Burst || f.DailyLimit != s.faults.DailyLimit {
+		s.limits.configure(f.RateLimit, f.Burst, f.DailyLimit)
+	}
+	s.faults = f
+	return nil
+}
+
+// Stats returns the request counts so far.
+func (s *Simulator) Stats() Stats {
+	st := s.stats.snapshot()
+	st.Endpoints = s.store.len()
+	return st
+}
+
+// Requests returns the remembered API requests, oldest first.
+func (s *Simulator) Requests() []RequestRecord { return s.stats.last(0) }
+
+// Endpoints returns every stored endpoint, write-only fields included,
+// grouped by organization, each group in creation order.
+func (s *Simulator) Endpoints() map[string][]Endpoint {
+	groups := s.store.snapshot()
+	for _, group := range groups {
+		for i := range group {
+			group[i].ProviderConfig = maps.Clone(group[i].ProviderConfig)
+		}
+	}
+	return groups
+}
+
+// Endpoint returns the stored endpoint with id in any organization.
+func (s *Simulator) Endpoint(id string) (Endpoint, bool) {
+	e, ok := s.store.get("", id)
+	e.ProviderConfig = maps.Clone(e.ProviderConfig)
+	return e, ok
+}
+
+// ErrNotFound is returned for an id the simulator does not store.
+var ErrNotFound = errors.New("endpoint not found")
+
+// UpdateEndpoint changes an endpoint out of band, as an edit in the vendor's
+// dashboard would: no key, no organization, no stats, no faults.
+func (s *Simulator) UpdateEndpoint(id string, p EndpointPatch) (Endpoint, error) {
+	if p.Status != nil && !validStatus(*p.Status) {
+		return Endpoint{}, fmt.Errorf("status %q: want active, inactive or error", *p.Status)
+	}
+	e, ok := s.store.update("", id, p, now())
+	if !ok {
+		return Endpoint{}, ErrNotFound
+	}
+	s.changed()
+	return e, nil
+}
+
+// DeleteEndpoint deletes an endpoint out of band, as the vendor's dashboard would.
+func (s *Simulator) DeleteEndpoint(id string) error {
+	if !s.store.remove("", id) {
+		return ErrNotFound
+	}
+	s.changed()
+	return nil
+}
+
+// Reset drops every endpoint, the stats, the request log and the rate limit
+// budgets; keys and faults stay.
+func (s *Simulator) Reset() {
+	s.store.replace(nil)
+	s.stats.reset()
+	s.mu.Lock()
+	s.limits.configure(s.faults.RateLimit, s.faults.Burst, s.faults.DailyLimit)
+	s.mu.Unlock()
+	s.changed()
+}
+
+// Close releases held (hung) requests, stops the background saver and saves
+// the state file one last time. Calling it again returns the first result.
+func (s *Simulator) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		<-s.saverDone
+		s.closeErr = s.Save()
+	})
+	return s.closeErr
+}
+
+// now is the time stamped on endpoints: UTC, to the millisecond, so that
+// the stored value and its RFC 3339 rendering agree.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
