@@ -1,0 +1,513 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package krosai
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// DefaultBaseURL is the production API.
+const DefaultBaseURL = "https://api.krosai.com/v1"
+
+// AuthScheme says how the API key is sent.
+type AuthScheme int
+
+const (
+	// AuthBearer sends "Authorization: Bearer <key>".
+	AuthBearer AuthScheme = iota
+	// AuthAPIKeyHeader sends "x-api-key: <key>", the documented alternative.
+	AuthAPIKeyHeader
+)
+
+// Config configures a Client. The zero value of every field means its default.
+type Config struct {
+	// BaseURL is the API root, without a trailing /endpoints. Default
+	// DefaultBaseURL.
+	BaseURL string
+	// UserAgent identifies the caller, e.g. "kros-operator/v0.1.0". Default
+	// "kros-operator".
+	UserAgent string
+	// Timeout bounds one HTTP attempt, body read included. Default 10s.
+	Timeout time.Duration
+	// RateLimit is the requests per second allowed per API key, shared by
+	// every caller using that key on this Client. Default 8: below the Free
+	// plan's 10 req/s, leaving room for the key's other users.
+	RateLimit float64
+	// Burst is the token bucket's size. Default 16.
+	Burst int
+	// AuthScheme says how the key is sent. Default AuthBearer.
+	AuthScheme AuthScheme
+	// MaxRetries bounds the retries of one call after a 429, a 5xx, a network
+	// error or a timeout. Default 4; negative means never retry.
+	MaxRetries int
+	// BackoffBase is the first retry's backoff, doubled at each retry and
+	// jittered. Default 200ms.
+	BackoffBase time.Duration
+	// BackoffCap bounds every wait before a retry. A 429 asking for longer is
+	// returned at once as KindRateLimited rather than holding the caller.
+	// Default 10s.
+	BackoffCap time.Duration
+	// HTTPClient sends the requests; it is copied, and the copy never follows
+	// a redirect. Default: a client with its own transport.
+	HTTPClient *http.Client
+	// Registerer receives the client's metrics (krosai_client_*); nil records
+	// none.
+	Registerer prometheus.Registerer
+}
+
+// Client calls the KrosAI API. It is safe for concurrent use; create one per
+// process so that all calls with one key share its rate limit.
+type Client struct {
+	cfg     Config
+	base    string
+	http    *http.Client
+	metrics *metrics
+
+	mu   sync.Mutex
+	keys map[[sha256.Size]byte]*keyState // by key hash: one bucket per key, few keys per cluster
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.Timeout < 0 || cfg.RateLimit < 0 || cfg.Burst < 0 || cfg.BackoffBase < 0 || cfg.BackoffCap < 0 {
+		return nil, errors.New("krosai: negative Config value")
+	}
+	if cfg.AuthScheme != AuthBearer && cfg.AuthScheme != AuthAPIKeyHeader {
+		return nil, fmt.Errorf("krosai: unknown AuthScheme %d", cfg.AuthScheme)
+	}
+	cfg.BaseURL = cmp.Or(cfg.BaseURL, DefaultBaseURL)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, "kros-operator")
+	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
+	cfg.RateLimit = cmp.Or(cfg.RateLimit, 8)
+	cfg.Burst = cmp.Or(cfg.Burst, 16)
+	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, 4)
+	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, 200*time.Millisecond)
+	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, 10*time.Second)
+
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
+		base.User != nil || base.RawQuery != "" || base.Fragment != "" {
+		// Not echoed: a malformed URL may hold credentials.
+		return nil, errors.New("krosai: BaseURL must be an absolute http(s) URL without credentials, query or fragment")
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("krosai: register metrics: %w", err)
+	}
+
+	hc := &http.Client{Transport: newTransport()}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
+	}
+	// Following a redirect would send the key wherever the Location says.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	return &Client{
+		cfg:     cfg,
+		base:    strings.TrimSuffix(base.String(), "/"),
+		http:    hc,
+		metrics: m,
+		keys:    map[[sha256.Size]byte]*keyState{},
+	}, nil
+}
+
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The default of 2 idle connections per host would make concurrent
+	// reconcilers open and close HTTP/1 connections at the bucket's rate.
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
+
+// The API's operationIds.
+const (
+	opList   = "listEndpoints"
+	opCreate = "createEndpoint"
+	opGet    = "getEndpoint"
+	opUpdate = "updateEndpoint"
+	opDelete = "deleteEndpoint"
+)
+
+const (
+	// pageSize is the limit asked of listEndpoints; the API's default is 50.
+	pageSize = 100
+	// maxPages bounds a listing, so that no server can keep it going.
+	maxPages = 1000
+)
+
+// ListEndpoints returns every endpoint of the organization. It reads either
+// list shape and pages through the wrapped one.
+//
+// A listing is complete or an error: a caller deciding from it whether an
+// endpoint exists would otherwise create a duplicate.
+func (c *Client) ListEndpoints(ctx context.Context, cred Credentials) ([]Endpoint, error) {
+	var all []Endpoint
+	seen := map[string]bool{}
+	for range maxPages {
+		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "offset": {strconv.Itoa(len(all))}}
+		var page listPage
+		if err := c.do(ctx, cred, request{op: opList, method: http.MethodGet, path: "/endpoints?" + q.Encode()}, &page); err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, e := range page.items {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				all = append(all, e)
+				fresh++
+			}
+		}
+		switch {
+		case page.total >= 0 && len(all) >= page.total:
+			return all, nil
+		case page.total < 0 && (len(page.items) != pageSize || fresh == 0):
+			// A bare array is either everything (limit ignored) or a page;
+			// a short page is the last one.
+			return all, nil
+		case fresh == 0:
+			return nil, &Error{Kind: KindTransient, Op: opList,
+				Message: fmt.Sprintf("listed %d of %d endpoints: the API returned no more", len(all), page.total)}
+		}
+	}
+	return nil, &Error{Kind: KindTransient, Op: opList, Message: fmt.Sprintf("more than %d pages", maxPages)}
+}
+
+// CreateEndpoint creates an endpoint. It is never retried once the POST may
+// have reached the server: then it fails with KindOutcomeUnknown, and the
+// caller must list to learn whether the endpoint exists.
+func (c *Client) CreateEndpoint(ctx context.Context, cred Credentials, in EndpointCreate) (*Endpoint, error) {
+	var out Endpoint
+	r := request{op: opCreate, method: http.MethodPost, path: "/endpoints", body: in, secrets: in.ProviderConfig.secrets()}
+	if err := c.do(ctx, cred, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetEndpoint returns the endpoint id; a missing one is IsNotFound.
+func (c *Client) GetEndpoint(ctx context.Context, cred Credentials, id string) (*Endpoint, error) {
+	path, err := endpointPath(opGet, id)
+	if err != nil {
+		return nil, err
+	}
+	var out Endpoint
+	if err := c.do(ctx, cred, request{op: opGet, method: http.MethodGet, path: path}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateEndpoint sends the non-nil fields of in and returns the endpoint as
+// updated.
+func (c *Client) UpdateEndpoint(ctx context.Context, cred Credentials, id string, in EndpointUpdate) (*Endpoint, error) {
+	path, err := endpointPath(opUpdate, id)
+	if err != nil {
+		return nil, err
+	}
+	var out Endpoint
+	r := request{op: opUpdate, method: http.MethodPatch, path: path, body: in, secrets: in.ProviderConfig.secrets()}
+	if err := c.do(ctx, cred, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteEndpoint deletes the endpoint id. An endpoint already gone is
+// success.
+func (c *Client) DeleteEndpoint(ctx context.Context, cred Credentials, id string) error {
+	path, err := endpointPath(opDelete, id)
+	if err != nil {
+		return err
+	}
+	if err := c.do(ctx, cred, request{op: opDelete, method: http.MethodDelete, path: path}, nil); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// RateLimitStatus returns the API's rate-limit figures from the last response
+// to a call with cred's key, if there was one.
+func (c *Client) RateLimitStatus(cred Credentials) (RateLimitStatus, bool) {
+	c.mu.Lock()
+	s := c.keys[sha256.Sum256([]byte(strings.TrimSpace(cred.APIKey)))]
+	c.mu.Unlock()
+	if s == nil {
+		return RateLimitStatus{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status, !s.status.Observed.IsZero()
+}
+
+// endpointPath escapes id into the path; ids that would name another path
+// are refused before anything is sent.
+func endpointPath(op, id string) (string, error) {
+	if id == "" || id == "." || id == ".." {
+		return "", &Error{Kind: KindInvalid, Op: op, Message: fmt.Sprintf("invalid endpoint id %q", id)}
+	}
+	return "/endpoints/" + url.PathEscape(id), nil
+}
+
+// request is one operation, sent once or again on retry.
+type request struct {
+	op, method, path string
+	body             any
+	secrets          []string // values to keep out of error strings
+
+	// Set by do.
+	key, org string
+	payload  []byte
+	bucket   *keyState
+}
+
+// do sends r, retrying where that is safe, and decodes a 2xx body into out.
+func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) error {
+	key := strings.TrimSpace(cred.APIKey) // a Secret written with echo ends in a newline
+	if key == "" {
+		return &Error{Kind: KindUnauthorized, Op: r.op, Message: "no API key"}
+	}
+	if r.body != nil {
+		var err error
+		if r.payload, err = json.Marshal(r.body); err != nil {
+			return &Error{Kind: KindInvalid, Op: r.op, Err: err}
+		}
+	}
+	r.key, r.org, r.bucket = key, cred.OrganizationID, c.stateFor(key)
+	r.secrets = append(r.secrets, key)
+	for attempt := 0; ; attempt++ {
+		waited, err := r.bucket.wait(ctx)
+		c.metrics.waited(waited)
+		if err != nil {
+			return &Error{Kind: KindTransient, Op: r.op, Err: err}
+		}
+		e := c.attempt(ctx, &r, out)
+		if e == nil {
+			return nil
+		}
+		if ctx.Err() != nil || attempt >= c.cfg.MaxRetries || !retryable(e) {
+			return e
+		}
+		if e.Kind == KindRateLimited {
+			if e.RetryAfter > c.cfg.BackoffCap || !fitsDeadline(ctx, e.RetryAfter) {
+				return e
+			}
+			r.bucket.pause(e.RetryAfter) // waited out in wait, by every caller with this key
+			continue
+		}
+		if sleep(ctx, c.backoff(attempt)) != nil {
+			return e
+		}
+	}
+}
+
+// attempt makes one HTTP exchange.
+func (c *Client) attempt(ctx context.Context, r *request, out any) *Error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	// Once a connection is had, a POST may have reached the server.
+	var connected atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }})
+
+	var body io.Reader
+	if r.payload != nil {
+		body = bytes.NewReader(r.payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, body)
+	if err != nil {
+		return &Error{Kind: KindInvalid, Op: r.op, Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if r.payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.org != "" {
+		req.Header.Set("x-organization-id", r.org)
+	}
+	if c.cfg.AuthScheme == AuthAPIKeyHeader {
+		req.Header.Set("x-api-key", r.key)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+r.key)
+	}
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.metrics.request(r.op, "error", time.Since(start))
+		return r.networkError(connected.Load(), err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	limit := int64(maxErrorBody)
+	if ok {
+		limit = maxBody
+	}
+	respBody, err := readCapped(resp.Body, limit)
+	now := time.Now()
+	c.metrics.request(r.op, strconv.Itoa(resp.StatusCode), now.Sub(start))
+	if st, seen := r.bucket.record(resp.Header, now); seen {
+		c.metrics.status(cmp.Or(r.org, "default"), st)
+	}
+
+	if !ok {
+		if resp.StatusCode == http.StatusTooManyRequests {
+			c.metrics.limited(r.op)
+		}
+		return r.statusError(resp, respBody, now)
+	}
+	switch {
+	case errors.Is(err, errTooLarge):
+		return &Error{Kind: r.failedKind(), Op: r.op, StatusCode: resp.StatusCode, Err: err}
+	case err != nil:
+		return r.networkError(true, err)
+	case out != nil:
+		if err := json.Unmarshal(respBody, out); err != nil {
+			return &Error{Kind: r.failedKind(), Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("decode response: %w", err)}
+		}
+	}
+	return nil
+}
+
+// failedKind is the Kind of a failure after the server may have acted: a
+// POST's outcome is then unknown.
+func (r *request) failedKind() Kind {
+	if r.method == http.MethodPost {
+		return KindOutcomeUnknown
+	}
+	return KindTransient
+}
+
+// networkError is a failure without a response. Before a connection was had,
+// nothing can have reached the server, so even a POST is plainly transient.
+func (r *request) networkError(connected bool, err error) *Error {
+	kind := KindTransient
+	if connected {
+		kind = r.failedKind()
+	}
+	return &Error{Kind: kind, Op: r.op, Err: err}
+}
+
+// statusError reads a non-2xx response.
+func (r *request) statusError(resp *http.Response, body []byte, now time.Time) *Error {
+	code := resp.StatusCode
+	e := &Error{Op: r.op, StatusCode: code}
+	switch {
+	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity:
+		e.Kind = KindInvalid
+	case code == http.StatusUnauthorized:
+		e.Kind = KindUnauthorized
+	case code == http.StatusForbidden:
+		e.Kind = KindForbidden
+	case code == http.StatusNotFound:
+		e.Kind = KindNotFound
+	case code == http.StatusTooManyRequests:
+		// Refused, not executed, so even a POST may be sent again.
+		e.Kind = KindRateLimited
+		e.RetryAfter = retryAfter(resp.Header, body, now)
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout:
+		e.Kind = KindInvalid // 405, 409, 413...: refused again if sent unchanged
+	default:
+		e.Kind = r.failedKind() // 5xx, 408, and the 3xx we do not follow
+	}
+	var ae apiError
+	if json.Unmarshal(body, &ae) == nil && ae.Error != "" {
+		e.Code, e.Message = summarize(ae.Code, r.secrets), summarize(ae.Error, r.secrets)
+	} else {
+		e.Message = summarize(string(body), r.secrets)
+	}
+	return e
+}
+
+// retryable reports whether sending the same request again may succeed and
+// cannot do harm.
+func retryable(e *Error) bool {
+	switch e.Kind {
+	case KindRateLimited:
+		return true
+	case KindTransient: // a POST's transient errors all happened before it was sent
+		return e.StatusCode == 0 || e.StatusCode >= 500 || e.StatusCode == http.StatusRequestTimeout
+	}
+	return false
+}
+
+// backoff is the jittered wait before retry attempt+1: BackoffBase doubled at
+// each attempt, capped at BackoffCap, and drawn from its upper half.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.BackoffBase
+	for i := 0; i < attempt && d < c.cfg.BackoffCap; i++ {
+		d *= 2
+	}
+	d = min(d, c.cfg.BackoffCap)
+	return d/2 + rand.N(d/2+1)
+}
+
+func fitsDeadline(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d
+}
+
+// stateFor returns the state shared by all calls with key.
+func (c *Client) stateFor(key string) *keyState {
+	h := sha256.Sum256([]byte(key))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.keys[h]
+	if !ok {
+		s = &keyState{limiter: rate.NewLimiter(rate.Limit(c.cfg.RateLimit), c.cfg.Burst)}
+		c.keys[h] = s
+	}
+	return s
+}
+
+const (
+	// maxBody bounds a success body: 8 MiB is some 15,000 endpoints in
+	// one bare list.
+	maxBody = 8 << 20
+	// maxErrorBody bounds an error body, of which maxMessage bytes are kept.
+	maxErrorBody = 64 << 10
+)
+
+var errTooLarge = errors.New("response body too large")
+
+// readCapped reads at most limit bytes of r, and errTooLarge if there is more.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if int64(len(b)) > limit {
+		return b[:limit], errTooLarge
+	}
+	return b, err
+}
