@@ -31,9 +31,21 @@ const (
 	// value changes (any value; a timestamp by convention, as in Flux).
 	AnnotationReconcileRequestedAt = "cockpit.krosai.com/reconcile-requested-at"
 
+	// AnnotationCreatePending records, before a create is sent, when it was
+	// sent. The API has no idempotency key: if the operator dies or the
+	// response is lost, this is how the next reconcile knows to look for the
+	// endpoint it may have created instead of creating a second one.
+	AnnotationCreatePending = "cockpit.krosai.com/create-pending"
+
 	// Finalizer keeps a KrosEndpoint until its remote endpoint is handled per
 	// its deletionPolicy.
 	Finalizer = "cockpit.krosai.com/finalizer"
+
+	// SecretInUseFinalizer keeps a Secret while a KrosEndpoint references it,
+	// as pvc-protection keeps a volume claim: deleting a namespace would
+	// otherwise remove the credentials before the endpoints that need them to
+	// delete their remote counterparts.
+	SecretInUseFinalizer = "cockpit.krosai.com/secret-in-use"
 )
 
 // Keys the operator reads from referenced Secrets.
@@ -95,6 +107,9 @@ const (
 	// ReasonAdoptionTargetNotFound: the endpoint-id annotation names an
 	// endpoint the API does not have.
 	ReasonAdoptionTargetNotFound = "AdoptionTargetNotFound"
+	// ReasonSigningSecretConflict: the webhook signing Secret's name is taken
+	// by a Secret this KrosEndpoint does not own.
+	ReasonSigningSecretConflict = "SigningSecretConflict"
 	// ReasonRemoteError: the API reports the endpoint in state error.
 	ReasonRemoteError = "RemoteError"
 )

@@ -267,6 +267,18 @@ type KrosEndpointSpec struct {
 	OrganizationID string `json:"organizationID,omitempty"`
 }
 
+// SecretResourceVersion is the resourceVersion of a Secret as last used.
+type SecretResourceVersion struct {
+	// name of the Secret, in the KrosEndpoint's namespace.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// resourceVersion of the Secret when its values were last pushed.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	ResourceVersion string `json:"resourceVersion"`
+}
+
 // KrosEndpointStatus is the endpoint as the KrosAI API last reported it.
 type KrosEndpointStatus struct {
 	// id is the endpoint's id in KrosAI, mirrored from the
@@ -299,6 +311,22 @@ type KrosEndpointStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	SigningSecretName string `json:"signingSecretName,omitempty"`
+
+	// secretResourceVersions records the resourceVersion of each Secret whose
+	// values were last pushed to KrosAI. Passwords are write-only in the API,
+	// so a changed resourceVersion is how a rotation is detected; no value or
+	// hash of a value is ever kept here.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=4
+	SecretResourceVersions []SecretResourceVersion `json:"secretResourceVersions,omitempty"`
+
+	// lastHandledReconcileAt is the last value of the
+	// cockpit.krosai.com/reconcile-requested-at annotation that was acted on.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 
 	// observedGeneration is the generation of the spec that was last fully reconciled.
 	// +optional

@@ -18,46 +18,414 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
 )
 
-// KrosEndpointReconciler reconciles a KrosEndpoint object
+// EndpointAPI is the part of the KrosAI client the reconciler uses.
+type EndpointAPI interface {
+	ListEndpoints(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error)
+	CreateEndpoint(ctx context.Context, cred krosai.Credentials, req krosai.EndpointCreate) (*krosai.Endpoint, error)
+	GetEndpoint(ctx context.Context, cred krosai.Credentials, id string) (*krosai.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, cred krosai.Credentials, id string, req krosai.EndpointUpdate) (*krosai.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, cred krosai.Credentials, id string) error
+}
+
+// KrosEndpointReconciler keeps each KrosEndpoint's remote endpoint in KrosAI
+// matching its spec.
 type KrosEndpointReconciler struct {
 	client.Client
-	Scheme *runtime.Scheme
+	// APIReader reads the few Secrets whose values are needed; the manager
+	// caches Secret metadata only.
+	APIReader client.Reader
+	API       EndpointAPI
+	Recorder  events.EventRecorder
+	// DefaultCredentials is the operator's credentials Secret, for
+	// KrosEndpoints without spec.apiKeySecretRef.
+	DefaultCredentials types.NamespacedName
+	// SyncPeriod is how often each endpoint is re-observed to correct drift.
+	SyncPeriod time.Duration
+
+	observer *observer
+	secrets  *secretReader
+	metrics  *metrics
+	now      func() time.Time
 }
 
-// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile is part of the main kubernetes reconciliation loop which aims to
-// move the current state of the cluster closer to the desired state.
-// TODO(user): Modify the Reconcile function to compare the state specified by
-// the KrosEndpoint object against the actual cluster state, and then
-// perform operations to make the cluster state reflect the state specified by
-// the user.
-//
-// For more details, check Reconcile and its Result here:
-// - https://pkg.go.dev/sigs.k8s.io/controller-runtime@v0.25.0/pkg/reconcile
-func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	_ = logf.FromContext(ctx)
+// Reconcile brings one KrosEndpoint's remote endpoint in line with its spec.
+func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	ep := &cockpitv1alpha1.KrosEndpoint{}
+	if err := r.Get(ctx, req.NamespacedName, ep); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	original := ep.DeepCopy()
+	defer func() {
+		r.metrics.observe(ep, original)
+		retErr = errors.Join(retErr, r.patchStatus(ctx, original, ep))
+	}()
 
-	// TODO(user): your logic here
-
-	return ctrl.Result{}, nil
+	if !ep.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, ep)
+	}
+	if err := r.ensureFinalizer(ctx, ep); err != nil {
+		return ctrl.Result{}, err
+	}
+	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
+		markPaused(ep)
+		return ctrl.Result{}, nil
+	}
+	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, false)
+	if err != nil {
+		return r.fail(ctx, ep, err)
+	}
+	if err := protectSecrets(ctx, r.Client, ep, r.DefaultCredentials); err != nil {
+		return ctrl.Result{}, err
+	}
+	remote, err := r.sync(ctx, ep, res)
+	if err != nil {
+		return r.fail(ctx, ep, err)
+	}
+	if err := r.report(ctx, ep, remote, res); err != nil {
+		return r.fail(ctx, ep, err)
+	}
+	return ctrl.Result{RequeueAfter: r.nextSync()}, nil
 }
 
-// SetupWithManager sets up the controller with the Manager.
-func (r *KrosEndpointReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&cockpitv1alpha1.KrosEndpoint{}).
-		Named("krosendpoint").
-		Complete(r)
+// sync creates the remote endpoint or brings it in line, and returns it as
+// the API last reported it.
+func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (*krosai.Endpoint, error) {
+	desired := desiredEndpoint(ep, res)
+	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	if id == "" {
+		return r.create(ctx, ep, res, desired)
+	}
+	obs, err := r.observe(ctx, ep, res.credentials, id)
+	observed := &obs.endpoint
+	switch {
+	case krosai.IsNotFound(err) && ep.Status.ID != id:
+		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
+			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q",
+			id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.credentials))}
+	case krosai.IsNotFound(err):
+		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
+			"Endpoint %s was deleted outside Kubernetes; creating it again", id)
+		return r.create(ctx, ep, res, desired)
+	case err != nil:
+		return nil, fmt.Errorf("observe endpoint %s: %w", id, err)
+	}
+	if ep.Status.ID != id {
+		r.event(ep, corev1.EventTypeNormal, "Adopted", "Adopt", "Adopted existing endpoint %s", id)
+	}
+	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; pending {
+		// A user resolved an ambiguous create by naming the endpoint.
+		if err := r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+			delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	update := diff(desired, desiredStatus(ep), observed, r.credentialsChanged(ep, res, obs))
+	if update == nil {
+		return observed, nil
+	}
+	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *update)
+	if err != nil {
+		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
+	}
+	r.recordWrite(res.credentials, ep, updated, res)
+	r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, changedFields(update))
+	return updated, nil
+}
+
+// observe reads the endpoint: from the organization's shared list when
+// nothing changed since the last sync; else from our own latest write for
+// this generation (the informer may not show the status that write produced
+// yet); else, or when the list lacks it, with its own GET.
+func (r *KrosEndpointReconciler) observe(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string,
+) (observation, error) {
+	requested := reconcileRequested(ep)
+	if isReady(ep) && ep.Status.ID == id && !requested {
+		obs, found, err := r.observer.lookup(ctx, cred, id)
+		if err != nil || found {
+			return obs, err
+		}
+	}
+	if obs, ok := r.observer.written(cred, id, ep.UID); ok && obs.generation == ep.Generation && !requested {
+		return obs, nil
+	}
+	e, err := r.API.GetEndpoint(ctx, cred, id)
+	if err != nil {
+		return observation{}, err
+	}
+	r.observer.remember(cred, *e)
+	return observation{endpoint: *e}, nil
+}
+
+// recordWrite remembers the response to our own write as the observation.
+func (r *KrosEndpointReconciler) recordWrite(cred krosai.Credentials, ep *cockpitv1alpha1.KrosEndpoint, e *krosai.Endpoint, res *resolved) {
+	r.observer.record(cred, observation{endpoint: *e, writtenFor: ep.UID, generation: ep.Generation,
+		credentials: res.credentialsDigest()})
+}
+
+// report writes what the API returned to status, and the webhook signing
+// secret to its Secret.
+func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, remote *krosai.Endpoint, res *resolved) error {
+	st := &ep.Status
+	st.ID = remote.ID
+	st.URL = remote.URL
+	st.SIPURI = ""
+	if remote.Type != krosai.TypeWebhook {
+		st.SIPURI = remote.URL
+	}
+	st.State = cockpitv1alpha1.EndpointState(remote.Status)
+	st.OrganizationID = remote.OrganizationID
+	st.SecretResourceVersions = res.versions
+	st.LastHandledReconcileAt = ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
+	if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
+		if err := r.writeSigningSecret(ctx, ep, remote.Secret); err != nil {
+			return err
+		}
+	}
+	if remote.Status == krosai.StatusError {
+		markReconciling(ep, cockpitv1alpha1.ReasonRemoteError, fmt.Sprintf(
+			"KrosAI reports endpoint %s in state error; the operator re-checks it every sync", remote.ID))
+		return nil
+	}
+	markReady(ep, fmt.Sprintf("endpoint %s is %s and matches the spec", remote.ID, remote.Status))
+	return nil
+}
+
+// finalize handles the remote endpoint per deletionPolicy, then lets the
+// resource go. The in-use finalizers on its Secrets are released by the
+// SecretReleaseReconciler once the resource is gone.
+func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(ep, cockpitv1alpha1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
+		markPaused(ep)
+		return ctrl.Result{}, nil
+	}
+	if err := r.deleteRemote(ctx, ep); err != nil {
+		return r.fail(ctx, ep, err)
+	}
+	return ctrl.Result{}, r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		controllerutil.RemoveFinalizer(obj, cockpitv1alpha1.Finalizer)
+	})
+}
+
+func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {
+	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	_, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
+	if ep.Spec.DeletionPolicy == cockpitv1alpha1.DeletionPolicyOrphan {
+		if id != "" {
+			r.event(ep, corev1.EventTypeNormal, "Orphaned", "Delete", "Left endpoint %s in KrosAI (deletionPolicy: Orphan)", id)
+		}
+		return nil
+	}
+	if id == "" && !pending {
+		return nil // nothing was ever created
+	}
+	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, true)
+	if err != nil {
+		return withDeletionHint(err)
+	}
+	if id == "" {
+		// A create was interrupted: find what it made, so nothing is left behind.
+		found, err := r.recoverCreate(ctx, ep, res.credentials, desiredEndpoint(ep, res), ep.Annotations[cockpitv1alpha1.AnnotationCreatePending])
+		if err != nil || found == nil {
+			return err
+		}
+		id = found.ID
+	}
+	if err := r.API.DeleteEndpoint(ctx, res.credentials, id); err != nil {
+		return withDeletionHint(fmt.Errorf("delete endpoint %s: %w", id, err))
+	}
+	r.observer.forget(res.credentials, id)
+	r.event(ep, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted endpoint %s from KrosAI", id)
+	return nil
+}
+
+// withDeletionHint tells the user how to let go of a resource whose remote
+// endpoint cannot be deleted.
+func withDeletionHint(err error) error {
+	const hint = "; fix it, or set spec.deletionPolicy: Orphan to leave the endpoint in KrosAI and let the resource go"
+	if stalled, ok := errors.AsType[*stalledError](err); ok {
+		return &stalledError{reason: stalled.reason, message: stalled.message + hint}
+	}
+	if krosai.IsTerminal(err) {
+		return &terminalAPIError{err: err, hint: hint}
+	}
+	return err
+}
+
+// terminalAPIError is a terminal API error with advice appended.
+type terminalAPIError struct {
+	err  error
+	hint string
+}
+
+func (e *terminalAPIError) Error() string { return e.err.Error() + e.hint }
+func (e *terminalAPIError) Unwrap() error { return e.err }
+
+// fail records err in status and says when to try again: never for errors
+// that need a person (they wait for a change to the spec or a Secret), at
+// the API's request for 429s, and with backoff for everything else.
+func (r *KrosEndpointReconciler) fail(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		// Our cached copy was stale; the next reconcile reads a fresh one.
+		return ctrl.Result{Requeue: true}, nil //nolint:staticcheck // an immediate, rate-limited retry is meant
+	}
+	class, reason := classify(err)
+	r.metrics.reconcileErrors.WithLabelValues(class).Inc()
+	message := err.Error()
+	switch stalled, ok := errors.AsType[*stalledError](err); {
+	case ok:
+		message = stalled.message
+	case reason == cockpitv1alpha1.ReasonUnauthorized || reason == cockpitv1alpha1.ReasonForbidden:
+		key := secretRefs(ep, r.DefaultCredentials)[0]
+		message = fmt.Sprintf("%s; check the %s in Secret %s (%s)", message, cockpitv1alpha1.SecretKeyAPIKey, key.key, key.field)
+	}
+	switch class {
+	case classStalled:
+		markStalled(ep, reason, message)
+		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
+		return ctrl.Result{}, nil
+	case classRateLimited:
+		wait, _ := krosai.RetryAfterOf(err)
+		markReconciling(ep, reason, fmt.Sprintf("KrosAI rate limit reached; retrying in %s", wait.Round(time.Millisecond)))
+		return ctrl.Result{RequeueAfter: wait}, nil
+	default:
+		markReconciling(ep, reason, message)
+		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
+		logf.FromContext(ctx).Info("retrying after error", "class", class, "error", message)
+		return ctrl.Result{}, err
+	}
+}
+
+// The error classes of the reconcile_errors_total metric.
+const (
+	classStalled     = "stalled"
+	classRateLimited = "rate_limited"
+	classTransient   = "transient"
+)
+
+// classify maps an error to its metric class and condition reason.
+func classify(err error) (class, reason string) {
+	if stalled, ok := errors.AsType[*stalledError](err); ok {
+		return classStalled, stalled.reason
+	}
+	switch krosai.KindOf(err) {
+	case krosai.KindUnauthorized:
+		return classStalled, cockpitv1alpha1.ReasonUnauthorized
+	case krosai.KindForbidden:
+		return classStalled, cockpitv1alpha1.ReasonForbidden
+	case krosai.KindInvalid:
+		return classStalled, cockpitv1alpha1.ReasonInvalidRequest
+	case krosai.KindRateLimited:
+		return classRateLimited, cockpitv1alpha1.ReasonRateLimited
+	case krosai.KindOutcomeUnknown:
+		return classTransient, cockpitv1alpha1.ReasonProgressing
+	}
+	return classTransient, cockpitv1alpha1.ReasonAPIUnavailable
+}
+
+func (r *KrosEndpointReconciler) ensureFinalizer(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {
+	if controllerutil.ContainsFinalizer(ep, cockpitv1alpha1.Finalizer) {
+		return nil
+	}
+	return r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
+	})
+}
+
+// patchMetadata applies mutate to ep's metadata on the server at once. With
+// optimistic it fails with a conflict if ep is not the latest version. The
+// in-memory status is kept: it is written once, by the deferred patchStatus.
+func (r *KrosEndpointReconciler) patchMetadata(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, optimistic bool, mutate func(*cockpitv1alpha1.KrosEndpoint),
+) error {
+	obj := ep.DeepCopy()
+	patch := client.MergeFrom(obj.DeepCopy())
+	if optimistic {
+		patch = client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	}
+	mutate(obj)
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return err
+	}
+	ep.ObjectMeta = obj.ObjectMeta
+	return nil
+}
+
+// patchStatus writes the status once per reconcile, and only if it changed.
+func (r *KrosEndpointReconciler) patchStatus(ctx context.Context, original, ep *cockpitv1alpha1.KrosEndpoint) error {
+	if equality.Semantic.DeepEqual(original.Status, ep.Status) {
+		return nil
+	}
+	err := r.Status().Patch(ctx, ep, client.MergeFrom(original))
+	return client.IgnoreNotFound(err)
+}
+
+func (r *KrosEndpointReconciler) nextSync() time.Duration {
+	return r.SyncPeriod + time.Duration(rand.Int64N(int64(r.SyncPeriod)/10+1))
+}
+
+func (r *KrosEndpointReconciler) event(ep *cockpitv1alpha1.KrosEndpoint, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(ep, nil, eventType, reason, action, note, args...)
+	}
+}
+
+// reconcileRequested reports a new value of the reconcile-requested-at annotation.
+func reconcileRequested(ep *cockpitv1alpha1.KrosEndpoint) bool {
+	v := ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
+	return v != "" && v != ep.Status.LastHandledReconcileAt
+}
+
+func orgName(cred krosai.Credentials) string {
+	if cred.OrganizationID == "" {
+		return "(the API key's default)"
+	}
+	return cred.OrganizationID
+}
+
+// changedFields names the fields a PATCH sends, never their values.
+func changedFields(u *krosai.EndpointUpdate) string {
+	var fields []string
+	if u.Name != nil {
+		fields = append(fields, "name")
+	}
+	if u.URL != nil {
+		fields = append(fields, "url")
+	}
+	if u.Status != nil {
+		fields = append(fields, "status")
+	}
+	if u.ProviderConfig != nil {
+		fields = append(fields, "provider_config")
+	}
+	return fmt.Sprint(fields)
 }

@@ -1,0 +1,189 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
+)
+
+// createClockSkew widens the window in which a remote endpoint's created_at
+// counts as "since the create was recorded": the operator's clock and the
+// API's need not agree.
+const createClockSkew = 2 * time.Minute
+
+// indexEndpointID indexes KrosEndpoints by the remote id they own, so
+// recovery never adopts an endpoint another resource already owns.
+const indexEndpointID = ".metadata.annotations.endpointID"
+
+// create makes the remote endpoint exactly once, across crashes and lost
+// responses. The API has no idempotency key, so the operator keeps a record
+// of its own (see docs/crash-safe-create.md):
+//
+//  1. Before the POST it writes the create-pending annotation (the time)
+//     with optimistic concurrency. A reconcile working from a stale cached
+//     copy, one that has not yet seen the id an earlier reconcile wrote,
+//     fails here with a conflict instead of sending a second POST.
+//  2. It sends the POST once; the client never retries a POST that may have
+//     reached the server, and reports "outcome unknown" instead.
+//  3. On success it writes the id annotation and drops the pending one.
+//
+// If the operator dies between 1 and 3, or the outcome is unknown, the pending
+// annotation survives and the next reconcile recovers before it creates: it
+// lists the organization and adopts the single endpoint with the desired name
+// and type created since the pending time that no other resource owns. None
+// means the POST never landed, so it creates; more than one stalls with the
+// candidates named, for a person to choose.
+func (r *KrosEndpointReconciler) create(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
+) (*krosai.Endpoint, error) {
+	cred := res.credentials
+	if pending, ok := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; ok {
+		found, err := r.recoverCreate(ctx, ep, cred, desired, pending)
+		if err != nil || found != nil {
+			return found, err
+		}
+	}
+	if err := r.patchMetadata(ctx, ep, true, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		delete(obj.Annotations, cockpitv1alpha1.AnnotationEndpointID)
+		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, r.now().UTC().Format(time.RFC3339Nano))
+	}); err != nil {
+		return nil, err
+	}
+	created, err := r.API.CreateEndpoint(ctx, cred, desired)
+	if err != nil {
+		if definitelyNotCreated(err) {
+			// Nothing to recover: spare the next attempt a list.
+			_ = r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+				delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
+			})
+		}
+		return nil, fmt.Errorf("create endpoint: %w", err)
+	}
+	r.recordWrite(cred, ep, created, res)
+	if err := r.recordID(ctx, ep, created.ID); err != nil {
+		// The pending annotation stays, so the next reconcile adopts it.
+		return nil, err
+	}
+	r.event(ep, corev1.EventTypeNormal, "Created", "Create", "Created %s endpoint %s in KrosAI", created.Type, created.ID)
+	return created, nil
+}
+
+// definitelyNotCreated reports errors after which the API cannot have stored
+// the endpoint: it refused the request, or the request never left.
+func definitelyNotCreated(err error) bool {
+	switch krosai.KindOf(err) {
+	case krosai.KindInvalid, krosai.KindUnauthorized, krosai.KindForbidden, krosai.KindRateLimited, krosai.KindTransient:
+		return true
+	}
+	return false
+}
+
+// recoverCreate looks for the endpoint an interrupted create may have made.
+// It returns the adopted endpoint, nil if there is none, or a stalledError
+// when more than one could be ours.
+func (r *KrosEndpointReconciler) recoverCreate(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, desired krosai.EndpointCreate, pending string,
+) (*krosai.Endpoint, error) {
+	since, err := time.Parse(time.RFC3339Nano, pending)
+	if err != nil {
+		since = time.Time{} // unreadable: any creation time may be ours
+	}
+	all, err := r.observer.refresh(ctx, cred)
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints to recover an interrupted create: %w", err)
+	}
+	var candidates []krosai.Endpoint
+	for _, e := range all {
+		if e.Name != desired.Name || e.Type != desired.Type || e.CreatedAt.Before(since.Add(-createClockSkew)) {
+			continue
+		}
+		owned, err := r.ownedByAnother(ctx, ep, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !owned {
+			candidates = append(candidates, e)
+		}
+	}
+	switch len(candidates) {
+	case 0:
+		return nil, nil
+	case 1:
+		found := candidates[0]
+		if err := r.recordID(ctx, ep, found.ID); err != nil {
+			return nil, err
+		}
+		r.event(ep, corev1.EventTypeNormal, "Adopted", "Create",
+			"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
+		return &found, nil
+	}
+	ids := make([]string, 0, len(candidates))
+	for _, c := range candidates {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
+		"an interrupted create may have made any of %d endpoints named %q of type %s created since %s: %s; "+
+			"set the annotation %s to the one this resource owns and delete the others in KrosAI",
+		len(ids), desired.Name, desired.Type, since.Format(time.RFC3339), strings.Join(ids, ", "),
+		cockpitv1alpha1.AnnotationEndpointID)}
+}
+
+// ownedByAnother reports whether another KrosEndpoint already owns the remote id.
+func (r *KrosEndpointReconciler) ownedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) (bool, error) {
+	var owners cockpitv1alpha1.KrosEndpointList
+	if err := r.List(ctx, &owners, client.MatchingFields{indexEndpointID: id}); err != nil {
+		return false, err
+	}
+	for _, o := range owners.Items {
+		if o.UID != ep.UID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// recordID persists the remote id at once: it is the source of truth for
+// which endpoint this resource owns.
+func (r *KrosEndpointReconciler) recordID(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
+	err := r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		setAnnotation(obj, cockpitv1alpha1.AnnotationEndpointID, id)
+		delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
+	})
+	if err != nil {
+		return fmt.Errorf("record endpoint id %s: %w", id, err)
+	}
+	ep.Status.ID = id
+	return nil
+}
+
+func setAnnotation(obj *cockpitv1alpha1.KrosEndpoint, key, value string) {
+	if obj.Annotations == nil {
+		obj.Annotations = map[string]string{}
+	}
+	obj.Annotations[key] = value
+}

@@ -1,0 +1,217 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/simulator"
+)
+
+const (
+	timeout  = 20 * time.Second
+	interval = 100 * time.Millisecond
+)
+
+func newEndpoint(ns, name string, spec cockpitv1alpha1.KrosEndpointSpec) *cockpitv1alpha1.KrosEndpoint {
+	return &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
+}
+
+func elevenLabsSpec(agent string) cockpitv1alpha1.KrosEndpointSpec {
+	return cockpitv1alpha1.KrosEndpointSpec{
+		Type:       cockpitv1alpha1.EndpointTypeElevenLabs,
+		ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: agent},
+	}
+}
+
+// newSIPSecret returns a basic-auth Secret and remembers the password as a
+// value that must never leak.
+func newSIPSecret(ns, name, username, password string) *corev1.Secret {
+	secretValues = append(secretValues, password)
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Type:       corev1.SecretTypeBasicAuth,
+		StringData: map[string]string{"username": username, "password": password},
+	}
+}
+
+// newAPIKeySecret returns a Secret with an API key and remembers the key.
+func newAPIKeySecret(ns, name, key, org string) *corev1.Secret {
+	secretValues = append(secretValues, key)
+	data := map[string]string{cockpitv1alpha1.SecretKeyAPIKey: key}
+	if org != "" {
+		data[cockpitv1alpha1.SecretKeyOrganizationID] = org
+	}
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: data}
+}
+
+func get(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
+	out := &cockpitv1alpha1.KrosEndpoint{}
+	ExpectWithOffset(2, k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
+	return out
+}
+
+// waitReady waits until the current generation is Ready and returns the resource.
+func waitReady(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
+	var got *cockpitv1alpha1.KrosEndpoint
+	EventuallyWithOffset(1, func(g Gomega) {
+		got = &cockpitv1alpha1.KrosEndpoint{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
+		g.Expect(isReady(got)).To(BeTrue(), "conditions: %+v", got.Status.Conditions)
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+	}, timeout, interval).Should(Succeed())
+	return got
+}
+
+// waitStalled waits for Stalled=True with the given reason.
+func waitStalled(ep *cockpitv1alpha1.KrosEndpoint, reason string) *metav1.Condition {
+	var cond *metav1.Condition
+	EventuallyWithOffset(1, func(g Gomega) {
+		got := &cockpitv1alpha1.KrosEndpoint{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
+		cond = meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionStalled)
+		g.Expect(cond).NotTo(BeNil())
+		g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), "Stalled: %+v", cond)
+		g.Expect(cond.Reason).To(Equal(reason))
+	}, timeout, interval).Should(Succeed())
+	return cond
+}
+
+// requests returns the simulator's log of an operation, filtered.
+func requests(operation string, match func(simulator.RequestRecord) bool) []simulator.RequestRecord {
+	var out []simulator.RequestRecord
+	for _, r := range sim.Requests() {
+		if r.Operation == operation && (match == nil || match(r)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// forID matches requests addressed to one endpoint.
+func forID(id string) func(simulator.RequestRecord) bool {
+	return func(r simulator.RequestRecord) bool { return strings.HasSuffix(r.Path, "/endpoints/"+id) }
+}
+
+// named matches creates of an endpoint name.
+func named(name string) func(simulator.RequestRecord) bool {
+	return func(r simulator.RequestRecord) bool {
+		var body struct{ Name string }
+		return json.Unmarshal(r.Body, &body) == nil && body.Name == name
+	}
+}
+
+// inOrg matches requests made in one organization.
+func inOrg(org string) func(simulator.RequestRecord) bool {
+	return func(r simulator.RequestRecord) bool { return r.Org == org }
+}
+
+// remoteEndpoints returns the simulator's endpoints of an organization.
+func remoteEndpoints(org string) []simulator.Endpoint {
+	return sim.Endpoints()[org]
+}
+
+func remote(id string) simulator.Endpoint {
+	e, ok := sim.Endpoint(id)
+	ExpectWithOffset(1, ok).To(BeTrue(), "endpoint %s not in the simulator", id)
+	return e
+}
+
+// createRemote makes an ElevenLabs endpoint through the API, as a user of the
+// dashboard would, and returns it.
+func createRemote(key, org, name string, providerConfig map[string]any) simulator.Endpoint {
+	before := map[string]bool{}
+	for _, e := range remoteEndpoints(org) {
+		before[e.ID] = true
+	}
+	body, err := json.Marshal(map[string]any{"name": name, "type": "elevenlabs", "provider_config": providerConfig})
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	status := postJSON(apiURL+"/endpoints", key, org, body)
+	ExpectWithOffset(1, status).To(Equal(201))
+	for _, e := range remoteEndpoints(org) {
+		if !before[e.ID] {
+			return e
+		}
+	}
+	Fail("created endpoint not found")
+	return simulator.Endpoint{}
+}
+
+var orgCount int
+
+// newOrg gives a test an organization of its own, so counts are its own.
+func newOrg() (key, org string) {
+	orgCount++
+	key = fmt.Sprintf("kros_test_org%029d", orgCount)
+	org = fmt.Sprintf("22222222-2222-4222-8222-%012d", orgCount)
+	ExpectWithOffset(1, sim.AddKey(key, org)).To(Succeed())
+	secretValues = append(secretValues, key)
+	return key, org
+}
+
+func postJSON(url, key, org string, body []byte) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	if org != "" {
+		req.Header.Set("x-organization-id", org)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// isolated gives a test an organization of its own and a namespace whose
+// Secret "key" holds that organization's API key.
+func isolated() (ns, key, org string) {
+	key, org = newOrg()
+	ns = newNamespace()
+	ExpectWithOffset(1, k8sClient.Create(ctx, newAPIKeySecret(ns, "key", key, org))).To(Succeed())
+	return ns, key, org
+}
+
+// elevenLabsWithOwnKey is an ElevenLabs spec using the Secret "key".
+func elevenLabsWithOwnKey() cockpitv1alpha1.KrosEndpointSpec {
+	spec := elevenLabsSpec("agent")
+	spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "key"}
+	return spec
+}
+
+// createInterrupted creates a resource in the state a manager killed between
+// the POST and the id write leaves behind: create-pending set, no id.
+func createInterrupted(ns, name string, pendingSince time.Time) *cockpitv1alpha1.KrosEndpoint {
+	ep := newEndpoint(ns, name, elevenLabsWithOwnKey())
+	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: pendingSince.UTC().Format(time.RFC3339Nano)}
+	ExpectWithOffset(1, k8sClient.Create(ctx, ep)).To(Succeed())
+	return ep
+}

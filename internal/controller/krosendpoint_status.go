@@ -1,0 +1,77 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+)
+
+// The condition setters below are the only code that writes conditions. They
+// keep the three kstatus conditions consistent with each other: at most one of
+// Ready, Reconciling and Stalled is True at a time.
+
+// markReady records that the remote endpoint exists and matches the spec.
+func markReady(ep *cockpitv1alpha1.KrosEndpoint, message string) {
+	setCondition(ep, cockpitv1alpha1.ConditionReady, metav1.ConditionTrue, cockpitv1alpha1.ReasonSynced, message)
+	meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionStalled)
+	ep.Status.ObservedGeneration = ep.Generation
+}
+
+// markReconciling records work in progress or a retry after a transient error.
+func markReconciling(ep *cockpitv1alpha1.KrosEndpoint, reason, message string) {
+	setCondition(ep, cockpitv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(ep, cockpitv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionStalled)
+}
+
+// markStalled records an error no retry can fix until the spec or a Secret
+// changes. The generation counts as handled: there is nothing more to do for it.
+func markStalled(ep *cockpitv1alpha1.KrosEndpoint, reason, message string) {
+	setCondition(ep, cockpitv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+	setCondition(ep, cockpitv1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling)
+	ep.Status.ObservedGeneration = ep.Generation
+}
+
+// markPaused records that the paused annotation stops all API calls. The
+// resource is neither progressing nor stuck on an error.
+func markPaused(ep *cockpitv1alpha1.KrosEndpoint) {
+	const message = "reconciliation is paused by the " + cockpitv1alpha1.AnnotationPaused + " annotation; no API calls are made"
+	setCondition(ep, cockpitv1alpha1.ConditionReady, metav1.ConditionFalse, cockpitv1alpha1.ReasonPaused, message)
+	meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionStalled)
+}
+
+func setCondition(ep *cockpitv1alpha1.KrosEndpoint, conditionType string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&ep.Status.Conditions, metav1.Condition{
+		Type:               conditionType,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: ep.Generation,
+	})
+}
+
+// isReady reports whether the Ready condition is True for the current generation.
+func isReady(ep *cockpitv1alpha1.KrosEndpoint) bool {
+	c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == ep.Generation
+}

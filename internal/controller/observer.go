@@ -1,0 +1,169 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/krosai/kros-operator/internal/krosai"
+)
+
+// observer shares one paged list of an organization's endpoints among all the
+// KrosEndpoints of that organization, refreshed at most once per sync period.
+// A GET per resource per sync would spend the Free plan's 1,000 requests a
+// day on 7 endpoints; one list serves hundreds.
+//
+// Write responses are observations too: a POST or PATCH response replaces the
+// endpoint's entry, so the next reconcile does not read back what it wrote.
+type observer struct {
+	list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error)
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu   sync.Mutex
+	orgs map[orgKey]*orgSnapshot
+}
+
+// orgKey identifies what one API key sees of one organization. The key is
+// held only as a digest.
+type orgKey struct {
+	apiKey [sha256.Size]byte
+	org    string
+}
+
+type orgSnapshot struct {
+	// mu is held while listing, so concurrent reconciles of one organization
+	// wait for one list instead of each sending their own.
+	mu      sync.Mutex
+	fetched time.Time
+	byID    map[string]observation
+}
+
+// observation is an endpoint as last seen, and, when it came from our own
+// write, which generation of which resource the write was for and a digest
+// of the SIP credentials it carried. The digest lives in memory only: it
+// lets a Secret change that leaves the credentials alone (a label, our own
+// finalizer) pass without a PATCH. Status keeps resourceVersions, never a
+// digest of a secret.
+type observation struct {
+	endpoint    krosai.Endpoint
+	writtenFor  types.UID
+	generation  int64
+	credentials [sha256.Size]byte
+}
+
+func newObserver(list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error), ttl time.Duration) *observer {
+	return &observer{list: list, ttl: ttl, now: time.Now, orgs: map[orgKey]*orgSnapshot{}}
+}
+
+func (o *observer) snapshot(cred krosai.Credentials) *orgSnapshot {
+	key := orgKey{apiKey: sha256.Sum256([]byte(cred.APIKey)), org: cred.OrganizationID}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s, ok := o.orgs[key]
+	if !ok {
+		s = &orgSnapshot{byID: map[string]observation{}}
+		o.orgs[key] = s
+	}
+	return s
+}
+
+// lookup returns the endpoint from the organization's list, listing first if
+// the list is older than the sync period. found is false when the list does
+// not have it: created since, or deleted.
+func (o *observer) lookup(ctx context.Context, cred krosai.Credentials, id string) (obs observation, found bool, err error) {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.now().Sub(s.fetched) >= o.ttl {
+		if err := o.fill(ctx, cred, s); err != nil {
+			return observation{}, false, err
+		}
+	}
+	obs, found = s.byID[id]
+	return obs, found, nil
+}
+
+// written returns the entry recorded by our own write for this resource, if
+// that is the latest thing known about the endpoint. It answers reconciles
+// that run before the informer has caught up with the status they wrote.
+func (o *observer) written(cred krosai.Credentials, id string, uid types.UID) (observation, bool) {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	obs, ok := s.byID[id]
+	return obs, ok && obs.writtenFor == uid
+}
+
+// refresh lists the organization now, whatever the list's age.
+func (o *observer) refresh(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error) {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := o.fill(ctx, cred, s); err != nil {
+		return nil, err
+	}
+	all := make([]krosai.Endpoint, 0, len(s.byID))
+	for _, obs := range s.byID {
+		all = append(all, obs.endpoint)
+	}
+	return all, nil
+}
+
+func (o *observer) fill(ctx context.Context, cred krosai.Credentials, s *orgSnapshot) error {
+	started := o.now()
+	endpoints, err := o.list(ctx, cred)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]observation, len(endpoints))
+	for _, e := range endpoints {
+		obs := s.byID[e.ID]
+		// Keep what our own writes established (which generation, which
+		// credentials): a list cannot show write-only fields.
+		obs.endpoint = e
+		byID[e.ID] = obs
+	}
+	s.byID, s.fetched = byID, started
+	return nil
+}
+
+// remember records an endpoint as read.
+func (o *observer) remember(cred krosai.Credentials, e krosai.Endpoint) {
+	o.record(cred, observation{endpoint: e})
+}
+
+// record records an observation, such as the response to our own write.
+func (o *observer) record(cred krosai.Credentials, obs observation) {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byID[obs.endpoint.ID] = obs
+}
+
+// forget drops an endpoint that was deleted.
+func (o *observer) forget(cred krosai.Credentials, id string) {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byID, id)
+}

@@ -1,0 +1,208 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+)
+
+// Options tune the controllers.
+type Options struct {
+	MaxConcurrentReconciles int
+	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
+	// registry; tests that start several managers in one process turn it off.
+	RegisterMetrics bool
+}
+
+// SetupWithManager registers the KrosEndpoint controller and the controller
+// that releases Secrets no KrosEndpoint references any more.
+func (r *KrosEndpointReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	r.observer = newObserver(r.API.ListEndpoints, r.SyncPeriod)
+	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
+	r.metrics = newMetrics()
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if opts.RegisterMetrics {
+		if err := r.metrics.register(ctrlmetrics.Registry); err != nil {
+			return err
+		}
+	}
+	ctx := context.Background()
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &cockpitv1alpha1.KrosEndpoint{}, indexSecretRefs, func(o client.Object) []string {
+		return secretRefIndexValues(o.(*cockpitv1alpha1.KrosEndpoint), r.DefaultCredentials)
+	}); err != nil {
+		return err
+	}
+	if err := indexer.IndexField(ctx, &cockpitv1alpha1.KrosEndpoint{}, indexEndpointID, func(o client.Object) []string {
+		if id := o.GetAnnotations()[cockpitv1alpha1.AnnotationEndpointID]; id != "" {
+			return []string{id}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	if err := ctrl.NewControllerManagedBy(mgr).
+		For(&cockpitv1alpha1.KrosEndpoint{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, userAnnotationsChanged()))).
+		// Secret metadata only: a changed referenced Secret reaches its
+		// referrers within seconds, and a deleted signing Secret is rewritten.
+		Watches(secretMetadata(), handler.EnqueueRequestsFromMapFunc(r.referrersOf), builder.OnlyMetadata).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(opts.MaxConcurrentReconciles, 1),
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
+		}).
+		Named("krosendpoint").
+		Complete(r); err != nil {
+		return err
+	}
+
+	release := &SecretReleaseReconciler{Client: mgr.GetClient(), forget: r.secrets.forget}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("secret-release").
+		For(secretMetadata(), builder.OnlyMetadata, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return controllerutil.ContainsFinalizer(o, cockpitv1alpha1.SecretInUseFinalizer)
+		}))).
+		Watches(&cockpitv1alpha1.KrosEndpoint{}, handler.Funcs{
+			CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				enqueueLocalRefs(q, e.Object)
+			},
+			UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				enqueueLocalRefs(q, e.ObjectOld)
+				enqueueLocalRefs(q, e.ObjectNew)
+			},
+			DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				enqueueLocalRefs(q, e.Object)
+			},
+		}).
+		Complete(release)
+}
+
+// userAnnotationsChanged passes updates that change an annotation a user
+// sets. The operator's own bookkeeping (create-pending, and the endpoint id it
+// records after a create) is excluded, so a create costs one reconcile, not
+// two; an id a user sets on a resource with no recorded id still passes.
+func userAnnotationsChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		oldA, newA := e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations()
+		for _, key := range []string{cockpitv1alpha1.AnnotationPaused, cockpitv1alpha1.AnnotationReconcileRequestedAt} {
+			if oldA[key] != newA[key] {
+				return true
+			}
+		}
+		// The operator records an id and drops create-pending in one patch;
+		// a user naming the endpoint after an ambiguous create leaves it.
+		_, pendingOld := oldA[cockpitv1alpha1.AnnotationCreatePending]
+		_, pendingNew := newA[cockpitv1alpha1.AnnotationCreatePending]
+		idChanged := oldA[cockpitv1alpha1.AnnotationEndpointID] != newA[cockpitv1alpha1.AnnotationEndpointID]
+		recordedByOperator := pendingOld && !pendingNew
+		return idChanged && !recordedByOperator
+	}}
+}
+
+// referrersOf maps a Secret to the KrosEndpoints that read it or own it.
+func (r *KrosEndpointReconciler) referrersOf(ctx context.Context, secret client.Object) []reconcile.Request {
+	var referrers cockpitv1alpha1.KrosEndpointList
+	key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: secret.GetName()}
+	if err := r.List(ctx, &referrers, client.MatchingFields{indexSecretRefs: key.String()}); err != nil {
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(referrers.Items)+1)
+	for _, ep := range referrers.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}})
+	}
+	if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "KrosEndpoint" &&
+		owner.APIVersion == cockpitv1alpha1.GroupVersion.String() {
+		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: owner.Name}})
+	}
+	return requests
+}
+
+// SecretReleaseReconciler removes the in-use finalizer from a Secret once no
+// KrosEndpoint references it. It runs after the KrosEndpoint is gone, from
+// the informer's own delete event, so two referrers finishing at once cannot
+// both see the other and leave the finalizer behind.
+type SecretReleaseReconciler struct {
+	client.Client
+	forget func(types.NamespacedName)
+}
+
+// Reconcile releases one Secret if nothing references it.
+func (r *SecretReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	secret := secretMetadata()
+	if err := r.Get(ctx, req.NamespacedName, secret); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !controllerutil.ContainsFinalizer(secret, cockpitv1alpha1.SecretInUseFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	var referrers cockpitv1alpha1.KrosEndpointList
+	if err := r.List(ctx, &referrers, client.InNamespace(req.Namespace),
+		client.MatchingFields{indexSecretRefs: req.String()}); err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(referrers.Items) > 0 {
+		return ctrl.Result{}, nil
+	}
+	patch := client.MergeFrom(secret.DeepCopy())
+	controllerutil.RemoveFinalizer(secret, cockpitv1alpha1.SecretInUseFinalizer)
+	if err := r.Patch(ctx, secret, patch); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	r.forget(req.NamespacedName)
+	return ctrl.Result{}, nil
+}
+
+// enqueueLocalRefs enqueues the Secrets in the KrosEndpoint's own namespace
+// that it reads (the default credentials carry no finalizer of ours).
+func enqueueLocalRefs(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+	ep, ok := o.(*cockpitv1alpha1.KrosEndpoint)
+	if !ok {
+		return
+	}
+	for _, ref := range secretRefs(ep, types.NamespacedName{}) {
+		if ref.local {
+			q.Add(reconcile.Request{NamespacedName: ref.key})
+		}
+	}
+}
+
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
+}
