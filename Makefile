@@ -114,8 +114,8 @@ build: manifests generate fmt vet ## Build the manager and the KrosAI simulator.
 	go build -o bin/krosai-sim ./cmd/krosai-sim
 
 .PHONY: run
-run: manifests generate fmt vet ## Run a controller from your host.
-	go run ./cmd/main.go
+run: manifests generate fmt vet ## Run the manager from your host against ~/.kube/config; flags in ARGS.
+	go run ./cmd $(ARGS)
 
 # If you wish to build the manager image targeting other platforms you can use the --platform flag.
 # (i.e. docker build --platform linux/arm64). However, you must enable docker buildKit for it.
