@@ -25,6 +25,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -67,7 +68,10 @@ func (r *KrosEndpointReconciler) create(
 			return found, err
 		}
 	}
+	// One write records the intent and the finalizer that guarantees the
+	// endpoint is cleaned up with the resource.
 	if err := r.patchMetadata(ctx, ep, true, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
 		delete(obj.Annotations, cockpitv1alpha1.AnnotationEndpointID)
 		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, r.now().UTC().Format(time.RFC3339Nano))
 	}); err != nil {
@@ -168,9 +172,11 @@ func (r *KrosEndpointReconciler) ownedByAnother(ctx context.Context, ep *cockpit
 }
 
 // recordID persists the remote id at once: it is the source of truth for
-// which endpoint this resource owns.
+// which endpoint this resource owns. The finalizer comes with it, so an
+// adopted endpoint is never left behind.
 func (r *KrosEndpointReconciler) recordID(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
 	err := r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
 		setAnnotation(obj, cockpitv1alpha1.AnnotationEndpointID, id)
 		delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
 	})

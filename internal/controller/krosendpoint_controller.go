@@ -88,9 +88,6 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !ep.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, ep)
 	}
-	if err := r.ensureFinalizer(ctx, ep); err != nil {
-		return ctrl.Result{}, err
-	}
 	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
 		markPaused(ep)
 		return ctrl.Result{}, nil
@@ -119,6 +116,10 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	if id == "" {
 		return r.create(ctx, ep, res, desired)
+	}
+	// Before any remote write (a create adds it with its create-pending record).
+	if err := r.ensureFinalizer(ctx, ep); err != nil {
+		return nil, err
 	}
 	obs, err := r.observe(ctx, ep, res.credentials, id)
 	observed := &obs.endpoint
@@ -315,7 +316,9 @@ func (r *KrosEndpointReconciler) fail(ctx context.Context, ep *cockpitv1alpha1.K
 		return ctrl.Result{}, nil
 	case classRateLimited:
 		wait, _ := krosai.RetryAfterOf(err)
-		markReconciling(ep, reason, fmt.Sprintf("KrosAI rate limit reached; retrying in %s", wait.Round(time.Millisecond)))
+		message = fmt.Sprintf("KrosAI rate limit reached; retrying in %s", wait.Round(time.Millisecond))
+		markReconciling(ep, reason, message)
+		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
 		return ctrl.Result{RequeueAfter: wait}, nil
 	default:
 		markReconciling(ep, reason, message)

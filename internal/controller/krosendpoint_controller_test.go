@@ -73,6 +73,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 			Expect(ep.Status.State).To(Equal(cockpitv1alpha1.EndpointStateActive))
 			Expect(ep.Status.OrganizationID).To(Equal(defaultOrg))
 			Expect(ep.Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
+			Expect(ep.Finalizers).To(ContainElement(cockpitv1alpha1.Finalizer))
 			r := remote(id)
 			Expect(r.Type).To(Equal(string(spec.Type)))
 			Expect(ep.Status.URL).To(Equal(r.URL))
@@ -252,6 +253,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		got := waitReady(ep)
 		Expect(got.Status.ID).To(Equal(made.ID))
 		Expect(got.Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
+		Expect(got.Finalizers).To(ContainElement(cockpitv1alpha1.Finalizer), "an adopted endpoint is cleaned up too")
 		Expect(remoteEndpoints(org)).To(HaveLen(1))
 		Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(1), "only the interrupted POST")
 	})
@@ -325,11 +327,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		ep := newEndpoint(ns, "paused", elevenLabsSpec("a"))
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		Eventually(func(g Gomega) {
-			got := get(ep)
-			g.Expect(got.Finalizers).To(ContainElement(cockpitv1alpha1.Finalizer))
-			g.Expect(readyReason(got)).To(Equal(cockpitv1alpha1.ReasonPaused))
-		}, timeout, interval).Should(Succeed())
+		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
 		Consistently(func() int { return len(requests("createEndpoint", named("paused"))) }, 2*syncPeriod, interval).Should(BeZero())
 
 		got := get(ep)
