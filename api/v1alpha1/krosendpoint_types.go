@@ -328,8 +328,12 @@ type KrosEndpointStatus struct {
 	// +kubebuilder:validation:MaxLength=128
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 
-	// observedGeneration is the generation of the spec that was last fully reconciled.
+	// observedGeneration is the generation of the spec that was last fully
+	// reconciled. It defaults to 0 so that a resource the operator has not
+	// seen yet reads as in progress to kstatus (Flux, kubectl wait), not as
+	// current.
 	// +optional
+	// +kubebuilder:default=0
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions say whether the endpoint is Ready, still Reconciling, or
@@ -368,6 +372,7 @@ type KrosEndpoint struct {
 
 	// status is the endpoint as KrosAI last reported it.
 	// +optional
+	// +kubebuilder:default={}
 	Status KrosEndpointStatus `json:"status,omitzero"`
 }
 

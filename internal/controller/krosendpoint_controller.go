@@ -114,6 +114,15 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (*krosai.Endpoint, error) {
 	desired := desiredEndpoint(ep, res)
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
+		// The annotation was lost (kubectl replace, an Argo CD Replace sync)
+		// but status still names the endpoint: restore it rather than create
+		// a second one.
+		if err := r.recordID(ctx, ep, ep.Status.ID); err != nil {
+			return nil, err
+		}
+		id = ep.Status.ID
+	}
 	if id == "" {
 		return r.create(ctx, ep, res, desired)
 	}

@@ -457,6 +457,26 @@ var _ = Describe("KrosEndpoint controller", func() {
 		}, timeout, interval).ShouldNot(ContainElement(cockpitv1alpha1.SecretInUseFinalizer))
 	})
 
+	It("keeps its endpoint when a replace drops the id annotation and the finalizer", func() {
+		ns := newNamespace()
+		ep := newEndpoint(ns, "replaced", elevenLabsSpec("a"))
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		id := waitReady(ep).Status.ID
+
+		// What kubectl replace (or an Argo CD Replace sync) of the manifest does.
+		got := get(ep)
+		got.Annotations, got.Finalizers = nil, nil
+		got.Spec.DisplayName = "Replaced"
+		Expect(k8sClient.Update(ctx, got)).To(Succeed())
+		got = waitReady(ep)
+		Expect(got.Status.ID).To(Equal(id))
+		Expect(got.Annotations).To(HaveKeyWithValue(cockpitv1alpha1.AnnotationEndpointID, id))
+		Expect(got.Finalizers).To(ContainElement(cockpitv1alpha1.Finalizer))
+		Expect(remote(id).Name).To(Equal("Replaced"))
+		Expect(requests("createEndpoint", named("Replaced"))).To(BeEmpty())
+		Expect(requests("createEndpoint", named("replaced"))).To(HaveLen(1))
+	})
+
 	It("forces a sync when reconcile-requested-at changes", func() {
 		ns := newNamespace()
 		ep := newEndpoint(ns, "requested", elevenLabsSpec("a"))
