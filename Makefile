@@ -1,5 +1,6 @@
-# Image URL to use all building/pushing image targets
-IMG ?= controller:latest
+# Image URL to use all building/pushing image targets, and the manager image in
+# dist/install.yaml (build-installer) and deploy.
+IMG ?= ghcr.io/krosai/kros-operator:latest
 # YEAR defines the year value used for substituting the YEAR placeholder in the boilerplate header.
 YEAR ?= $(shell date +%Y)
 
@@ -44,8 +45,9 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate WebhookConfiguration, ClusterRole and CustomResourceDefinition objects.
+manifests: controller-gen ## Generate the ClusterRole and the CRD (config/, and the CRD's copy in the Helm chart).
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	@rm -f dist/chart/files/crds/*.yaml && cp config/crd/bases/*.yaml dist/chart/files/crds/
 
 .PHONY: generate
 generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.
@@ -71,11 +73,21 @@ FUZZ_TIME ?= 10s
 envtest: ## Build (first time) the local control plane: kube-apiserver, etcd, kubectl, kube-controller-manager.
 	@K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh >/dev/null
 
+.PHONY: demo
+demo: build envtest ## Show the operator at work: control plane, simulator, manager, samples (KEEP=1 leaves it running).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
+		go run ./hack/demo $(if $(KEEP),--keep)
+
 .PHONY: test
 test: manifests generate fmt vet envtest ## Run the unit and envtest suites (race detector on), then a short fuzz run.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
 		go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 	@$(MAKE) --no-print-directory fuzz
+
+.PHONY: test-e2e
+test-e2e: build envtest ## Run the real binaries under their generated RBAC: samples, a SIGKILL mid-create, leader election.
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
+		go test -tags e2e ./test/e2e/ -count=1 -timeout 20m -v -ginkgo.v
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZ_TIME.
@@ -147,11 +159,20 @@ docker-buildx: ## Build and push docker image for the manager for cross-platform
 	- $(CONTAINER_TOOL) buildx rm main-builder
 	rm Dockerfile.cross
 
+# kustomize-build-default prints config/default with the manager image set to
+# IMG. `kustomize edit set image` edits a kustomization in place, so it runs on a
+# temporary copy of config/: the tree stays clean whatever IMG is.
+define kustomize-build-default
+tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && cp -R config "$$tmp/" && \
+(cd "$$tmp/config/manager" && "$(KUSTOMIZE)" edit set image controller=$(IMG)) && \
+"$(KUSTOMIZE)" build "$$tmp/config/default"
+endef
+
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment.
-	mkdir -p dist
-	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	"$(KUSTOMIZE)" build config/default > dist/install.yaml
+build-installer: manifests generate kustomize ## Write dist/install.yaml (CRD, RBAC, Deployment) with the image IMG.
+	@mkdir -p dist
+	@$(kustomize-build-default) > dist/install.yaml
+	@echo "wrote dist/install.yaml (image $(IMG))"
 
 ##@ Deployment
 
@@ -171,8 +192,7 @@ uninstall: manifests kustomize ## Uninstall CRDs from the K8s cluster specified 
 
 .PHONY: deploy
 deploy: manifests kustomize ## Deploy controller to the K8s cluster specified in ~/.kube/config.
-	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	"$(KUSTOMIZE)" build config/default | "$(KUBECTL)" apply -f -
+	@$(kustomize-build-default) | "$(KUBECTL)" apply -f -
 
 .PHONY: undeploy
 undeploy: kustomize ## Undeploy controller from the K8s cluster specified in ~/.kube/config. Call with ignore-not-found=true to ignore resource not found errors during deletion.

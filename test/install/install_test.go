@@ -1,0 +1,140 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package install
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+const (
+	installerNamespace = "kros-operator-system"
+	installerPrefix    = "kros-operator-"
+	installerImage     = "registry.example.com/kros-operator:v1.2.3"
+)
+
+// buildInstaller renders config/default with the manager image set to image,
+// as `make build-installer IMG=image` does, but in-process and in memory: a
+// copy of config/ plus an overlay with the image, so nothing on disk changes.
+func buildInstaller(t *testing.T, image string) bundle {
+	t.Helper()
+	mem := filesys.MakeFsInMemory()
+	err := filepath.WalkDir(filepath.Join(repoRoot, "config"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(repoRoot, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return mem.WriteFile(path.Join("/", filepath.ToSlash(rel)), data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tag follows the last colon after the last slash (a registry may have a port).
+	i := strings.LastIndex(image, ":")
+	if i < strings.LastIndex(image, "/") {
+		t.Fatalf("image %q has no tag", image)
+	}
+	name, tag := image[:i], image[i+1:]
+	overlay := "resources:\n- ../config/default\n" +
+		"images:\n- name: controller\n  newName: " + name + "\n  newTag: " + tag + "\n"
+	if err := mem.WriteFile("/installer/kustomization.yaml", []byte(overlay)); err != nil {
+		t.Fatal(err)
+	}
+	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(mem, "/installer")
+	if err != nil {
+		t.Fatalf("kustomize build config/default: %v", err)
+	}
+	out, err := resources.AsYaml()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decodeYAML(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func TestInstallerInvariants(t *testing.T) {
+	b := buildInstaller(t, installerImage)
+	checkBundle(t, b, expect{namespace: installerNamespace, prefix: installerPrefix, image: installerImage})
+
+	g := NewWithT(t)
+	ns := b.all("Namespace")
+	g.Expect(ns).To(HaveLen(1))
+	g.Expect(ns[0].GetName()).To(Equal(installerNamespace))
+
+	kinds := make([]string, 0, len(b))
+	for _, o := range b {
+		kinds = append(kinds, o.GetKind()+"/"+o.GetName())
+	}
+	g.Expect(kinds).To(ConsistOf(
+		"Namespace/kros-operator-system",
+		"CustomResourceDefinition/krosendpoints.cockpit.krosai.com",
+		"ServiceAccount/kros-operator-controller-manager",
+		"Role/kros-operator-leader-election-role",
+		"RoleBinding/kros-operator-leader-election-rolebinding",
+		"ClusterRole/kros-operator-manager-role",
+		"ClusterRoleBinding/kros-operator-manager-rolebinding",
+		"ClusterRole/kros-operator-metrics-auth-role",
+		"ClusterRoleBinding/kros-operator-metrics-auth-rolebinding",
+		"ClusterRole/kros-operator-metrics-reader",
+		"ClusterRole/kros-operator-krosendpoint-admin-role",
+		"ClusterRole/kros-operator-krosendpoint-editor-role",
+		"ClusterRole/kros-operator-krosendpoint-viewer-role",
+		"Service/kros-operator-controller-manager-metrics-service",
+		"Deployment/kros-operator-controller-manager",
+	))
+
+	g.Expect(rules(t, b.find("ClusterRole", "kros-operator-manager-role"))).
+		To(Equal(configRules(t, "role.yaml")))
+
+	_, c := b.manager(t)
+	args := flags(c.Args)
+	g.Expect(args).To(HaveKeyWithValue("leader-elect", "true"))
+	g.Expect(args).To(HaveKeyWithValue("metrics-bind-address", ":8443"))
+	g.Expect(args).NotTo(HaveKeyWithValue("metrics-secure", "false"))
+}
+
+// The image of `make build-installer` with the default IMG, and with a registry
+// that has a port.
+func TestInstallerImage(t *testing.T) {
+	g := NewWithT(t)
+	for _, image := range []string{"ghcr.io/krosai/kros-operator:latest", "localhost:5000/kros-operator:dev"} {
+		_, c := buildInstaller(t, image).manager(t)
+		g.Expect(c.Image).To(Equal(image))
+	}
+}
+
+func TestInstallerDryRun(t *testing.T) {
+	dryRunApply(t, buildInstaller(t, installerImage))
+}
