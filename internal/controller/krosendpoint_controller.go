@@ -77,6 +77,9 @@ type KrosEndpointReconciler struct {
 func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	ep := &cockpitv1alpha1.KrosEndpoint{}
 	if err := r.Get(ctx, req.NamespacedName, ep); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := ep.DeepCopy()
@@ -124,14 +127,20 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		id = ep.Status.ID
 	}
 	if id == "" {
-		return r.create(ctx, ep, res, desired)
+		created, err := r.create(ctx, ep, res, desired)
+		if err != nil {
+			return nil, err
+		}
+		// The create request cannot say everything (status is PATCH-only),
+		// so the created endpoint is checked like any other observation.
+		return r.update(ctx, ep, res, desired, observation{endpoint: *created, writtenFor: ep.UID,
+			generation: ep.Generation, credentials: res.credentialsDigest()})
 	}
 	// Before any remote write (a create adds it with its create-pending record).
 	if err := r.ensureFinalizer(ctx, ep); err != nil {
 		return nil, err
 	}
 	obs, err := r.observe(ctx, ep, res.credentials, id)
-	observed := &obs.endpoint
 	switch {
 	case krosai.IsNotFound(err) && ep.Status.ID != id:
 		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
@@ -155,6 +164,15 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 			return nil, err
 		}
 	}
+	return r.update(ctx, ep, res, desired, obs)
+}
+
+// update PATCHes what differs between the desired and the observed endpoint,
+// and nothing when nothing does.
+func (r *KrosEndpointReconciler) update(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
+) (*krosai.Endpoint, error) {
+	observed, id := &obs.endpoint, obs.endpoint.ID
 	update := diff(desired, desiredStatus(ep), observed, r.credentialsChanged(ep, res, obs))
 	if update == nil {
 		return observed, nil
@@ -238,6 +256,8 @@ func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alph
 		markPaused(ep)
 		return ctrl.Result{}, nil
 	}
+	markReconciling(ep, cockpitv1alpha1.ReasonDeleting, "the resource is being deleted; deletionPolicy is "+
+		string(ep.Spec.DeletionPolicy))
 	if err := r.deleteRemote(ctx, ep); err != nil {
 		return r.fail(ctx, ep, err)
 	}
@@ -320,6 +340,7 @@ func (r *KrosEndpointReconciler) fail(ctx context.Context, ep *cockpitv1alpha1.K
 	}
 	switch class {
 	case classStalled:
+		logf.FromContext(ctx).Info("stalled until the spec or a Secret changes", "reason", reason, "message", message)
 		markStalled(ep, reason, message)
 		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
 		return ctrl.Result{}, nil

@@ -457,6 +457,33 @@ var _ = Describe("KrosEndpoint controller", func() {
 		}, timeout, interval).ShouldNot(ContainElement(cockpitv1alpha1.SecretInUseFinalizer))
 	})
 
+	It("creates a disabled endpoint inactive before it says Ready", func() {
+		ns := newNamespace()
+		spec := elevenLabsSpec("a")
+		spec.Enabled = new(false)
+		ep := newEndpoint(ns, "born-disabled", spec)
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		ep = waitReady(ep)
+		Expect(ep.Status.State).To(Equal(cockpitv1alpha1.EndpointStateInactive))
+		Expect(remote(ep.Status.ID).Status).To(Equal("inactive"))
+		Expect(requests("updateEndpoint", forID(ep.Status.ID))).To(HaveLen(1), "the create cannot carry status")
+	})
+
+	It("stalls while another Secret holds the signing Secret's name, and recovers when it goes", func() {
+		ns := newNamespace()
+		squatter := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hook-webhook-signing"}}
+		Expect(k8sClient.Create(ctx, squatter)).To(Succeed())
+		ep := newEndpoint(ns, "hook", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
+			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/squatted"}})
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		cond := waitStalled(ep, cockpitv1alpha1.ReasonSigningSecretConflict)
+		Expect(cond.Message).To(ContainSubstring(`Secret "hook-webhook-signing" exists and is not owned`))
+
+		Expect(k8sClient.Delete(ctx, squatter)).To(Succeed())
+		Expect(waitReady(ep).Status.SigningSecretName).To(Equal("hook-webhook-signing"))
+		Expect(requests("createEndpoint", named("hook"))).To(HaveLen(1))
+	})
+
 	It("keeps its endpoint when a replace drops the id annotation and the finalizer", func() {
 		ns := newNamespace()
 		ep := newEndpoint(ns, "replaced", elevenLabsSpec("a"))

@@ -91,6 +91,13 @@ func (m *metrics) observe(ep, before *cockpitv1alpha1.KrosEndpoint) {
 	}
 }
 
+// forget drops a resource that no longer exists.
+func (m *metrics) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	delete(m.states, key)
+	m.mu.Unlock()
+}
+
 // Describe implements prometheus.Collector for the endpoints gauge.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.gauge }
 

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -148,6 +149,10 @@ func (r *KrosEndpointReconciler) referrersOf(ctx context.Context, secret client.
 	if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "KrosEndpoint" &&
 		owner.APIVersion == cockpitv1alpha1.GroupVersion.String() {
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: owner.Name}})
+	} else if name, ok := strings.CutSuffix(key.Name, signingSecretSuffix); ok {
+		// A Secret in the way of a webhook's signing Secret: when it goes,
+		// the webhook can write its own.
+		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: name}})
 	}
 	return requests
 }

@@ -30,14 +30,16 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 )
 
+// signingSecretSuffix names a webhook's signing Secret after the webhook.
+const signingSecretSuffix = "-webhook-signing"
+
 // signingSecretName is where a webhook's signing secret is written.
 func signingSecretName(ep *cockpitv1alpha1.KrosEndpoint) string {
-	const suffix = "-webhook-signing"
 	name := ep.Name
-	if len(name)+len(suffix) > 253 {
-		name = name[:253-len(suffix)]
+	if len(name)+len(signingSecretSuffix) > 253 {
+		name = name[:253-len(signingSecretSuffix)]
 	}
-	return name + suffix
+	return name + signingSecretSuffix
 }
 
 // writeSigningSecret keeps the webhook's signing secret in a Secret owned by
