@@ -89,6 +89,15 @@ test-e2e: build envtest ## Run the real binaries under their generated RBAC: sam
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
 		go test -tags e2e ./test/e2e/ -count=1 -timeout 20m -v -ginkgo.v
 
+BENCH_N ?= 1000
+BENCH_MEMORY_N ?= 10000
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: build envtest ## Measure convergence, API calls, Kubernetes writes and memory on the real binaries (BENCH_N, BENCH_MEMORY_N, BENCH_ARGS).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
+		go run ./test/bench -n $(BENCH_N) -memory-n $(BENCH_MEMORY_N) -json bench.json $(BENCH_ARGS)
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZ_TIME.
 	@for pkg in $$(go list ./...); do \

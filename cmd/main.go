@@ -73,6 +73,7 @@ type options struct {
 	maxConcurrentReconciles int
 
 	metricsAddr, probeAddr string
+	pprofAddr              string
 	secureMetrics          bool
 	enableHTTP2            bool
 	leaderElect            bool
@@ -101,6 +102,8 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "",
+		"The address Go's pprof endpoints bind to, for profiling; empty disables them.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false,
 		"Enable leader election, so that only one of several replicas is active.")
 	flag.BoolVar(&o.secureMetrics, "metrics-secure", true,
@@ -173,6 +176,7 @@ func run(o options) error {
 		Cache:                         cacheOptions,
 		Metrics:                       metricsOptions,
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              "kros-operator.cockpit.krosai.com",
 		LeaderElectionNamespace:       o.operatorNamespace,

@@ -1,0 +1,739 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command bench measures kros-operator on the real binaries: convergence
+// time against the API's rate limit, API calls and Kubernetes writes per
+// resource, and the manager's memory and CPU. Run it with `make bench`.
+//
+// Every figure comes from a counter: the simulator's /_sim/stats, the
+// manager's /metrics (client-go's rest_client_requests_total among them),
+// and /proc for the manager's memory and CPU.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/test/harness"
+)
+
+const (
+	benchKey = "kros_test_benchbenchbenchbenchbenchben"
+	benchOrg = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+)
+
+type config struct {
+	n, namespaces    int
+	latency, jitter  time.Duration
+	rate, clientRate float64
+	syncPeriod       time.Duration
+	concurrency      int
+	memoryN          int
+	jsonOut          string
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.n, "n", 1000, "KrosEndpoints to create")
+	flag.IntVar(&c.namespaces, "namespaces", 10, "namespaces to spread them over")
+	flag.DurationVar(&c.latency, "latency", 50*time.Millisecond, "simulator latency")
+	flag.DurationVar(&c.jitter, "jitter", 10*time.Millisecond, "simulator latency jitter")
+	flag.Float64Var(&c.rate, "rate", 200, "the API's rate limit in requests per second (the plan)")
+	flag.Float64Var(&c.clientRate, "client-rate", 190, "the operator's --api-rate-limit, just under the plan")
+	flag.DurationVar(&c.syncPeriod, "sync-period", 30*time.Second, "the operator's --sync-period")
+	flag.IntVar(&c.concurrency, "concurrency", 16, "the operator's --max-concurrent-reconciles")
+	flag.IntVar(&c.memoryN, "memory-n", 10000, "N of the memory phase (0 skips it)")
+	flag.StringVar(&c.jsonOut, "json", "bench.json", "where to write the figures as JSON")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench failed:", err)
+		os.Exit(1)
+	}
+}
+
+// figure is one row of the report.
+type figure struct {
+	Phase, Name string
+	Value       float64
+	Unit        string
+	Target      string `json:",omitempty"`
+}
+
+type bench struct {
+	c       config
+	ctx     context.Context
+	root    string
+	cp      *harness.ControlPlane
+	sim     *harness.Simulator
+	manager *harness.Process
+	metrics string // the manager's metrics URL
+	pprof   string
+	figures []figure
+}
+
+func (b *bench) add(phase, name string, value float64, unit, target string) {
+	b.figures = append(b.figures, figure{phase, name, value, unit, target})
+	fmt.Printf("    %-10s %-48s %12.3f %-8s %s\n", phase, name, value, unit, target)
+}
+
+func run(c config) error {
+	ctx := context.Background()
+	root, err := harness.Root()
+	if err != nil {
+		return err
+	}
+	b := &bench{c: c, ctx: ctx, root: root}
+	fmt.Printf("kros-operator bench: N=%d over %d namespaces, API %g req/s with %s±%s latency, client %g req/s, %d workers, %d cores\n",
+		c.n, c.namespaces, c.rate, c.latency, c.jitter, c.clientRate, c.concurrency, numCPU())
+
+	b.cp, err = harness.StartControlPlane(root, true)
+	if err != nil {
+		return err
+	}
+	defer b.cp.Stop()
+	b.sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), "--api-key", benchKey+"="+benchOrg,
+		"--latency", c.latency.String(), "--latency-jitter", c.jitter.String(),
+		"--rate-limit", ftoa(c.rate), "--burst", strconv.Itoa(int(c.rate)), "--list-shape", "wrapped")
+	if err != nil {
+		return err
+	}
+	defer b.sim.Stop()
+	if err := b.cp.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kros-system"}}); err != nil {
+		return err
+	}
+	if err := b.cp.Admin.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "kros-system", Name: "krosai-credentials"},
+		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: benchKey},
+	}); err != nil {
+		return err
+	}
+	if err := b.startManager(c.clientRate); err != nil {
+		return err
+	}
+	defer func() { b.manager.Stop() }()
+
+	if err := b.create("create", c.n, "bench", c.rate); err != nil {
+		return err
+	}
+	if err := b.steady(); err != nil {
+		return err
+	}
+	if err := b.update(); err != nil {
+		return err
+	}
+	if err := b.restart(); err != nil {
+		return err
+	}
+	if err := b.deleteAll("delete", c.n); err != nil {
+		return err
+	}
+	if err := b.unlimited(); err != nil {
+		return err
+	}
+	if c.memoryN > 0 {
+		if err := b.memory(); err != nil {
+			return err
+		}
+	}
+	return b.write()
+}
+
+func (b *bench) startManager(clientRate float64) error {
+	metricsAddr, pprofAddr := freeAddr(), freeAddr()
+	b.metrics, b.pprof = "http://"+metricsAddr+"/metrics", "http://"+pprofAddr
+	var err error
+	b.manager, err = harness.Start(filepath.Join(b.cp.Dir, "manager.log"), filepath.Join(b.root, "bin", "manager"),
+		"--kubeconfig="+b.cp.AdminKubeconfig, "--operator-namespace=kros-system",
+		"--krosai-api-url="+b.sim.URL+"/v1", "--sync-period="+b.c.syncPeriod.String(),
+		"--api-rate-limit="+ftoa(clientRate), "--api-burst="+strconv.Itoa(max(1, int(clientRate/10))),
+		"--max-concurrent-reconciles="+strconv.Itoa(b.c.concurrency),
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false",
+		"--pprof-bind-address="+pprofAddr, "--health-probe-bind-address=0")
+	if err != nil {
+		return err
+	}
+	return waitFor(30*time.Second, func() (bool, error) {
+		_, err := b.scrape()
+		return err == nil, nil
+	})
+}
+
+// create applies n KrosEndpoints, a mix of every type, and waits for all to be Ready.
+func (b *bench) create(phase string, n int, prefix string, rate float64) error {
+	fmt.Printf("\n%s: %d KrosEndpoints\n", phase, n)
+	if err := b.namespacesAndSecrets(prefix); err != nil {
+		return err
+	}
+	before, err := b.counters()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := parallel(n, 32, func(i int) error {
+		return b.cp.Admin.Create(b.ctx, endpoint(prefix, i, b.c.namespaces))
+	}); err != nil {
+		return err
+	}
+	if err := b.waitReady(n, 1); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	after, err := b.counters()
+	if err != nil {
+		return err
+	}
+	d := after.minus(before)
+	b.add(phase, "time to all Ready", elapsed.Seconds(), "s", "")
+	if rate > 0 {
+		floor := float64(n) / rate
+		b.add(phase, "ratio to the floor N/R", elapsed.Seconds()/floor, "x", "<= 1.15")
+	} else {
+		b.add(phase, "creates per second", float64(n)/elapsed.Seconds(), "1/s", "")
+	}
+	b.add(phase, "POSTs per resource", float64(d.api["createEndpoint"])/float64(n), "", "1.000")
+	b.add(phase, "other API calls per resource", float64(d.apiTotal()-d.api["createEndpoint"])/float64(n), "", "")
+	b.add(phase, "429s", float64(d.api429), "", "")
+	b.add(phase, "Kubernetes writes per resource, Events included", float64(d.kubeWrites)/float64(n), "", "")
+	b.add(phase, "Kubernetes writes per resource, Events excluded", float64(d.kubeWrites-d.events)/float64(n), "", "<= 3")
+	return nil
+}
+
+func (b *bench) steady() error {
+	periods := 2
+	fmt.Printf("\nsteady: %d sync periods of %s\n", periods, b.c.syncPeriod)
+	// Let the first post-create sync pass before counting.
+	time.Sleep(b.c.syncPeriod)
+	before, err := b.counters()
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Duration(periods) * b.c.syncPeriod)
+	after, err := b.counters()
+	if err != nil {
+		return err
+	}
+	d := after.minus(before)
+	pages := math.Ceil(float64(b.c.n) / 100)
+	b.add("steady", "API list requests per period", float64(d.api["listEndpoints"])/float64(periods), "",
+		fmt.Sprintf("~%.0f (list pages of 100)", pages))
+	b.add("steady", "API GETs per period", float64(d.api["getEndpoint"])/float64(periods), "", "0")
+	b.add("steady", "PATCHes", float64(d.api["updateEndpoint"]), "", "0")
+	b.add("steady", "Kubernetes writes", float64(d.kubeWrites), "", "0")
+	return nil
+}
+
+func (b *bench) update() error {
+	fmt.Printf("\nupdate: displayName of all %d\n", b.c.n)
+	before, err := b.counters()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := parallel(b.c.n, 32, func(i int) error {
+		ep := endpoint("bench", i, b.c.namespaces)
+		patch := []byte(fmt.Sprintf(`{"spec":{"displayName":"updated %d"}}`, i))
+		return b.cp.Admin.Patch(b.ctx, ep, client.RawPatch("application/merge-patch+json", patch))
+	}); err != nil {
+		return err
+	}
+	if err := b.waitReady(b.c.n, 2); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	after, err := b.counters()
+	if err != nil {
+		return err
+	}
+	d := after.minus(before)
+	b.add("update", "time to converge", elapsed.Seconds(), "s", "")
+	b.add("update", "PATCHes per resource", float64(d.api["updateEndpoint"])/float64(b.c.n), "", "1.000")
+	b.add("update", "other API calls per resource", float64(d.apiTotal()-d.api["updateEndpoint"])/float64(b.c.n), "", "")
+	return nil
+}
+
+func (b *bench) restart() error {
+	fmt.Println("\nrestart: SIGKILL the manager and start it again")
+	b.manager.Kill()
+	before, err := b.simCounters()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.startManager(b.c.clientRate); err != nil {
+		return err
+	}
+	// Re-observed: every resource reconciled once by the new process.
+	if err := waitFor(5*time.Minute, func() (bool, error) {
+		m, err := b.scrape()
+		if err != nil {
+			return false, nil
+		}
+		return sum(m, "controller_runtime_reconcile_total", map[string]string{"controller": "krosendpoint"}) >= float64(b.c.n), nil
+	}); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	after, err := b.simCounters()
+	if err != nil {
+		return err
+	}
+	d := after.minus(before)
+	b.add("restart", "time to re-observe everything", elapsed.Seconds(), "s", "")
+	b.add("restart", "API calls spent", float64(d.apiTotal()), "", "")
+	b.add("restart", "PATCHes and POSTs", float64(d.api["updateEndpoint"]+d.api["createEndpoint"]), "", "0")
+	return nil
+}
+
+func (b *bench) deleteAll(phase string, n int) error {
+	fmt.Printf("\n%s: all %d\n", phase, n)
+	before, err := b.counters()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	for i := range b.c.namespaces {
+		if err := b.cp.Admin.DeleteAllOf(b.ctx, &cockpitv1alpha1.KrosEndpoint{},
+			client.InNamespace(namespace(i))); err != nil {
+			return err
+		}
+	}
+	if err := waitFor(10*time.Minute, func() (bool, error) {
+		var list cockpitv1alpha1.KrosEndpointList
+		if err := b.cp.Admin.List(b.ctx, &list); err != nil {
+			return false, err
+		}
+		left, err := b.simStored()
+		return len(list.Items) == 0 && left == 0, err
+	}); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	after, err := b.counters()
+	if err != nil {
+		return err
+	}
+	d := after.minus(before)
+	b.add(phase, "time to nothing left", elapsed.Seconds(), "s", "")
+	b.add(phase, "DELETEs per resource", float64(d.api["deleteEndpoint"])/float64(n), "", "1.000")
+	return nil
+}
+
+// unlimited measures what bounds creation when the API does not.
+func (b *bench) unlimited() error {
+	fmt.Println("\nunlimited: no API rate limit, the operator's client unthrottled")
+	if err := b.setFaults(`{"rateLimit":0,"burst":0}`); err != nil {
+		return err
+	}
+	b.manager.Stop()
+	if err := b.startManager(100000); err != nil {
+		return err
+	}
+	profile := make(chan string, 1)
+	go func() { profile <- b.cpuProfile(10 * time.Second) }()
+	if err := b.create("unlimited", b.c.n, "fast", 0); err != nil {
+		return err
+	}
+	fmt.Println(<-profile)
+	return b.deleteAll("unlimited", b.c.n)
+}
+
+func (b *bench) memory() error {
+	n := b.c.memoryN
+	fmt.Printf("\nmemory: peak RSS and CPU of the manager at N=%d and N=%d\n", b.c.n, n)
+	b.add("memory", fmt.Sprintf("peak RSS after N=%d phases", b.c.n), b.peakRSS(), "MiB", "")
+	b.manager.Stop()
+	if err := b.startManager(100000); err != nil {
+		return err
+	}
+	if err := b.create("memory", n, "mem", 0); err != nil {
+		return err
+	}
+	b.add("memory", fmt.Sprintf("peak RSS at N=%d", n), b.peakRSS(), "MiB", "<= 150")
+	b.add("memory", fmt.Sprintf("CPU seconds to create N=%d", n), b.cpuSeconds(), "s", "")
+	return nil
+}
+
+func (b *bench) write() error {
+	out, err := json.MarshalIndent(map[string]any{"config": map[string]any{
+		"n": b.c.n, "namespaces": b.c.namespaces, "latency": b.c.latency.String(), "jitter": b.c.jitter.String(),
+		"rate": b.c.rate, "clientRate": b.c.clientRate, "syncPeriod": b.c.syncPeriod.String(),
+		"concurrency": b.c.concurrency, "cores": numCPU(),
+	}, "figures": b.figures}, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintln(w, "PHASE\tFIGURE\tVALUE\tUNIT\tTARGET")
+	for _, f := range b.figures {
+		_, _ = fmt.Fprintf(w, "%s\t%s\t%.3f\t%s\t%s\n", f.Phase, f.Name, f.Value, f.Unit, f.Target)
+	}
+	_ = w.Flush()
+	fmt.Println("\nwrote", b.c.jsonOut)
+	return os.WriteFile(b.c.jsonOut, append(out, '\n'), 0o644)
+}
+
+// namespacesAndSecrets makes the namespaces and the SIP credentials Secrets.
+func (b *bench) namespacesAndSecrets(prefix string) error {
+	for i := range b.c.namespaces {
+		ns := namespace(i)
+		err := b.cp.Admin.Create(b.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+		if err != nil && !strings.Contains(err.Error(), "already exists") {
+			return err
+		}
+		err = b.cp.Admin.Create(b.ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sip"},
+			Type:       corev1.SecretTypeBasicAuth,
+			StringData: map[string]string{"username": "bench", "password": "bench-" + prefix},
+		})
+		if err != nil && !strings.Contains(err.Error(), "already exists") {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitReady waits until n KrosEndpoints are Ready for the given generation.
+func (b *bench) waitReady(n int, generation int64) error {
+	return waitFor(20*time.Minute, func() (bool, error) {
+		var list cockpitv1alpha1.KrosEndpointList
+		if err := b.cp.Admin.List(b.ctx, &list); err != nil {
+			return false, err
+		}
+		ready := 0
+		for _, ep := range list.Items {
+			if ep.Generation >= generation && ep.Status.ObservedGeneration == ep.Generation &&
+				metaReady(ep.Status.Conditions) {
+				ready++
+			}
+		}
+		return ready >= n, nil
+	})
+}
+
+func endpoint(prefix string, i, namespaces int) *cockpitv1alpha1.KrosEndpoint {
+	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{
+		Namespace: namespace(i % namespaces), Name: fmt.Sprintf("%s-%05d", prefix, i)}}
+	id := fmt.Sprintf("agent-%d", i)
+	sip := cockpitv1alpha1.LocalSecretReference{Name: "sip"}
+	switch i % 7 {
+	case 0:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
+			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/" + id}}
+	case 1:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVapi,
+			Vapi: &cockpitv1alpha1.VapiConfig{AssistantID: id}}
+	case 2:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeRetell,
+			Retell: &cockpitv1alpha1.RetellConfig{AgentID: id}}
+	case 3:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeElevenLabs,
+			ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: id}}
+	case 4:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeLiveKit,
+			LiveKit: &cockpitv1alpha1.LiveKitConfig{SIPTrunkID: "ST_" + id, SIPURI: "sip:" + id + ".sip.livekit.cloud"}}
+	case 5:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
+			Vogent: &cockpitv1alpha1.VogentConfig{SIPPrefix: id, CredentialsSecretRef: sip}}
+	default:
+		ep.Spec = cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:" + id + "@pbx.example.com", CredentialsSecretRef: &sip}}
+	}
+	return ep
+}
+
+func namespace(i int) string { return fmt.Sprintf("bench-%02d", i) }
+
+// counters are the cumulative figures a phase takes the difference of.
+type counters struct {
+	api        map[string]int // by operation, any status
+	api429     int
+	kubeWrites int
+	events     int // Event objects, each created by one of the writes
+}
+
+func (c counters) minus(o counters) counters {
+	d := counters{api: map[string]int{}, api429: c.api429 - o.api429, kubeWrites: c.kubeWrites - o.kubeWrites,
+		events: c.events - o.events}
+	for k, v := range c.api {
+		d.api[k] = v - o.api[k]
+	}
+	return d
+}
+
+func (c counters) apiTotal() int {
+	total := 0
+	for _, v := range c.api {
+		total += v
+	}
+	return total
+}
+
+func (b *bench) counters() (counters, error) {
+	c, err := b.simCounters()
+	if err != nil {
+		return c, err
+	}
+	m, err := b.scrape()
+	if err != nil {
+		return c, err
+	}
+	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		c.kubeWrites += int(sum(m, "rest_client_requests_total", map[string]string{"method": method}))
+	}
+	var events eventsv1.EventList
+	if err := b.cp.Admin.List(b.ctx, &events); err != nil {
+		return c, err
+	}
+	c.events = len(events.Items)
+	return c, nil
+}
+
+func (b *bench) simCounters() (counters, error) {
+	var stats struct {
+		Operations map[string]map[string]int `json:"operations"`
+	}
+	if err := getJSON(b.sim.URL+"/_sim/stats", &stats); err != nil {
+		return counters{}, err
+	}
+	c := counters{api: map[string]int{}}
+	for op, byStatus := range stats.Operations {
+		for status, n := range byStatus {
+			c.api[op] += n
+			if status == "429" {
+				c.api429 += n
+			}
+		}
+	}
+	return c, nil
+}
+
+func (b *bench) simStored() (int, error) {
+	var stats struct {
+		Endpoints int `json:"endpoints"`
+	}
+	err := getJSON(b.sim.URL+"/_sim/stats", &stats)
+	return stats.Endpoints, err
+}
+
+func (b *bench) setFaults(body string) error {
+	req, err := http.NewRequestWithContext(b.ctx, http.MethodPut, b.sim.URL+"/_sim/faults", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("set faults: %s", resp.Status)
+	}
+	return nil
+}
+
+func (b *bench) scrape() (map[string]*dto.MetricFamily, error) {
+	resp, err := http.Get(b.metrics)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
+}
+
+// sum adds the values of a counter's series whose labels include match.
+func sum(m map[string]*dto.MetricFamily, name string, match map[string]string) float64 {
+	family, ok := m[name]
+	if !ok {
+		return 0
+	}
+	total := 0.0
+series:
+	for _, metric := range family.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range metric.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		for k, v := range match {
+			if labels[k] != v {
+				continue series
+			}
+		}
+		total += metric.GetCounter().GetValue()
+	}
+	return total
+}
+
+// cpuProfile takes a CPU profile of the manager and summarizes its top functions.
+func (b *bench) cpuProfile(d time.Duration) string {
+	path := filepath.Join(b.cp.Dir, "manager.cpu.pprof")
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.pprof, int(d.Seconds())))
+	if err != nil {
+		return "cpu profile: " + err.Error()
+	}
+	defer func() { _ = resp.Body.Close() }()
+	f, err := os.Create(path)
+	if err != nil {
+		return "cpu profile: " + err.Error()
+	}
+	_, _ = f.ReadFrom(resp.Body)
+	_ = f.Close()
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=15", filepath.Join(b.root, "bin", "manager"), path).
+		CombinedOutput()
+	if err != nil {
+		return "cpu profile: " + err.Error()
+	}
+	return "    manager CPU profile during the unlimited create (top 15):\n    " +
+		strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "\n    ")
+}
+
+// peakRSS reads the manager's VmHWM from /proc, in MiB.
+func (b *bench) peakRSS() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.manager.Cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
+// cpuSeconds reads the manager's user+system CPU time from /proc.
+func (b *bench) cpuSeconds() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.manager.Cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses.
+	fields := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+2:])
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+func metaReady(conditions []metav1.Condition) bool {
+	for _, c := range conditions {
+		if c.Type == cockpitv1alpha1.ConditionReady {
+			return c.Status == metav1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func parallel(n, workers int, f func(int) error) error {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     = make(chan int)
+	)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					firstErr = cmpErr(firstErr, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return firstErr
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func waitFor(timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := done()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done after %s", timeout)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func getJSON(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func numCPU() int {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(data), "processor\t:")
+}
