@@ -28,6 +28,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -123,6 +124,11 @@ func New(cfg Config) (*Client, error) {
 		// Not echoed: a malformed URL may hold credentials.
 		return nil, errors.New("krosai: BaseURL must be an absolute http(s) URL without credentials, query or fragment")
 	}
+	if base.Scheme == "http" && !isLoopback(base.Hostname()) {
+		// The host is safe to name: credentials were refused above.
+		return nil, fmt.Errorf("krosai: BaseURL http://%s: plain http is allowed only to a loopback host "+
+			"(127.0.0.0/8, ::1, localhost), so that the API key never crosses a network in clear text; use https", base.Host)
+	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("krosai: register metrics: %w", err)
@@ -143,6 +149,17 @@ func New(cfg Config) (*Client, error) {
 		metrics: m,
 		keys:    map[[sha256.Size]byte]*keyState{},
 	}, nil
+}
+
+// isLoopback reports whether host, as url.URL.Hostname returns it, is
+// localhost or a loopback address. Other names are not resolved: what a name
+// resolves to can change after the check.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 func newTransport() *http.Transport {
@@ -169,6 +186,11 @@ const (
 	maxPages = 1000
 )
 
+// maxListBytes bounds the bodies of one listing, all pages together: the
+// per-response cap alone would let a thousand pages hold gigabytes. 64 MiB is
+// some 100,000 endpoints. A variable so that a test can lower it.
+var maxListBytes int64 = 64 << 20
+
 // ListEndpoints returns every endpoint of the organization. It reads either
 // list shape and pages through the wrapped one.
 //
@@ -177,11 +199,17 @@ const (
 func (c *Client) ListEndpoints(ctx context.Context, cred Credentials) ([]Endpoint, error) {
 	var all []Endpoint
 	seen := map[string]bool{}
+	budget := maxListBytes
 	for range maxPages {
 		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "offset": {strconv.Itoa(len(all))}}
 		var page listPage
-		if err := c.do(ctx, cred, request{op: opList, method: http.MethodGet, path: "/endpoints?" + q.Encode()}, &page); err != nil {
+		var read int64
+		r := request{op: opList, method: http.MethodGet, path: "/endpoints?" + q.Encode(), maxBody: min(maxBody, budget), read: &read}
+		if err := c.do(ctx, cred, r, &page); err != nil {
 			return nil, err
+		}
+		if budget -= read; budget <= 0 {
+			return nil, &Error{Kind: KindTransient, Op: opList, Message: fmt.Sprintf("listing exceeds %d bytes", maxListBytes)}
 		}
 		fresh := 0
 		for _, e := range page.items {
@@ -287,6 +315,10 @@ type request struct {
 	op, method, path string
 	body             any
 	secrets          []string // values to keep out of error strings
+	// maxBody, when set, lowers the cap on a 2xx body; read, when set,
+	// receives the size of the 2xx body read.
+	maxBody int64
+	read    *int64
 
 	// Set by do.
 	key, org string
@@ -308,6 +340,7 @@ func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) e
 	}
 	r.key, r.org, r.bucket = key, cred.OrganizationID, c.stateFor(key)
 	r.secrets = append(r.secrets, key)
+	r.secrets = append(r.secrets, cred.Redact...)
 	for attempt := 0; ; attempt++ {
 		waited, err := r.bucket.wait(ctx)
 		c.metrics.waited(waited)
@@ -374,9 +407,12 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) *Error {
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	limit := int64(maxErrorBody)
 	if ok {
-		limit = maxBody
+		limit = cmp.Or(r.maxBody, maxBody)
 	}
 	respBody, err := readCapped(resp.Body, limit)
+	if ok && r.read != nil {
+		*r.read = int64(len(respBody))
+	}
 	now := time.Now()
 	c.metrics.request(r.op, strconv.Itoa(resp.StatusCode), now.Sub(start))
 	if st, seen := r.bucket.record(resp.Header, now); seen {

@@ -585,9 +585,9 @@ func TestNew(t *testing.T) {
 	g.Expect(c.cfg.Burst).To(Equal(16))
 	g.Expect(c.metrics).To(BeNil())
 
-	c, err = New(Config{BaseURL: "http://sim.local:8080/v1/"})
+	c, err = New(Config{BaseURL: "https://sim.local:8080/v1/"})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(c.base).To(Equal("http://sim.local:8080/v1"))
+	g.Expect(c.base).To(Equal("https://sim.local:8080/v1"))
 
 	for _, bad := range []Config{
 		{BaseURL: "api.krosai.com/v1"},
@@ -603,4 +603,56 @@ func TestNew(t *testing.T) {
 		g.Expect(err).To(HaveOccurred(), "%+v", bad)
 		g.Expect(err.Error()).NotTo(ContainSubstring(testPassword))
 	}
+}
+
+func TestNewAllowsPlainHTTPOnlyToLoopback(t *testing.T) {
+	for _, base := range []string{
+		"http://127.0.0.1:8080/v1",
+		"http://127.255.255.254/v1",
+		"http://[::1]:8080/v1",
+		"http://[::ffff:127.0.0.1]:8080/v1",
+		"http://localhost:8080/v1",
+		"http://LOCALHOST/v1",
+		"https://api.krosai.com/v1",
+		"https://10.0.0.1/v1",
+	} {
+		t.Run(base, func(t *testing.T) {
+			_, err := New(Config{BaseURL: base})
+			NewWithT(t).Expect(err).NotTo(HaveOccurred())
+		})
+	}
+	for _, base := range []string{
+		"http://api.krosai.com/v1",
+		"http://krosai-sim.sim.svc:8089/v1",
+		"http://10.0.0.1/v1",
+		"http://128.0.0.1/v1",
+		"http://0.0.0.0:8080/v1",
+		"http://[::]:8080/v1",
+		"http://[fe80::1%25eth0]:8080/v1",
+		"http://localhost.evil.example/v1",
+		"http://localhost./v1",
+		"http://127.0.0.1.nip.io/v1",
+		"http://2130706433/v1", // 127.0.0.1 to some resolvers, a name to Go: not trusted
+		"http://127.1/v1",
+	} {
+		t.Run(base, func(t *testing.T) {
+			g := NewWithT(t)
+			_, err := New(Config{BaseURL: base})
+			g.Expect(err).To(HaveOccurred())
+			g.Expect(err.Error()).To(ContainSubstring("plain http is allowed only to a loopback host"))
+		})
+	}
+	t.Run("credentials are never echoed", func(t *testing.T) {
+		g := NewWithT(t)
+		for _, base := range []string{
+			"http://user:" + testPassword + "@api.krosai.com/v1",
+			"http://user:" + testPassword + "@127.0.0.1/v1",
+			"http://" + testPassword + "@localhost/v1",
+		} {
+			_, err := New(Config{BaseURL: base})
+			g.Expect(err).To(HaveOccurred(), base)
+			g.Expect(err.Error()).NotTo(ContainSubstring(testPassword))
+			g.Expect(err.Error()).NotTo(ContainSubstring("user"))
+		}
+	})
 }

@@ -31,6 +31,10 @@ type Credentials struct {
 	// OrganizationID, when set, is sent as x-organization-id; without it the
 	// API uses the key owner's first organization.
 	OrganizationID string
+	// Redact lists other secret values the caller holds, such as SIP
+	// passwords, to keep out of error strings even when the API quotes
+	// them in answer to a request that did not carry them.
+	Redact []string `json:"-"`
 }
 
 // String shows whether a key is set, never the key.

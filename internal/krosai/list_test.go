@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -146,4 +147,26 @@ func TestListIsBounded(t *testing.T) {
 	_, err := newClient(t, f).ListEndpoints(context.Background(), testCred)
 	g.Expect(err).To(MatchError(ContainSubstring("more than 1000 pages")))
 	g.Expect(f.hits.Load()).To(BeEquivalentTo(maxPages))
+}
+
+func TestListBytesAreBounded(t *testing.T) {
+	g := NewWithT(t)
+	defer func(limit int64) { maxListBytes = limit }(maxListBytes)
+	maxListBytes = 64 << 10
+	// Full pages of new endpoints with long names: each page is under the
+	// per-response cap, the listing is not under its own.
+	f := serve(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		page := make([]any, pageSize)
+		for i := range page {
+			page[i] = map[string]any{"id": fmt.Sprintf("%d-%d", n, i), "name": strings.Repeat("x", 100)}
+		}
+		writeJSON(w, 200, map[string]any{"endpoints": page, "total": 1 << 30})
+	})
+	_, err := newClient(t, f).ListEndpoints(context.Background(), testCred)
+	// Whichever page spends the budget is refused: cut short at the rest of
+	// the budget, or counted over it.
+	g.Expect(err).To(Or(MatchError(ContainSubstring("listing exceeds 65536 bytes")),
+		MatchError(ContainSubstring("response body too large"))))
+	g.Expect(KindOf(err)).To(Equal(KindTransient))
+	g.Expect(f.hits.Load()).To(BeNumerically("<", 10), "stops as soon as the budget is spent")
 }
