@@ -107,6 +107,9 @@ const (
 	// ReasonAdoptionTargetNotFound: the endpoint-id annotation names an
 	// endpoint the API does not have.
 	ReasonAdoptionTargetNotFound = "AdoptionTargetNotFound"
+	// ReasonEndpointOwnedByAnother: the endpoint-id annotation names an
+	// endpoint another KrosEndpoint already owns.
+	ReasonEndpointOwnedByAnother = "EndpointOwnedByAnother"
 	// ReasonSigningSecretConflict: the webhook signing Secret's name is taken
 	// by a Secret this KrosEndpoint does not own.
 	ReasonSigningSecretConflict = "SigningSecretConflict"

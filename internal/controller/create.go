@@ -125,11 +125,11 @@ func (r *KrosEndpointReconciler) recoverCreate(
 		if e.Name != desired.Name || e.Type != desired.Type || e.CreatedAt.Before(since.Add(-createClockSkew)) {
 			continue
 		}
-		owned, err := r.ownedByAnother(ctx, ep, e.ID)
+		owner, err := r.otherOwner(ctx, ep, e.ID)
 		if err != nil {
 			return nil, err
 		}
-		if !owned {
+		if owner == nil {
 			candidates = append(candidates, e)
 		}
 	}
@@ -157,18 +157,31 @@ func (r *KrosEndpointReconciler) recoverCreate(
 		cockpitv1alpha1.AnnotationEndpointID)}
 }
 
-// ownedByAnother reports whether another KrosEndpoint already owns the remote id.
-func (r *KrosEndpointReconciler) ownedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) (bool, error) {
+// otherOwner returns the KrosEndpoint other than ep that owns the remote id, if any.
+func (r *KrosEndpointReconciler) otherOwner(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string,
+) (*cockpitv1alpha1.KrosEndpoint, error) {
 	var owners cockpitv1alpha1.KrosEndpointList
 	if err := r.List(ctx, &owners, client.MatchingFields{indexEndpointID: id}); err != nil {
-		return false, err
+		return nil, err
 	}
-	for _, o := range owners.Items {
-		if o.UID != ep.UID {
-			return true, nil
+	for i := range owners.Items {
+		if owners.Items[i].UID != ep.UID {
+			return &owners.Items[i], nil
 		}
 	}
-	return false, nil
+	return nil, nil
+}
+
+// refuseOwnedByAnother returns a stalledError when another KrosEndpoint owns id.
+func (r *KrosEndpointReconciler) refuseOwnedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
+	owner, err := r.otherOwner(ctx, ep, id)
+	if err != nil || owner == nil {
+		return err
+	}
+	return &stalledError{reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, message: fmt.Sprintf(
+		"endpoint %q named by the annotation %s is owned by KrosEndpoint %s/%s; an endpoint has one owner",
+		id, cockpitv1alpha1.AnnotationEndpointID, owner.Namespace, owner.Name)}
 }
 
 // recordID persists the remote id at once: it is the source of truth for

@@ -67,10 +67,15 @@ type KrosEndpointReconciler struct {
 	now      func() time.Time
 }
 
-// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints/status,verbs=get;update;patch
+// Every write is a patch. Secrets: metadata watch (list, watch) to find
+// referrers, get for the few referenced, create and patch for the webhook
+// signing Secret and the in-use finalizer; never delete. finalizers/update
+// lets the signing Secret's owner reference block the owner's deletion.
+// docs/security.md justifies each verb.
+// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints/status,verbs=patch
 // +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one KrosEndpoint's remote endpoint in line with its spec.
@@ -135,6 +140,13 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		// so the created endpoint is checked like any other observation.
 		return r.update(ctx, ep, res, desired, observation{endpoint: *created, writtenFor: ep.UID,
 			generation: ep.Generation, credentials: res.credentialsDigest()})
+	}
+	if ep.Status.ID != id {
+		// Adopting: never an endpoint another resource owns, which would let
+		// anyone who can read its status reroute (or delete) its calls.
+		if err := r.refuseOwnedByAnother(ctx, ep, id); err != nil {
+			return nil, err
+		}
 	}
 	// Before any remote write (a create adds it with its create-pending record).
 	if err := r.ensureFinalizer(ctx, ep); err != nil {
@@ -281,6 +293,12 @@ func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1
 	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, true)
 	if err != nil {
 		return withDeletionHint(err)
+	}
+	if id != "" && ep.Status.ID != id {
+		// Never adopted: delete nothing another resource owns.
+		if owner, err := r.otherOwner(ctx, ep, id); err != nil || owner != nil {
+			return err
+		}
 	}
 	if id == "" {
 		// A create was interrupted: find what it made, so nothing is left behind.

@@ -180,6 +180,7 @@ func (s *secretReader) resolve(
 		if res.sipPassword, err = requireKey(data, cockpitv1alpha1.SecretKeyPassword, ref); err != nil {
 			return nil, err
 		}
+		res.credentials.Redact = append(res.credentials.Redact, res.sipPassword)
 	}
 	if ep.Spec.OrganizationID != "" {
 		res.credentials.OrganizationID = ep.Spec.OrganizationID

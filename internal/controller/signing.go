@@ -25,6 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -73,8 +74,9 @@ func (r *KrosEndpointReconciler) writeSigningSecret(ctx context.Context, ep *coc
 		return &stalledError{reason: cockpitv1alpha1.ReasonSigningSecretConflict, message: fmt.Sprintf(
 			"Secret %q exists and is not owned by this KrosEndpoint; the webhook signing secret cannot be written there", key.Name)}
 	case !bytes.Equal(existing.Data[cockpitv1alpha1.SecretKeySigningSecret], []byte(signingSecret)):
+		patch := client.MergeFrom(existing.DeepCopy())
 		existing.Data = map[string][]byte{cockpitv1alpha1.SecretKeySigningSecret: []byte(signingSecret)}
-		if err := r.Update(ctx, &existing); err != nil {
+		if err := r.Patch(ctx, &existing, patch); err != nil {
 			return fmt.Errorf("update webhook signing Secret %s: %w", key.Name, err)
 		}
 	}
