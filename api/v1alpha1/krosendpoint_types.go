@@ -72,11 +72,17 @@ type LocalSecretReference struct {
 
 // WebhookConfig sends call events to an HTTPS endpoint of the user's.
 type WebhookConfig struct {
-	// url receives the call events. Only https:// URLs are accepted.
+	// url receives the call events. Only https:// URLs are accepted, without
+	// credentials (user:password@): the receiver verifies X-Webhook-Signature
+	// instead, and the URL is shown in status and `kubectl get`. Characters a
+	// URL must percent-encode (whitespace, quotes, <>\^`{|}) are refused, so
+	// every party that parses the URL reads the same one.
 	// +required
 	// +kubebuilder:validation:MinLength=9
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') && isURL(self)",message="url must be an absolute https:// URL"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x20\\\\x7f-\\\\x9f\"<>\\\\x5c^`{|}]')",message="url must not contain whitespace, control characters, quotes or any of <>\\^`{|} (percent-encode them)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^https://[^/?#]*@')",message="url must not carry credentials (user:password@host)"
 	URL string `json:"url"`
 }
 
@@ -86,18 +92,21 @@ type VapiConfig struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="assistantID must not contain control characters"
 	AssistantID string `json:"assistantID"`
 
 	// credentialID is the Vapi BYO SIP trunk credential to use.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="credentialID must not contain control characters"
 	CredentialID string `json:"credentialID,omitempty"`
 
 	// phoneNumberID is the Vapi phone number used for outbound calls.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="phoneNumberID must not contain control characters"
 	PhoneNumberID string `json:"phoneNumberID,omitempty"`
 }
 
@@ -107,6 +116,7 @@ type RetellConfig struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="agentID must not contain control characters"
 	AgentID string `json:"agentID"`
 
 	// phoneNumber is the Retell phone number for outbound calls, in E.164 form (+14155550100).
@@ -122,6 +132,7 @@ type ElevenLabsConfig struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="agentID must not contain control characters"
 	AgentID string `json:"agentID"`
 }
 
@@ -131,18 +142,21 @@ type LiveKitConfig struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="agentName must not contain control characters"
 	AgentName string `json:"agentName,omitempty"`
 
 	// sipTrunkID is the LiveKit SIP trunk.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="sipTrunkID must not contain control characters"
 	SIPTrunkID string `json:"sipTrunkID"`
 
 	// sipURI is the full SIP URI from the LiveKit dashboard, e.g. sip:xxxx.sip.livekit.cloud.
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^sips?:[^\\\\s]+$')",message="sipURI must be a SIP URI starting with sip: or sips:"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="sipURI must not contain control characters"
 	SIPURI string `json:"sipURI"`
 }
 
@@ -152,12 +166,14 @@ type VogentConfig struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="agentID must not contain control characters"
 	AgentID string `json:"agentID,omitempty"`
 
 	// sipPrefix is the SIP prefix from Vogent's call settings.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="sipPrefix must not contain control characters"
 	SIPPrefix string `json:"sipPrefix"`
 
 	// credentialsSecretRef names a Secret in this namespace with the SIP
@@ -172,6 +188,7 @@ type CustomSIPConfig struct {
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^sips?:[^\\\\s]+$')",message="sipURI must be a SIP URI starting with sip: or sips:"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="sipURI must not contain control characters"
 	SIPURI string `json:"sipURI"`
 
 	// credentialsSecretRef names a Secret in this namespace with the SIP
@@ -202,7 +219,8 @@ type KrosEndpointSpec struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=100
-	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f]')",message="displayName must not contain control characters"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x1f\\\\x7f-\\\\x9f]')",message="displayName must not contain control characters"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x{061c}\\\\x{200e}\\\\x{200f}\\\\x{202a}-\\\\x{202e}\\\\x{2066}-\\\\x{2069}]')",message="displayName must not contain bidirectional formatting characters (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069)"
 	DisplayName string `json:"displayName,omitempty"`
 
 	// webhook configures a webhook endpoint; set only when type is webhook.
