@@ -48,6 +48,7 @@ help: ## Display this help.
 manifests: controller-gen ## Generate the ClusterRole and the CRD (config/, and the CRD's copy in the Helm chart).
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 	@rm -f dist/chart/files/crds/*.yaml && cp config/crd/bases/*.yaml dist/chart/files/crds/
+	go run ./hack/apidocs
 
 .PHONY: generate
 generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.
@@ -88,6 +89,16 @@ test: manifests generate fmt vet envtest ## Run the unit and envtest suites (rac
 test-e2e: build envtest ## Run the real binaries under their generated RBAC: samples, a SIGKILL mid-create, leader election.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
 		go test -tags e2e ./test/e2e/ -count=1 -timeout 20m -v -ginkgo.v
+
+# SOAK_SEED empty: a time-based seed, printed at the start and on failure.
+SOAK_SEED ?=
+SOAK_DURATION ?= 5m
+
+.PHONY: soak
+soak: build envtest ## Run a seeded chaos soak of the real binaries (SOAK_SEED, SOAK_DURATION), then check the guarantees.
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
+		SOAK_SEED="$(SOAK_SEED)" SOAK_DURATION="$(SOAK_DURATION)" \
+		go test -tags soak ./test/soak/ -run TestSoak -count=1 -timeout 30m -v
 
 BENCH_N ?= 1000
 BENCH_MEMORY_N ?= 10000
