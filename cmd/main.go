@@ -147,6 +147,9 @@ func run(o options) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if limit := setMemoryLimit(); limit > 0 {
+		setupLog.Info("soft memory limit set to 90% of the container's", "bytes", limit)
+	}
 	var tlsOpts []func(*tls.Config)
 	if !o.enableHTTP2 {
 		// HTTP/2 Stream Cancellation and Rapid Reset (GHSA-qppj-fm5r-hxr3, GHSA-4374-p667-p6c8).

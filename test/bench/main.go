@@ -64,6 +64,7 @@ type config struct {
 	syncPeriod       time.Duration
 	concurrency      int
 	memoryN          int
+	containerMemory  int64
 	jsonOut          string
 }
 
@@ -78,6 +79,9 @@ func main() {
 	flag.DurationVar(&c.syncPeriod, "sync-period", 30*time.Second, "the operator's --sync-period")
 	flag.IntVar(&c.concurrency, "concurrency", 16, "the operator's --max-concurrent-reconciles")
 	flag.IntVar(&c.memoryN, "memory-n", 10000, "N of the memory phase (0 skips it)")
+	flag.Int64Var(&c.containerMemory, "container-memory-mib", 0,
+		"run the memory phase as under a container memory limit of this many MiB: the manager then "+
+			"sets its soft limit to 90% of it, as it does in a pod (GOMEMLIMIT); 0 runs it without one")
 	flag.StringVar(&c.jsonOut, "json", "bench.json", "where to write the figures as JSON")
 	flag.Parse()
 	if err := run(c); err != nil {
@@ -118,7 +122,8 @@ func run(c config) error {
 		return err
 	}
 	b := &bench{c: c, ctx: ctx, root: root}
-	fmt.Printf("kros-operator bench: N=%d over %d namespaces, API %g req/s with %s±%s latency, client %g req/s, %d workers, %d cores\n",
+	fmt.Printf("kros-operator bench: N=%d over %d namespaces, API %g req/s with %s±%s latency, "+
+		"client %g req/s, %d workers, %d cores\n",
 		c.n, c.namespaces, c.rate, c.latency, c.jitter, c.clientRate, c.concurrency, numCPU())
 
 	b.cp, err = harness.StartControlPlane(root, true)
@@ -230,6 +235,7 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	b.add(phase, "429s", float64(d.api429), "", "")
 	b.add(phase, "Kubernetes writes per resource, Events included", float64(d.kubeWrites)/float64(n), "", "")
 	b.add(phase, "Kubernetes writes per resource, Events excluded", float64(d.kubeWrites-d.events)/float64(n), "", "<= 3")
+	b.add(phase, "Kubernetes write conflicts (409) per resource", float64(d.conflicts)/float64(n), "", "")
 	return nil
 }
 
@@ -303,7 +309,8 @@ func (b *bench) restart() error {
 		if err != nil {
 			return false, nil
 		}
-		return sum(m, "controller_runtime_reconcile_total", map[string]string{"controller": "krosendpoint"}) >= float64(b.c.n), nil
+		reconciles := sum(m, "controller_runtime_reconcile_total", map[string]string{"controller": "krosendpoint"})
+		return reconciles >= float64(b.c.n), nil
 	}); err != nil {
 		return err
 	}
@@ -377,6 +384,16 @@ func (b *bench) memory() error {
 	fmt.Printf("\nmemory: peak RSS and CPU of the manager at N=%d and N=%d\n", b.c.n, n)
 	b.add("memory", fmt.Sprintf("peak RSS after N=%d phases", b.c.n), b.peakRSS(), "MiB", "")
 	b.manager.Stop()
+	if b.c.containerMemory > 0 {
+		// What setMemoryLimit derives from a pod's limit; the process
+		// started here has no cgroup limit of its own.
+		soft := b.c.containerMemory << 20 / 10 * 9
+		if err := os.Setenv("GOMEMLIMIT", strconv.FormatInt(soft, 10)); err != nil {
+			return err
+		}
+		defer func() { _ = os.Unsetenv("GOMEMLIMIT") }()
+		fmt.Printf("    as in a container limited to %d MiB: GOMEMLIMIT=%d\n", b.c.containerMemory, soft)
+	}
 	if err := b.startManager(100000); err != nil {
 		return err
 	}
@@ -385,7 +402,13 @@ func (b *bench) memory() error {
 	}
 	b.add("memory", fmt.Sprintf("peak RSS at N=%d", n), b.peakRSS(), "MiB", "<= 150")
 	b.add("memory", fmt.Sprintf("CPU seconds to create N=%d", n), b.cpuSeconds(), "s", "")
+	fmt.Println(b.heapProfile())
 	return nil
+}
+
+// heapProfile summarizes where the manager's live heap is.
+func (b *bench) heapProfile() string {
+	return b.profile("heap", "/debug/pprof/heap?gc=1", "-sample_index=inuse_space")
 }
 
 func (b *bench) write() error {
@@ -485,11 +508,12 @@ type counters struct {
 	api429     int
 	kubeWrites int
 	events     int // Event objects, each created by one of the writes
+	conflicts  int // writes refused with 409, among kubeWrites
 }
 
 func (c counters) minus(o counters) counters {
 	d := counters{api: map[string]int{}, api429: c.api429 - o.api429, kubeWrites: c.kubeWrites - o.kubeWrites,
-		events: c.events - o.events}
+		events: c.events - o.events, conflicts: c.conflicts - o.conflicts}
 	for k, v := range c.api {
 		d.api[k] = v - o.api[k]
 	}
@@ -515,6 +539,7 @@ func (b *bench) counters() (counters, error) {
 	}
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		c.kubeWrites += int(sum(m, "rest_client_requests_total", map[string]string{"method": method}))
+		c.conflicts += int(sum(m, "rest_client_requests_total", map[string]string{"method": method, "code": "409"}))
 	}
 	var events eventsv1.EventList
 	if err := b.cp.Admin.List(b.ctx, &events); err != nil {
@@ -602,25 +627,30 @@ series:
 
 // cpuProfile takes a CPU profile of the manager and summarizes its top functions.
 func (b *bench) cpuProfile(d time.Duration) string {
-	path := filepath.Join(b.cp.Dir, "manager.cpu.pprof")
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.pprof, int(d.Seconds())))
+	return b.profile("cpu", fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds())))
+}
+
+// profile fetches one of the manager's pprof profiles and summarizes it.
+func (b *bench) profile(kind, path string, args ...string) string {
+	file := filepath.Join(b.cp.Dir, "manager."+kind+".pprof")
+	resp, err := http.Get(b.pprof + path)
 	if err != nil {
-		return "cpu profile: " + err.Error()
+		return kind + " profile: " + err.Error()
 	}
 	defer func() { _ = resp.Body.Close() }()
-	f, err := os.Create(path)
+	f, err := os.Create(file)
 	if err != nil {
-		return "cpu profile: " + err.Error()
+		return kind + " profile: " + err.Error()
 	}
 	_, _ = f.ReadFrom(resp.Body)
 	_ = f.Close()
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=15", filepath.Join(b.root, "bin", "manager"), path).
-		CombinedOutput()
+	args = append([]string{"tool", "pprof", "-top", "-nodecount=15"}, args...)
+	out, err := exec.Command("go", append(args, filepath.Join(b.root, "bin", "manager"), file)...).CombinedOutput()
 	if err != nil {
-		return "cpu profile: " + err.Error()
+		return kind + " profile: " + err.Error()
 	}
-	return "    manager CPU profile during the unlimited create (top 15):\n    " +
-		strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "\n    ")
+	top := strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "\n    ")
+	return "    manager " + kind + " profile (top 15):\n    " + top
 }
 
 // peakRSS reads the manager's VmHWM from /proc, in MiB.
