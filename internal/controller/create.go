@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,8 +45,8 @@ const indexEndpointID = ".metadata.annotations.endpointID"
 // responses. The API has no idempotency key, so the operator keeps a record
 // of its own (see docs/crash-safe-create.md):
 //
-//  1. Before the POST it writes the create-pending annotation (the time)
-//     with optimistic concurrency. A reconcile working from a stale cached
+//  1. Before the POST it writes the create-pending annotation (the time, and
+//     the name and type it sends) with optimistic concurrency. A reconcile working from a stale cached
 //     copy, one that has not yet seen the id an earlier reconcile wrote,
 //     fails here with a conflict instead of sending a second POST.
 //  2. It sends the POST once; the client never retries a POST that may have
@@ -54,8 +55,9 @@ const indexEndpointID = ".metadata.annotations.endpointID"
 //
 // If the operator dies between 1 and 3, or the outcome is unknown, the pending
 // annotation survives and the next reconcile recovers before it creates: it
-// lists the organization and adopts the single endpoint with the desired name
-// and type created since the pending time that no other resource owns. None
+// lists the organization and adopts the single endpoint with the recorded name
+// and type created since the pending time that no other resource owns (the
+// recorded ones: the spec may have been edited since the POST). None
 // means the POST never landed, so it creates; more than one stalls with the
 // candidates named, for a person to choose.
 func (r *KrosEndpointReconciler) create(
@@ -63,7 +65,7 @@ func (r *KrosEndpointReconciler) create(
 ) (*krosai.Endpoint, error) {
 	cred := res.credentials
 	if pending, ok := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; ok {
-		found, err := r.recoverCreate(ctx, ep, cred, desired, pending)
+		found, err := r.recoverCreate(ctx, ep, cred, parsePendingCreate(pending, desired))
 		if err != nil || found != nil {
 			return found, err
 		}
@@ -73,7 +75,8 @@ func (r *KrosEndpointReconciler) create(
 	if err := r.patchMetadata(ctx, ep, true, func(obj *cockpitv1alpha1.KrosEndpoint) {
 		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
 		delete(obj.Annotations, cockpitv1alpha1.AnnotationEndpointID)
-		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, r.now().UTC().Format(time.RFC3339Nano))
+		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, pendingCreate{At: r.now().UTC(), Name: desired.Name,
+			Type: desired.Type}.String())
 	}); err != nil {
 		return nil, err
 	}
@@ -110,19 +113,15 @@ func definitelyNotCreated(err error) bool {
 // It returns the adopted endpoint, nil if there is none, or a stalledError
 // when more than one could be ours.
 func (r *KrosEndpointReconciler) recoverCreate(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, desired krosai.EndpointCreate, pending string,
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent pendingCreate,
 ) (*krosai.Endpoint, error) {
-	since, err := time.Parse(time.RFC3339Nano, pending)
-	if err != nil {
-		since = time.Time{} // unreadable: any creation time may be ours
-	}
 	all, err := r.observer.refresh(ctx, cred)
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints to recover an interrupted create: %w", err)
 	}
 	var candidates []krosai.Endpoint
 	for _, e := range all {
-		if e.Name != desired.Name || e.Type != desired.Type || e.CreatedAt.Before(since.Add(-createClockSkew)) {
+		if e.Name != sent.Name || e.Type != sent.Type || e.CreatedAt.Before(sent.At.Add(-createClockSkew)) {
 			continue
 		}
 		owner, err := r.otherOwner(ctx, ep, e.ID)
@@ -153,8 +152,33 @@ func (r *KrosEndpointReconciler) recoverCreate(
 	return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
 		"an interrupted create may have made any of %d endpoints named %q of type %s created since %s: %s; "+
 			"set the annotation %s to the one this resource owns and delete the others in KrosAI",
-		len(ids), desired.Name, desired.Type, since.Format(time.RFC3339), strings.Join(ids, ", "),
+		len(ids), sent.Name, sent.Type, sent.At.Format(time.RFC3339), strings.Join(ids, ", "),
 		cockpitv1alpha1.AnnotationEndpointID)}
+}
+
+// pendingCreate is the create-pending record: when the POST was sent, and
+// the name and type it carried.
+type pendingCreate struct {
+	At   time.Time `json:"at"`
+	Name string    `json:"name"`
+	Type string    `json:"type"`
+}
+
+func (p pendingCreate) String() string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// parsePendingCreate reads the record. A bare timestamp (as a person might
+// write, to ask for recovery) takes the name and type from the spec; an
+// unreadable one matches any creation time.
+func parsePendingCreate(value string, desired krosai.EndpointCreate) pendingCreate {
+	var p pendingCreate
+	if err := json.Unmarshal([]byte(value), &p); err == nil && p.Name != "" && p.Type != "" {
+		return p
+	}
+	at, _ := time.Parse(time.RFC3339Nano, value)
+	return pendingCreate{At: at, Name: desired.Name, Type: desired.Type}
 }
 
 // otherOwner returns the KrosEndpoint other than ep that owns the remote id, if any.

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -172,6 +173,25 @@ func TestUserAnnotationsChanged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := userAnnotationsChanged().Update(event.UpdateEvent{ObjectOld: withAnnotations(tt.old), ObjectNew: withAnnotations(tt.new)})
 			NewWithT(t).Expect(got).To(Equal(tt.want))
+		})
+	}
+}
+
+func TestParsePendingCreate(t *testing.T) {
+	desired := krosai.EndpointCreate{Name: "now", Type: "vapi"}
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, value string
+		want        pendingCreate
+	}{
+		{"the operator's record", pendingCreate{At: at, Name: "then", Type: "retell"}.String(),
+			pendingCreate{At: at, Name: "then", Type: "retell"}},
+		{"a bare timestamp takes the spec's name", at.Format(time.RFC3339Nano), pendingCreate{At: at, Name: "now", Type: "vapi"}},
+		{"unreadable: any time, the spec's name", "yesterday", pendingCreate{Name: "now", Type: "vapi"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(parsePendingCreate(tt.value, desired)).To(Equal(tt.want))
 		})
 	}
 }

@@ -302,7 +302,8 @@ func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1
 	}
 	if id == "" {
 		// A create was interrupted: find what it made, so nothing is left behind.
-		found, err := r.recoverCreate(ctx, ep, res.credentials, desiredEndpoint(ep, res), ep.Annotations[cockpitv1alpha1.AnnotationCreatePending])
+		sent := parsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], desiredEndpoint(ep, res))
+		found, err := r.recoverCreate(ctx, ep, res.credentials, sent)
 		if err != nil || found == nil {
 			return err
 		}

@@ -258,6 +258,20 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(1), "only the interrupted POST")
 	})
 
+	It("adopts what an interrupted create sent even when the spec was renamed since", func() {
+		ns, key, org := isolated()
+		sent := pendingCreate{At: time.Now().UTC(), Name: "before rename", Type: "elevenlabs"}
+		made := createRemote(key, org, "before rename", map[string]any{"elevenlabs_agent_id": "agent"})
+		spec := elevenLabsWithOwnKey()
+		spec.DisplayName = "after rename"
+		ep := newEndpoint(ns, "renamed", spec)
+		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: sent.String()}
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		Expect(waitReady(ep).Status.ID).To(Equal(made.ID))
+		Expect(remote(made.ID).Name).To(Equal("after rename"))
+		Expect(remoteEndpoints(org)).To(HaveLen(1), "the first endpoint is not left behind")
+	})
+
 	It("stalls on an ambiguous interrupted create until a person names the endpoint", func() {
 		ns, key, org := isolated()
 		pendingSince := time.Now()
