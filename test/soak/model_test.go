@@ -1,0 +1,182 @@
+//go:build soak
+
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package soak
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// event is one entry of the event log: an operation of the driver.
+type event struct {
+	at     time.Duration // since the driver started
+	op     string
+	target string // "ns/name", "ns", "remote:<id>", or "" for the whole system
+	detail string
+}
+
+func (e event) String() string {
+	target := e.target
+	if target == "" {
+		target = "-"
+	}
+	return fmt.Sprintf("%8.3fs  %-18s %-22s %s", e.at.Seconds(), e.op, target, e.detail)
+}
+
+// eventLog is the driver's record of everything it did, in memory.
+type eventLog struct {
+	start time.Time
+	mu    sync.Mutex
+	list  []event
+}
+
+func (l *eventLog) add(op, target, format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.list = append(l.list, event{at: time.Since(l.start), op: op, target: target, detail: fmt.Sprintf(format, args...)})
+}
+
+// touching returns the entries about a resource (its key, its namespace's
+// namespace-wide operations, any of its remote ids), and the system-wide
+// faults between the first and the last of those: the shortest log that
+// shows what happened to it.
+func (l *eventLog) touching(key string, ids []string) []event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ns, _, _ := strings.Cut(key, "/")
+	about := func(e event) bool {
+		if e.target == key || (key != "" && e.target == ns) || strings.Contains(e.detail, key+" ") ||
+			strings.HasSuffix(e.detail, key) {
+			return true
+		}
+		for _, id := range ids {
+			if id != "" && (e.target == "remote:"+id || strings.Contains(e.detail, id)) {
+				return true
+			}
+		}
+		return false
+	}
+	first, last := -1, -1
+	for i, e := range l.list {
+		if about(e) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	var out []event
+	for i := first; i <= last; i++ {
+		if e := l.list[i]; about(e) || e.target == "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// all returns a copy of the entries.
+func (l *eventLog) all() []event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.list)
+}
+
+// counter counts operations or faults by kind, as done or failed.
+type counter struct {
+	ok, failed map[string]int
+}
+
+func newCounter() *counter { return &counter{ok: map[string]int{}, failed: map[string]int{}} }
+
+func (c *counter) add(kind string, err error) {
+	if err != nil {
+		c.failed[kind]++
+	} else {
+		c.ok[kind]++
+	}
+}
+
+func (c *counter) kinds() []string {
+	return slices.Sorted(maps.Keys(merge(c.ok, c.failed)))
+}
+
+func merge(a, b map[string]int) map[string]int {
+	out := maps.Clone(a)
+	for k, v := range b {
+		out[k] += v
+	}
+	return out
+}
+
+// resModel is what the driver knows of a KrosEndpoint it made.
+type resModel struct {
+	key, ns, name string
+	typ           string
+	// names are every display name the resource has had: a remote endpoint
+	// left behind carries one of them.
+	names []string
+	// adoptedFrom is the remote id the resource was created to adopt.
+	adoptedFrom string
+	paused      bool
+}
+
+// leftover is a remote endpoint that may legitimately outlive its resource:
+// orphaned on purpose (deletionPolicy: Orphan), or an adoption source whose
+// adopter was deleted before the operator claimed it.
+type leftover struct {
+	key   string
+	ids   []string
+	names []string
+	why   string
+}
+
+func (l *leftover) matches(id, name string) bool {
+	return slices.Contains(l.ids, id) || (id != "" && slices.Contains(l.names, name))
+}
+
+// secretValues are the values that must never appear outside Secrets and
+// the API: API keys, SIP passwords, webhook signing secrets.
+type secretValues struct {
+	mu   sync.Mutex
+	what map[string]string // value -> what it is
+}
+
+func (s *secretValues) add(value, what string) {
+	if len(value) < 8 {
+		return // too short to search for without false matches; none of ours is
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.what[value]; !ok {
+		s.what[value] = what
+	}
+}
+
+func (s *secretValues) snapshot() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.what)
+}

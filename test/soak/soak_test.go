@@ -1,0 +1,384 @@
+//go:build soak
+
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package soak is a seeded, bounded chaos run of the real binaries: a local
+// control plane with kube-controller-manager, krosai-sim and bin/manager as
+// separate processes, a random mix of user operations, dashboard edits and
+// faults for SOAK_DURATION, then a settle and a check of the operator's
+// guarantees. See docs/reliability.md. Run it with make soak.
+package soak
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/test/harness"
+)
+
+const (
+	serviceAccount = "system:serviceaccount:" + operatorNamespace + ":kros-operator-controller-manager"
+	// The manager's client budget per API key, under the simulator's.
+	managerRateLimit = 8
+	managerBurst     = 10
+	// settleTimeout bounds the wait for everything to converge after the run.
+	settleTimeout = 3 * time.Minute
+)
+
+// soak is one run: the processes, the driver's model and what it recorded.
+type soak struct {
+	t        *testing.T
+	ctx      context.Context
+	seed     uint64
+	rng      *rand.Rand
+	duration time.Duration
+	root     string
+	dir      string
+
+	cl           *cluster
+	sim          *sim
+	mgr          *harness.Process
+	mgrLogs      []string
+	saKubeconfig string
+	metricsPort  int
+
+	// simKeys are KEY=ORG for every key the simulator accepts, given again
+	// as flags when it restarts.
+	simKeys                []string
+	orgBKeys               []string
+	driverKeyA, driverKeyB string
+
+	log          eventLog
+	ops, faults  *counter
+	namespaces   []string
+	nsCounter    int
+	res          map[string]*resModel
+	gone         map[string]*resModel
+	resCounter   int
+	adoptCounter int
+	displayNames map[string]string
+	leftovers    []*leftover
+
+	// statsBase sums the simulator's counts of its earlier incarnations.
+	statsBase map[string]map[string]int
+	// in429Requests and in429TooMany count the requests and the 429s
+	// while the rate limit was lowered on purpose.
+	in429Requests, in429TooMany int
+
+	// apiRequests is every API request the simulator recorded, gathered
+	// before its ring buffer wraps and before each restart.
+	reqMu       sync.Mutex
+	apiRequests []simulator.RequestRecord
+	reqSeen     map[string]bool
+
+	// crashes are processes that exited on their own.
+	crashes []violation
+
+	secrets *secretValues
+	// seen holds Event notes and KrosEndpoint statuses collected during the
+	// run, and the manager's /metrics scraped before each kill, by digest.
+	seenMu sync.Mutex
+	seen   map[[32]byte]seenText
+}
+
+type seenText struct{ source, text string }
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func TestSoak(t *testing.T) {
+	seed := uint64(time.Now().UnixNano()) % 1_000_000_000
+	if v := os.Getenv("SOAK_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("SOAK_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	duration, err := time.ParseDuration(envOr("SOAK_DURATION", "5m"))
+	if err != nil {
+		t.Fatalf("SOAK_DURATION: %v", err)
+	}
+	fmt.Printf("soak: SOAK_SEED=%d SOAK_DURATION=%s\n", seed, duration)
+	t.Cleanup(func() {
+		if t.Failed() {
+			fmt.Printf("soak: FAILED with SOAK_SEED=%d SOAK_DURATION=%s\n", seed, duration)
+		}
+	})
+
+	ctx := t.Context()
+	s := &soak{t: t, ctx: ctx, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), duration: duration,
+		ops: newCounter(), faults: newCounter(), res: map[string]*resModel{}, gone: map[string]*resModel{},
+		displayNames: map[string]string{}, statsBase: map[string]map[string]int{},
+		secrets: &secretValues{what: map[string]string{}}, seen: map[[32]byte]seenText{},
+		reqSeen: map[string]bool{}}
+	s.setUp()
+
+	collectorDone := make(chan struct{})
+	collectCtx, stopCollector := context.WithCancel(ctx)
+	go func() {
+		defer close(collectorDone)
+		s.collect(collectCtx)
+	}()
+
+	s.log.start = time.Now()
+	s.drive()
+	driven := time.Since(s.log.start)
+
+	settled, violations := s.settle()
+	stopCollector()
+	<-collectorDone
+	violations = append(violations, s.checkLeaks()...)
+	violations = append(violations, s.crashes...)
+	share := s.report(driven, settled, violations)
+	s.judge(violations, share)
+}
+
+func (s *soak) setUp() {
+	t := s.t
+	var err error
+	if s.root, err = harness.Root(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range []string{"manager", "krosai-sim"} {
+		if _, err := os.Stat(filepath.Join(s.root, "bin", bin)); err != nil {
+			t.Fatalf("bin/%s: %v (run through make soak, which builds it)", bin, err)
+		}
+	}
+	if s.dir, err = os.MkdirTemp("", "kros-soak-"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("SOAK_KEEP") != "" {
+			fmt.Printf("soak: logs kept in %s\n", s.dir)
+			return
+		}
+		_ = os.RemoveAll(s.dir)
+	})
+	t.Cleanup(s.writeEventLog)
+
+	if s.cl, err = startCluster(s.root, s.dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.cl.stop)
+
+	// Two organizations: A through the operator's default credentials, B
+	// through a Secret in each namespace. The driver has keys of its own,
+	// so its direct API calls do not spend the operator's budget.
+	keyA, keyB := "kros_test_"+s.token(30), "kros_test_"+s.token(30)
+	s.driverKeyA, s.driverKeyB = "kros_test_"+s.token(30), "kros_test_"+s.token(30)
+	s.orgBKeys = []string{keyB}
+	s.simKeys = []string{keyA + "=" + orgA, s.driverKeyA + "=" + orgA, keyB + "=" + orgB, s.driverKeyB + "=" + orgB}
+	for _, k := range []string{keyA, keyB, s.driverKeyA, s.driverKeyB} {
+		s.secrets.add(k, "API key")
+	}
+	s.sim = &sim{bin: filepath.Join(s.root, "bin", "krosai-sim"), dir: s.dir,
+		stateFile: filepath.Join(s.dir, "sim-state.json"), seed: s.seed}
+	if err := s.sim.start(s.simKeys); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.sim.p.Stop() })
+
+	objs, err := harness.Installer(s.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range objs {
+		if obj.GetKind() == "Deployment" {
+			continue
+		}
+		if err := s.cl.admin.Create(s.ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("%s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	if err := s.cl.admin.Create(s.ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: credentialsSecret},
+		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: keyA},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if s.saKubeconfig, err = s.cl.kubeconfig(serviceAccount, "system:serviceaccounts",
+		"system:serviceaccounts:"+operatorNamespace, "system:authenticated"); err != nil {
+		t.Fatal(err)
+	}
+	if s.metricsPort, err = freePort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.startManager(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.mgr.Stop() })
+	fmt.Printf("soak: control plane, krosai-sim (%s) and manager up; logs in %s\n", s.sim.url(), s.dir)
+}
+
+func (s *soak) startManager() error {
+	logPath := filepath.Join(s.dir, fmt.Sprintf("manager-%d.log", len(s.mgrLogs)+1))
+	p, err := harness.Start(logPath, filepath.Join(s.root, "bin", "manager"),
+		"--kubeconfig="+s.saKubeconfig, "--operator-namespace="+operatorNamespace,
+		"--krosai-api-url="+s.sim.url()+"/v1", "--sync-period=10s",
+		fmt.Sprintf("--api-rate-limit=%d", managerRateLimit), fmt.Sprintf("--api-burst=%d", managerBurst),
+		"--api-timeout=5s",
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", s.metricsPort), "--metrics-secure=false",
+		"--health-probe-bind-address=0", "--zap-log-level=debug")
+	if err != nil {
+		return err
+	}
+	s.mgr = p
+	s.mgrLogs = append(s.mgrLogs, logPath)
+	return nil
+}
+
+// scrapeMetrics reads the manager's /metrics.
+func (s *soak) scrapeMetrics(ctx context.Context) (string, error) {
+	data, err := httpDo(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", s.metricsPort), nil)
+	return string(data), err
+}
+
+// remember keeps a text to search for secrets at the end.
+func (s *soak) remember(source, text string) {
+	sum := sha256.Sum256([]byte(text))
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	if _, ok := s.seen[sum]; !ok {
+		s.seen[sum] = seenText{source: source, text: text}
+	}
+}
+
+// collect gathers, every few seconds until ctx ends, what the secret check
+// needs but may not exist at the end: Events and statuses of resources and
+// namespaces deleted since, and the webhook signing secrets of endpoints
+// deleted since.
+func (s *soak) collect(ctx context.Context) {
+	tick := time.NewTicker(3 * time.Second)
+	defer tick.Stop()
+	for {
+		s.collectEvents(ctx, "")
+		s.collectStatuses(ctx)
+		s.collectSimSecrets(ctx)
+		s.collectRequests(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *soak) collectEvents(ctx context.Context, ns string) {
+	var events eventsv1.EventList
+	if err := s.cl.admin.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		return
+	}
+	for _, e := range events.Items {
+		s.remember(fmt.Sprintf("Event %s/%s (%s on %s)", e.Namespace, e.Name, e.Reason, e.Regarding.Name),
+			e.Note+"\n"+e.Reason+"\n"+e.Action)
+	}
+}
+
+func (s *soak) collectStatuses(ctx context.Context) {
+	var list cockpitv1alpha1.KrosEndpointList
+	if err := s.cl.admin.List(ctx, &list); err != nil {
+		return
+	}
+	for _, ep := range list.Items {
+		data, _ := json.Marshal(ep.Status)
+		s.remember(fmt.Sprintf("status of KrosEndpoint %s/%s", ep.Namespace, ep.Name), string(data))
+	}
+}
+
+func (s *soak) collectSimSecrets(ctx context.Context) {
+	byOrg, err := s.sim.endpoints(ctx)
+	if err != nil {
+		return
+	}
+	for _, group := range byOrg {
+		for _, e := range group {
+			s.secrets.add(e.Secret, "webhook signing secret")
+			for _, k := range []string{"password", "vogent_sip_password"} {
+				if v, ok := e.ProviderConfig[k].(string); ok {
+					s.secrets.add(v, "SIP password")
+				}
+			}
+		}
+	}
+}
+
+// collectRequests appends the simulator's requests not gathered yet.
+func (s *soak) collectRequests(ctx context.Context) {
+	recs, err := s.sim.requests(ctx)
+	if err != nil {
+		return
+	}
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	// Records are kept in the order requests finished, stamped with when
+	// they arrived: a held request lands behind later ones, so a record is
+	// told apart by its content, not by its time.
+	for _, r := range recs {
+		id := fmt.Sprintf("%s %s %s %d %s %s", r.Time.Format(time.RFC3339Nano), r.Method, r.Path, r.Status, r.Fault, r.Body)
+		if !s.reqSeen[id] {
+			s.reqSeen[id] = true
+			s.apiRequests = append(s.apiRequests, r)
+		}
+	}
+}
+
+// statsNow is the simulator's counts since the soak began, across restarts.
+func (s *soak) statsNow(ctx context.Context) (map[string]map[string]int, error) {
+	st, err := s.sim.stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	total := map[string]map[string]int{}
+	addStats(total, s.statsBase)
+	addStats(total, st.Operations)
+	return total, nil
+}
+
+// writeEventLog writes the event log to events.log beside the other logs.
+func (s *soak) writeEventLog() {
+	var b strings.Builder
+	for _, e := range s.log.all() {
+		b.WriteString(e.String() + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "events.log"), []byte(b.String()), 0o600); err != nil {
+		s.t.Errorf("writing the event log: %v", err)
+	}
+}
