@@ -214,7 +214,7 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	}); err != nil {
 		return err
 	}
-	if err := b.waitReady(n, 1); err != nil {
+	if err := b.waitCreated(before.firstReady+n, before.firstReady+n/2, phase == "memory"); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
@@ -451,6 +451,25 @@ func (b *bench) namespacesAndSecrets(prefix string) error {
 	return nil
 }
 
+// waitCreated waits until the manager has seen target resources become Ready
+// for the first time, reading its own counter rather than listing thousands
+// of objects, which would load the API server the create competes for. With
+// profile, it takes a heap profile of the manager halfway, mid-burst.
+func (b *bench) waitCreated(target, halfway int, profile bool) error {
+	return waitFor(30*time.Minute, func() (bool, error) {
+		m, err := b.scrape()
+		if err != nil {
+			return false, nil
+		}
+		ready := int(histogramCount(m, "kros_operator_endpoint_time_to_ready_seconds"))
+		if profile && ready >= halfway {
+			profile = false
+			fmt.Println(b.profile("heap-midburst", "/debug/pprof/heap", "-sample_index=inuse_space"))
+		}
+		return ready >= target, nil
+	})
+}
+
 // waitReady waits until n KrosEndpoints are Ready for the given generation.
 func (b *bench) waitReady(n int, generation int64) error {
 	return waitFor(20*time.Minute, func() (bool, error) {
@@ -508,6 +527,7 @@ type counters struct {
 	api429     int
 	kubeWrites int
 	events     int // Event objects, each created by one of the writes
+	firstReady int // resources the manager has seen become Ready for the first time
 	conflicts  int // writes refused with 409, among kubeWrites
 }
 
@@ -541,6 +561,7 @@ func (b *bench) counters() (counters, error) {
 		c.kubeWrites += int(sum(m, "rest_client_requests_total", map[string]string{"method": method}))
 		c.conflicts += int(sum(m, "rest_client_requests_total", map[string]string{"method": method, "code": "409"}))
 	}
+	c.firstReady = int(histogramCount(m, "kros_operator_endpoint_time_to_ready_seconds"))
 	var events eventsv1.EventList
 	if err := b.cp.Admin.List(b.ctx, &events); err != nil {
 		return c, err
@@ -623,6 +644,15 @@ series:
 		total += metric.GetCounter().GetValue()
 	}
 	return total
+}
+
+// histogramCount reads the sample count of a histogram without labels.
+func histogramCount(m map[string]*dto.MetricFamily, name string) float64 {
+	family, ok := m[name]
+	if !ok || len(family.GetMetric()) == 0 {
+		return 0
+	}
+	return float64(family.GetMetric()[0].GetHistogram().GetSampleCount())
 }
 
 // cpuProfile takes a CPU profile of the manager and summarizes its top functions.
