@@ -132,14 +132,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		id = ep.Status.ID
 	}
 	if id == "" {
-		created, err := r.create(ctx, ep, res, desired)
-		if err != nil {
-			return nil, err
-		}
-		// The create request cannot say everything (status is PATCH-only),
-		// so the created endpoint is checked like any other observation.
-		return r.update(ctx, ep, res, desired, observation{endpoint: *created, writtenFor: ep.UID,
-			generation: ep.Generation, credentials: res.credentialsDigest()})
+		return r.createChecked(ctx, ep, res, desired)
 	}
 	if ep.Status.ID != id {
 		// Adopting: never an endpoint another resource owns, which would let
@@ -161,7 +154,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	case krosai.IsNotFound(err):
 		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
 			"Endpoint %s was deleted outside Kubernetes; creating it again", id)
-		return r.create(ctx, ep, res, desired)
+		return r.createChecked(ctx, ep, res, desired)
 	case err != nil:
 		return nil, fmt.Errorf("observe endpoint %s: %w", id, err)
 	}
@@ -177,6 +170,20 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		}
 	}
 	return r.update(ctx, ep, res, desired, obs)
+}
+
+// createChecked creates the endpoint, then checks it like any other
+// observation: the create request cannot say everything (status is
+// PATCH-only), so a disabled endpoint is PATCHed inactive at once.
+func (r *KrosEndpointReconciler) createChecked(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
+) (*krosai.Endpoint, error) {
+	created, err := r.create(ctx, ep, res, desired)
+	if err != nil {
+		return nil, err
+	}
+	return r.update(ctx, ep, res, desired, observation{endpoint: *created, writtenFor: ep.UID,
+		generation: ep.Generation, credentials: res.credentialsDigest()})
 }
 
 // update PATCHes what differs between the desired and the observed endpoint,
