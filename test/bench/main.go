@@ -204,25 +204,17 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	if err := b.namespacesAndSecrets(prefix); err != nil {
 		return err
 	}
-	before, err := b.counters()
+	d, elapsed, err := b.measure(func(before counters) error {
+		if err := parallel(n, 32, func(i int) error {
+			return b.cp.Admin.Create(b.ctx, endpoint(prefix, i, b.c.namespaces))
+		}); err != nil {
+			return err
+		}
+		return b.waitCreated(before.firstReady+n, before.firstReady+n/2, phase == "memory")
+	})
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	if err := parallel(n, 32, func(i int) error {
-		return b.cp.Admin.Create(b.ctx, endpoint(prefix, i, b.c.namespaces))
-	}); err != nil {
-		return err
-	}
-	if err := b.waitCreated(before.firstReady+n, before.firstReady+n/2, phase == "memory"); err != nil {
-		return err
-	}
-	elapsed := time.Since(start)
-	after, err := b.counters()
-	if err != nil {
-		return err
-	}
-	d := after.minus(before)
 	b.add(phase, "time to all Ready", elapsed.Seconds(), "s", "")
 	if rate > 0 {
 		floor := float64(n) / rate
@@ -265,27 +257,19 @@ func (b *bench) steady() error {
 
 func (b *bench) update() error {
 	fmt.Printf("\nupdate: displayName of all %d\n", b.c.n)
-	before, err := b.counters()
+	d, elapsed, err := b.measure(func(counters) error {
+		if err := parallel(b.c.n, 32, func(i int) error {
+			ep := endpoint("bench", i, b.c.namespaces)
+			patch := []byte(fmt.Sprintf(`{"spec":{"displayName":"updated %d"}}`, i))
+			return b.cp.Admin.Patch(b.ctx, ep, client.RawPatch("application/merge-patch+json", patch))
+		}); err != nil {
+			return err
+		}
+		return b.waitReady(b.c.n, 2)
+	})
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	if err := parallel(b.c.n, 32, func(i int) error {
-		ep := endpoint("bench", i, b.c.namespaces)
-		patch := []byte(fmt.Sprintf(`{"spec":{"displayName":"updated %d"}}`, i))
-		return b.cp.Admin.Patch(b.ctx, ep, client.RawPatch("application/merge-patch+json", patch))
-	}); err != nil {
-		return err
-	}
-	if err := b.waitReady(b.c.n, 2); err != nil {
-		return err
-	}
-	elapsed := time.Since(start)
-	after, err := b.counters()
-	if err != nil {
-		return err
-	}
-	d := after.minus(before)
 	b.add("update", "time to converge", elapsed.Seconds(), "s", "")
 	b.add("update", "PATCHes per resource", float64(d.api["updateEndpoint"])/float64(b.c.n), "", "1.000")
 	b.add("update", "other API calls per resource", float64(d.apiTotal()-d.api["updateEndpoint"])/float64(b.c.n), "", "")
@@ -328,33 +312,25 @@ func (b *bench) restart() error {
 
 func (b *bench) deleteAll(phase string, n int) error {
 	fmt.Printf("\n%s: all %d\n", phase, n)
-	before, err := b.counters()
+	d, elapsed, err := b.measure(func(counters) error {
+		for i := range b.c.namespaces {
+			if err := b.cp.Admin.DeleteAllOf(b.ctx, &cockpitv1alpha1.KrosEndpoint{},
+				client.InNamespace(namespace(i))); err != nil {
+				return err
+			}
+		}
+		return waitFor(10*time.Minute, func() (bool, error) {
+			var list cockpitv1alpha1.KrosEndpointList
+			if err := b.cp.Admin.List(b.ctx, &list); err != nil {
+				return false, err
+			}
+			left, err := b.simStored()
+			return len(list.Items) == 0 && left == 0, err
+		})
+	})
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	for i := range b.c.namespaces {
-		if err := b.cp.Admin.DeleteAllOf(b.ctx, &cockpitv1alpha1.KrosEndpoint{},
-			client.InNamespace(namespace(i))); err != nil {
-			return err
-		}
-	}
-	if err := waitFor(10*time.Minute, func() (bool, error) {
-		var list cockpitv1alpha1.KrosEndpointList
-		if err := b.cp.Admin.List(b.ctx, &list); err != nil {
-			return false, err
-		}
-		left, err := b.simStored()
-		return len(list.Items) == 0 && left == 0, err
-	}); err != nil {
-		return err
-	}
-	elapsed := time.Since(start)
-	after, err := b.counters()
-	if err != nil {
-		return err
-	}
-	d := after.minus(before)
 	b.add(phase, "time to nothing left", elapsed.Seconds(), "s", "")
 	b.add(phase, "DELETEs per resource", float64(d.api["deleteEndpoint"])/float64(n), "", "1.000")
 	return nil
@@ -429,6 +405,25 @@ func (b *bench) write() error {
 	_ = w.Flush()
 	fmt.Println("\nwrote", b.c.jsonOut)
 	return os.WriteFile(b.c.jsonOut, append(out, '\n'), 0o644)
+}
+
+// measure runs work between two readings of the counters and returns their
+// difference and how long work took; work gets the first reading.
+func (b *bench) measure(work func(before counters) error) (counters, time.Duration, error) {
+	before, err := b.counters()
+	if err != nil {
+		return counters{}, 0, err
+	}
+	start := time.Now()
+	if err := work(before); err != nil {
+		return counters{}, 0, err
+	}
+	elapsed := time.Since(start)
+	after, err := b.counters()
+	if err != nil {
+		return counters{}, 0, err
+	}
+	return after.minus(before), elapsed, nil
 }
 
 // namespacesAndSecrets makes the namespaces and the SIP credentials Secrets.
