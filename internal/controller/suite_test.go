@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -46,6 +45,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/test/harness"
 )
 
 // The suite runs the real reconciler in a manager against a real API server
@@ -160,25 +160,16 @@ var _ = AfterSuite(func() {
 // garbage-collector controllers: envtest runs none, so without them a
 // namespace never finishes deleting and owned objects are never collected.
 func startControllerManager() {
-	user, err := testEnv.AddUser(envtest.User{Name: "kube-controller-manager", Groups: []string{"system:masters"}}, nil)
+	dir := GinkgoT().TempDir()
+	kubeconfig, err := harness.WriteKubeconfig(testEnv, dir, "kube-controller-manager", "system:masters")
 	Expect(err).NotTo(HaveOccurred())
-	kubeconfig, err := user.KubeConfig()
-	Expect(err).NotTo(HaveOccurred())
-	path := filepath.Join(GinkgoT().TempDir(), "kcm.kubeconfig")
-	Expect(os.WriteFile(path, kubeconfig, 0o600)).To(Succeed())
 	assets := testEnv.BinaryAssetsDirectory
 	if assets == "" {
 		assets = os.Getenv("KUBEBUILDER_ASSETS")
 	}
-	cmd := exec.Command(filepath.Join(assets, "kube-controller-manager"),
-		"--kubeconfig="+path, "--controllers=namespace,garbagecollector", "--leader-elect=false",
-		"--use-service-account-credentials=false", "--secure-port=0")
-	cmd.Stdout, cmd.Stderr = GinkgoWriter, GinkgoWriter
-	Expect(cmd.Start()).To(Succeed())
-	stopControllerManager = func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-	}
+	kcm, err := harness.StartControllerManager(assets, dir, kubeconfig)
+	Expect(err).NotTo(HaveOccurred())
+	stopControllerManager = kcm.Kill
 }
 
 // stopControllerManager ends kube-controller-manager before the API server,

@@ -94,11 +94,7 @@ func StartControlPlane(root string, withControllerManager bool) (*ControlPlane, 
 		return nil, err
 	}
 	if withControllerManager {
-		cp.controllerManager, err = Start(filepath.Join(dir, "kube-controller-manager.log"),
-			filepath.Join(assets, "kube-controller-manager"), "--kubeconfig="+cp.AdminKubeconfig,
-			"--controllers=namespace,garbagecollector", "--leader-elect=false",
-			"--use-service-account-credentials=false", "--secure-port=0")
-		if err != nil {
+		if cp.controllerManager, err = StartControllerManager(assets, dir, cp.AdminKubeconfig); err != nil {
 			cp.Stop()
 			return nil, err
 		}
@@ -110,7 +106,13 @@ func StartControlPlane(root string, withControllerManager bool) (*ControlPlane, 
 // certificate. A name of the form system:serviceaccount:NS:NAME is matched
 // by RBAC bindings to that ServiceAccount.
 func (cp *ControlPlane) Kubeconfig(name string, groups ...string) (string, error) {
-	user, err := cp.Env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	return WriteKubeconfig(cp.Env, cp.Dir, name, groups...)
+}
+
+// WriteKubeconfig writes into dir a kubeconfig for a user of env
+// authenticated by client certificate.
+func WriteKubeconfig(env *envtest.Environment, dir, name string, groups ...string) (string, error) {
+	user, err := env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
 	if err != nil {
 		return "", err
 	}
@@ -118,8 +120,19 @@ func (cp *ControlPlane) Kubeconfig(name string, groups ...string) (string, error
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(cp.Dir, strings.NewReplacer(":", "-").Replace(name)+".kubeconfig")
+	path := filepath.Join(dir, strings.NewReplacer(":", "-").Replace(name)+".kubeconfig")
 	return path, os.WriteFile(path, data, 0o600)
+}
+
+// StartControllerManager runs kube-controller-manager's namespace and
+// garbage-collector controllers, logging into dir: envtest runs none, so
+// without them a namespace never finishes deleting and owned objects are
+// never collected.
+func StartControllerManager(assets, dir, adminKubeconfig string) (*Process, error) {
+	return Start(filepath.Join(dir, "kube-controller-manager.log"),
+		filepath.Join(assets, "kube-controller-manager"), "--kubeconfig="+adminKubeconfig,
+		"--controllers=namespace,garbagecollector", "--leader-elect=false",
+		"--use-service-account-credentials=false", "--secure-port=0")
 }
 
 // Kubectl runs the control plane's kubectl as the admin user.

@@ -94,11 +94,7 @@ func startCluster(root, dir string) (*cluster, error) {
 		c.stop()
 		return nil, err
 	}
-	c.kcm, err = harness.Start(filepath.Join(dir, "kube-controller-manager.log"),
-		filepath.Join(assets, "kube-controller-manager"), "--kubeconfig="+c.adminKubeconfig,
-		"--controllers=namespace,garbagecollector", "--leader-elect=false",
-		"--use-service-account-credentials=false", "--secure-port=0")
-	if err != nil {
+	if c.kcm, err = harness.StartControllerManager(assets, dir, c.adminKubeconfig); err != nil {
 		c.stop()
 		return nil, err
 	}
@@ -107,16 +103,7 @@ func startCluster(root, dir string) (*cluster, error) {
 
 // kubeconfig writes a kubeconfig for a user authenticated by client certificate.
 func (c *cluster) kubeconfig(name string, groups ...string) (string, error) {
-	user, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
-	if err != nil {
-		return "", err
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(c.dir, strings.NewReplacer(":", "-").Replace(name)+".kubeconfig")
-	return path, os.WriteFile(path, data, 0o600)
+	return harness.WriteKubeconfig(c.env, c.dir, name, groups...)
 }
 
 // apiServerGracePeriod is how long kube-apiserver may take to stop.
