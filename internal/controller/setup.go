@@ -68,14 +68,6 @@ func (r *KrosEndpointReconciler) SetupWithManager(mgr ctrl.Manager, opts Options
 	}); err != nil {
 		return err
 	}
-	if err := indexer.IndexField(ctx, &cockpitv1alpha1.KrosEndpoint{}, indexEndpointID, func(o client.Object) []string {
-		if id := o.GetAnnotations()[cockpitv1alpha1.AnnotationEndpointID]; id != "" {
-			return []string{id}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
 
 	if err := ctrl.NewControllerManagedBy(mgr).
 		For(&cockpitv1alpha1.KrosEndpoint{}, builder.WithPredicates(predicate.Or(
