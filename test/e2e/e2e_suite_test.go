@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,6 +60,8 @@ var (
 	managerCount  int
 	// managers outlive the spec that starts them; AfterSuite stops them.
 	managers []*harness.Process
+	// metricsURLs are the managers' secure metrics endpoints.
+	metricsURLs = map[*harness.Process]string{}
 )
 
 func TestE2E(t *testing.T) {
@@ -133,15 +136,25 @@ var _ = ReportAfterEach(func(report SpecReport) {
 // startManager runs bin/manager as the operator's ServiceAccount.
 func startManager() *harness.Process {
 	managerCount++
+	metricsAddr := freeAddr()
 	p, err := harness.Start(filepath.Join(cp.Dir, fmt.Sprintf("manager-%d.log", managerCount)),
 		filepath.Join(root, "bin", "manager"),
 		"--kubeconfig="+managerConfig, "--operator-namespace="+operatorNamespace,
 		"--krosai-api-url="+sim.URL+"/v1", "--leader-elect", "--sync-period=30s",
 		"--api-rate-limit=100", "--api-burst=50",
-		"--metrics-bind-address=0", "--health-probe-bind-address=0")
+		"--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0")
 	Expect(err).NotTo(HaveOccurred())
 	managers = append(managers, p)
+	metricsURLs[p] = "https://" + metricsAddr + "/metrics"
 	return p
+}
+
+// freeAddr returns a loopback address no one listens on.
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
 }
 
 // managerLog returns what a manager printed so far.

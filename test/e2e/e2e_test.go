@@ -19,7 +19,10 @@ limitations under the License.
 package e2e
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +61,48 @@ var _ = Describe("kros-operator", Ordered, func() {
 		Expect(simEndpoints("")).To(ConsistOf(HaveField("Name", "Office PBX")),
 			"only the deletionPolicy: Orphan sample stays")
 		Expect(managerLog(leader)).NotTo(ContainSubstring("forbidden"), "the generated RBAC is sufficient")
+	})
+
+	It("serves metrics over TLS only to a ServiceAccount bound to the metrics-reader role", func() {
+		By("making a scraper bound to kros-operator-metrics-reader, and a stranger")
+		kubectl("create", "namespace", "monitoring")
+		kubectl("create", "serviceaccount", "-n", "monitoring", "prometheus")
+		kubectl("create", "serviceaccount", "-n", "monitoring", "stranger")
+		kubectl("create", "clusterrolebinding", "prometheus-kros-metrics",
+			"--clusterrole=kros-operator-metrics-reader", "--serviceaccount=monitoring:prometheus")
+		scraper := kubectl("create", "token", "-n", "monitoring", "prometheus")
+		stranger := kubectl("create", "token", "-n", "monitoring", "stranger")
+
+		// The manager serves a self-signed certificate when given none.
+		insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // a throwaway local serving cert
+		}}
+		scrape := func(token string) (int, string) {
+			req, err := http.NewRequest(http.MethodGet, metricsURLs[leader], nil)
+			Expect(err).NotTo(HaveOccurred())
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+			}
+			resp, err := insecure.Do(req)
+			if err != nil {
+				return 0, err.Error()
+			}
+			defer func() { _ = resp.Body.Close() }()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(body)
+		}
+		status := func(token string) int { code, _ := scrape(token); return code }
+		Eventually(status).WithArguments(scraper).WithTimeout(30 * time.Second).Should(Equal(http.StatusOK))
+		_, body := scrape(scraper)
+		Expect(body).To(ContainSubstring(`controller_runtime_max_concurrent_reconciles{controller="krosendpoint"}`))
+		Expect(status(stranger)).To(Equal(http.StatusForbidden))
+		Expect(status("")).To(Equal(http.StatusUnauthorized))
+		Expect(status("not-a-token")).To(Equal(http.StatusUnauthorized))
+
+		log := managerLog(leader)
+		Expect(log).NotTo(ContainSubstring(strings.TrimSpace(scraper)))
+		Expect(log).NotTo(ContainSubstring(strings.TrimSpace(stranger)))
+		Expect(log).NotTo(ContainSubstring("forbidden"), "the generated RBAC lets the manager review tokens")
 	})
 
 	It("creates exactly one endpoint per resource when killed in the middle of creating 100", func() {
