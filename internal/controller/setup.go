@@ -18,10 +18,13 @@ package controller
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -74,7 +77,8 @@ func (r *KrosEndpointReconciler) SetupWithManager(mgr ctrl.Manager, opts Options
 			predicate.GenerationChangedPredicate{}, userAnnotationsChanged()))).
 		// Secret metadata only: a changed referenced Secret reaches its
 		// referrers within seconds, and a deleted signing Secret is rewritten.
-		Watches(secretMetadata(), handler.EnqueueRequestsFromMapFunc(r.referrersOf), builder.OnlyMetadata).
+		Watches(secretMetadata(), handler.EnqueueRequestsFromMapFunc(r.referrersOf), builder.OnlyMetadata,
+			builder.WithPredicates(secretNews())).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(opts.MaxConcurrentReconciles, 1),
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
@@ -125,6 +129,43 @@ func userAnnotationsChanged() predicate.Predicate {
 		recordedByOperator := pendingOld && !pendingNew
 		return idChanged && !recordedByOperator
 	}}
+}
+
+// secretNews drops the Secret events a referrer has nothing to learn from,
+// each of which would otherwise wake KrosEndpoints mid-create, from a cache
+// that has not yet seen their own writes (a stale status written again, a
+// create-pending record found without its id and recovered by a list):
+//   - the creation of a webhook signing Secret, which its owner has just
+//     written (at startup every KrosEndpoint is reconciled anyway);
+//   - the update in which the operator adds its in-use finalizer and
+//     changes nothing else. A data change shows only as a new
+//     resourceVersion, but no write that adds our finalizer alone carries
+//     one: ours patch metadata only.
+func secretNews() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool {
+			owner := metav1.GetControllerOf(e.Object)
+			return owner == nil || owner.Kind != "KrosEndpoint" || owner.APIVersion != cockpitv1alpha1.GroupVersion.String()
+		},
+		UpdateFunc: func(e event.UpdateEvent) bool { return !onlyInUseFinalizerAdded(e.ObjectOld, e.ObjectNew) },
+	}
+}
+
+func onlyInUseFinalizerAdded(oldObj, newObj client.Object) bool {
+	if controllerutil.ContainsFinalizer(oldObj, cockpitv1alpha1.SecretInUseFinalizer) ||
+		!controllerutil.ContainsFinalizer(newObj, cockpitv1alpha1.SecretInUseFinalizer) {
+		return false
+	}
+	others := func(o client.Object) []string {
+		return slices.DeleteFunc(slices.Clone(o.GetFinalizers()), func(f string) bool {
+			return f == cockpitv1alpha1.SecretInUseFinalizer
+		})
+	}
+	return slices.Equal(others(oldObj), others(newObj)) &&
+		maps.Equal(oldObj.GetLabels(), newObj.GetLabels()) &&
+		maps.Equal(oldObj.GetAnnotations(), newObj.GetAnnotations()) &&
+		equality.Semantic.DeepEqual(oldObj.GetOwnerReferences(), newObj.GetOwnerReferences()) &&
+		oldObj.GetDeletionTimestamp().Equal(newObj.GetDeletionTimestamp())
 }
 
 // referrersOf maps a Secret to the KrosEndpoints that read it or own it.
