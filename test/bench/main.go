@@ -24,16 +24,19 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +49,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -66,6 +70,7 @@ type config struct {
 	memoryN          int
 	containerMemory  int64
 	jsonOut          string
+	profileDir       string
 }
 
 func main() {
@@ -77,12 +82,15 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 200, "the API's rate limit in requests per second (the plan)")
 	flag.Float64Var(&c.clientRate, "client-rate", 190, "the operator's --api-rate-limit, just under the plan")
 	flag.DurationVar(&c.syncPeriod, "sync-period", 30*time.Second, "the operator's --sync-period")
-	flag.IntVar(&c.concurrency, "concurrency", 16, "the operator's --max-concurrent-reconciles")
+	flag.IntVar(&c.concurrency, "concurrency", 64,
+		"the operator's --max-concurrent-reconciles: R times the seconds one create takes, a POST and 3 writes")
 	flag.IntVar(&c.memoryN, "memory-n", 10000, "N of the memory phase (0 skips it)")
 	flag.Int64Var(&c.containerMemory, "container-memory-mib", 0,
 		"run the memory phase as under a container memory limit of this many MiB: the manager then "+
 			"sets its soft limit to 90% of it, as it does in a pod (GOMEMLIMIT); 0 runs it without one")
 	flag.StringVar(&c.jsonOut, "json", "bench.json", "where to write the figures as JSON")
+	flag.StringVar(&c.profileDir, "profiles", "bench-profiles",
+		"where to keep the manager's pprof profiles, for go tool pprof")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)
@@ -131,6 +139,7 @@ func run(c config) error {
 		return err
 	}
 	defer b.cp.Stop()
+	defer b.keepManagerLog()
 	b.sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), "--api-key", benchKey+"="+benchOrg,
 		"--latency", c.latency.String(), "--latency-jitter", c.jitter.String(),
 		"--rate-limit", ftoa(c.rate), "--burst", strconv.Itoa(int(c.rate)), "--list-shape", "wrapped")
@@ -204,6 +213,7 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	if err := b.namespacesAndSecrets(prefix); err != nil {
 		return err
 	}
+	cpuBefore := b.readCPU()
 	d, elapsed, err := b.measure(func(before counters) error {
 		if err := parallel(n, 32, func(i int) error {
 			return b.cp.Admin.Create(b.ctx, endpoint(prefix, i, b.c.namespaces))
@@ -215,7 +225,13 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	if err != nil {
 		return err
 	}
+	cpu := b.readCPU().since(cpuBefore)
+	fmt.Println("    " + cpu.String())
+	fmt.Println("    kube-apiserver writes per resource, all clients:", writesByResource(d.serverWrites, n))
 	b.add(phase, "time to all Ready", elapsed.Seconds(), "s", "")
+	b.add(phase, "machine CPU busy", cpu.machine, "cores", fmt.Sprintf("of %d", numCPU()))
+	b.add(phase, "kube-apiserver and etcd CPU", cpu.processes["kube-apiserver"]+cpu.processes["etcd"], "cores", "")
+	b.add(phase, "manager CPU", cpu.processes["manager"], "cores", "")
 	if rate > 0 {
 		floor := float64(n) / rate
 		b.add(phase, "ratio to the floor N/R", elapsed.Seconds()/floor, "x", "<= 1.15")
@@ -346,12 +362,14 @@ func (b *bench) unlimited() error {
 	if err := b.startManager(100000); err != nil {
 		return err
 	}
-	profile := make(chan string, 1)
+	profile, apiServerProfile := make(chan string, 1), make(chan string, 1)
 	go func() { profile <- b.cpuProfile(10 * time.Second) }()
+	go func() { apiServerProfile <- b.apiServerCPUProfile(10 * time.Second) }()
 	if err := b.create("unlimited", b.c.n, "fast", 0); err != nil {
 		return err
 	}
 	fmt.Println(<-profile)
+	fmt.Println(<-apiServerProfile)
 	return b.deleteAll("unlimited", b.c.n)
 }
 
@@ -373,9 +391,17 @@ func (b *bench) memory() error {
 	if err := b.startManager(100000); err != nil {
 		return err
 	}
+	if idle, ok := b.readMemory(); ok {
+		fmt.Println("    idle, before the burst:", idle)
+	}
+	sampler := b.sampleMemory(200 * time.Millisecond)
 	if err := b.create("memory", n, "mem", 0); err != nil {
 		return err
 	}
+	peak := sampler.Stop()
+	fmt.Println("    at the highest RSS sampled:", peak)
+	b.add("memory", fmt.Sprintf("file-backed RSS (the binary) at N=%d", n), peak.file, "MiB", "")
+	b.add("memory", fmt.Sprintf("Go heap in use at the peak, N=%d", n), peak.heapInuse, "MiB", "")
 	b.add("memory", fmt.Sprintf("peak RSS at N=%d", n), b.peakRSS(), "MiB", "<= 150")
 	b.add("memory", fmt.Sprintf("CPU seconds to create N=%d", n), b.cpuSeconds(), "s", "")
 	fmt.Println(b.heapProfile())
@@ -524,6 +550,9 @@ type counters struct {
 	events     int // Event objects, each created by one of the writes
 	firstReady int // resources the manager has seen become Ready for the first time
 	conflicts  int // writes refused with 409, among kubeWrites
+	// serverWrites are the writes kube-apiserver served, from every client
+	// (the bench's own creates among them), by verb and resource.
+	serverWrites map[string]int
 }
 
 func (c counters) minus(o counters) counters {
@@ -531,6 +560,12 @@ func (c counters) minus(o counters) counters {
 		events: c.events - o.events, conflicts: c.conflicts - o.conflicts}
 	for k, v := range c.api {
 		d.api[k] = v - o.api[k]
+	}
+	d.serverWrites = map[string]int{}
+	for k, v := range c.serverWrites {
+		if v > o.serverWrites[k] {
+			d.serverWrites[k] = v - o.serverWrites[k]
+		}
 	}
 	return d
 }
@@ -562,7 +597,55 @@ func (b *bench) counters() (counters, error) {
 		return c, err
 	}
 	c.events = len(events.Items)
-	return c, nil
+	c.serverWrites, err = b.apiServerWrites()
+	return c, err
+}
+
+// apiServerWrites reads kube-apiserver's apiserver_request_total: the writes
+// it served, by verb, resource and status code.
+func (b *bench) apiServerWrites() (map[string]int, error) {
+	httpClient, base, err := b.apiServer()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := httpClient.Get(base + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	writes := map[string]int{}
+	for _, metric := range families["apiserver_request_total"].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range metric.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		switch labels["verb"] {
+		case "POST", "PUT", "PATCH", "DELETE", "APPLY":
+		default:
+			continue
+		}
+		resource := labels["resource"]
+		if labels["subresource"] != "" {
+			resource += "/" + labels["subresource"]
+		}
+		writes[labels["verb"]+" "+resource+" "+labels["code"]] += int(metric.GetCounter().GetValue())
+	}
+	return writes, nil
+}
+
+// writesByResource lists the writes per resource, most first.
+func writesByResource(writes map[string]int, n int) string {
+	keys := slices.SortedFunc(maps.Keys(writes), func(a, b string) int { return cmp.Compare(writes[b], writes[a]) })
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.3f", k, float64(writes[k])/float64(n)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (b *bench) simCounters() (counters, error) {
@@ -655,56 +738,67 @@ func (b *bench) cpuProfile(d time.Duration) string {
 	return b.profile("cpu", fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds())))
 }
 
+// apiServerCPUProfile takes a CPU profile of kube-apiserver, to show what a
+// create costs it.
+func (b *bench) apiServerCPUProfile(d time.Duration) string {
+	httpClient, base, err := b.apiServer()
+	if err != nil {
+		return "kube-apiserver profile: " + err.Error()
+	}
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(d.Seconds()))
+	return b.summarize("kube-apiserver", "cpu", filepath.Join(b.cp.Assets, "kube-apiserver"), httpClient, url)
+}
+
+// apiServer returns an admin's HTTP client for kube-apiserver and its URL.
+func (b *bench) apiServer() (*http.Client, string, error) {
+	httpClient, err := rest.HTTPClientFor(b.cp.Env.Config)
+	return httpClient, strings.TrimSuffix(b.cp.Env.Config.Host, "/"), err
+}
+
 // profile fetches one of the manager's pprof profiles and summarizes it.
 func (b *bench) profile(kind, path string, args ...string) string {
-	file := filepath.Join(b.cp.Dir, "manager."+kind+".pprof")
-	resp, err := http.Get(b.pprof + path)
+	return b.summarize("manager", kind, filepath.Join(b.root, "bin", "manager"), http.DefaultClient, b.pprof+path, args...)
+}
+
+// summarize fetches a pprof profile, keeps it under -profiles and returns
+// its top functions.
+func (b *bench) summarize(process, kind, binary string, httpClient *http.Client, url string, args ...string) string {
+	name := process + " " + kind + " profile"
+	if err := os.MkdirAll(b.c.profileDir, 0o755); err != nil {
+		return name + ": " + err.Error()
+	}
+	file := filepath.Join(b.c.profileDir, process+"."+kind+".pprof")
+	resp, err := httpClient.Get(url)
 	if err != nil {
-		return kind + " profile: " + err.Error()
+		return name + ": " + err.Error()
 	}
 	defer func() { _ = resp.Body.Close() }()
 	f, err := os.Create(file)
 	if err != nil {
-		return kind + " profile: " + err.Error()
+		return name + ": " + err.Error()
 	}
 	_, _ = f.ReadFrom(resp.Body)
 	_ = f.Close()
 	args = append([]string{"tool", "pprof", "-top", "-nodecount=15"}, args...)
-	out, err := exec.Command("go", append(args, filepath.Join(b.root, "bin", "manager"), file)...).CombinedOutput()
+	out, err := exec.Command("go", append(args, binary, file)...).CombinedOutput()
 	if err != nil {
-		return kind + " profile: " + err.Error()
+		return name + ": " + err.Error()
 	}
 	top := strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "\n    ")
-	return "    manager " + kind + " profile (top 15):\n    " + top
+	return "    " + name + " (top 15):\n    " + top
 }
 
-// peakRSS reads the manager's VmHWM from /proc, in MiB.
-func (b *bench) peakRSS() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.manager.Cmd.Process.Pid))
-	if err != nil {
-		return -1
+// keepManagerLog copies the manager's log beside the profiles before the
+// control plane's directory goes.
+func (b *bench) keepManagerLog() {
+	data, err := os.ReadFile(filepath.Join(b.cp.Dir, "manager.log"))
+	if err == nil && os.MkdirAll(b.c.profileDir, 0o755) == nil {
+		_ = os.WriteFile(filepath.Join(b.c.profileDir, "manager.log"), data, 0o644)
 	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return -1
 }
 
-// cpuSeconds reads the manager's user+system CPU time from /proc.
-func (b *bench) cpuSeconds() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", b.manager.Cmd.Process.Pid))
-	if err != nil {
-		return -1
-	}
-	// Fields after the command name, which is in parentheses.
-	fields := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+2:])
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100 // USER_HZ
-}
+// cpuSeconds reads the manager's user+system CPU time.
+func (b *bench) cpuSeconds() float64 { return processCPUSeconds(b.manager.Cmd.Process.Pid) }
 
 func metaReady(conditions []metav1.Condition) bool {
 	for _, c := range conditions {
