@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -27,7 +28,10 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/simulator"
@@ -469,6 +473,52 @@ var _ = Describe("KrosEndpoint controller", func() {
 			Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "old"}, &s)).To(Succeed())
 			return s.Finalizers
 		}, timeout, interval).ShouldNot(ContainElement(cockpitv1alpha1.SecretInUseFinalizer))
+	})
+
+	It("keeps a Secret finalizer another controller added that its cache had not seen", func() {
+		ns := newNamespace()
+		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "u", "finalizer-password"))).To(Succeed())
+		key := client.ObjectKey{Namespace: ns, Name: "sip"}
+		stale := secretMetadata()
+		Expect(k8sClient.Get(ctx, key, stale)).To(Succeed())
+		const theirs = "example.com/keep"
+		var secret corev1.Secret
+		Expect(k8sClient.Get(ctx, key, &secret)).To(Succeed())
+		secret.Finalizers = append(secret.Finalizers, theirs)
+		Expect(k8sClient.Update(ctx, &secret)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(k8sClient.Get(ctx, key, &secret)).To(Succeed())
+			secret.Finalizers = nil
+			Expect(k8sClient.Update(ctx, &secret)).To(Succeed())
+		})
+		// Reads answer from before their write, as a lagging cache would.
+		direct, err := client.NewWithWatch(testEnv.Config, client.Options{Scheme: k8sClient.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		lagging := func(cached *metav1.PartialObjectMetadata) client.Client {
+			return interceptor.NewClient(direct, interceptor.Funcs{
+				Get: func(_ context.Context, _ client.WithWatch, _ client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+					cached.DeepCopyInto(obj.(*metav1.PartialObjectMetadata))
+					return nil
+				},
+				List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error { return nil },
+			})
+		}
+		finalizers := func() []string {
+			Expect(k8sClient.Get(ctx, key, &secret)).To(Succeed())
+			return secret.Finalizers
+		}
+
+		ep := newEndpoint(ns, "pbx", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@b.example",
+				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
+		Expect(protectSecrets(ctx, lagging(stale), ep, types.NamespacedName{})).To(Succeed())
+		Expect(finalizers()).To(ConsistOf(theirs, cockpitv1alpha1.SecretInUseFinalizer))
+
+		stale.Finalizers = []string{cockpitv1alpha1.SecretInUseFinalizer}
+		release := &SecretReleaseReconciler{Client: lagging(stale), forget: func(types.NamespacedName) {}}
+		_, err = release.Reconcile(ctx, reconcile.Request{NamespacedName: key})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(finalizers()).To(ConsistOf(theirs))
 	})
 
 	It("creates a disabled endpoint inactive before it says Ready", func() {

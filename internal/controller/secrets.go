@@ -219,7 +219,9 @@ func protectSecrets(ctx context.Context, c client.Client, ep *cockpitv1alpha1.Kr
 		if !meta.DeletionTimestamp.IsZero() || controllerutil.ContainsFinalizer(meta, cockpitv1alpha1.SecretInUseFinalizer) {
 			continue
 		}
-		patch := client.MergeFrom(meta.DeepCopy())
+		// A strategic merge patch adds to the list the server holds: the
+		// cached copy may miss a finalizer another controller just added.
+		patch := client.StrategicMergeFrom(meta.DeepCopy())
 		controllerutil.AddFinalizer(meta, cockpitv1alpha1.SecretInUseFinalizer)
 		if err := c.Patch(ctx, meta, patch); err != nil {
 			return fmt.Errorf("protect Secret %s: %w", ref.key, err)

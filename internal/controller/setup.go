@@ -216,14 +216,18 @@ func (r *SecretReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if len(referrers.Items) > 0 {
 		return ctrl.Result{}, nil
 	}
-	patch := client.MergeFrom(secret.DeepCopy())
-	controllerutil.RemoveFinalizer(secret, cockpitv1alpha1.SecretInUseFinalizer)
-	if err := r.Patch(ctx, secret, patch); err != nil {
+	if err := r.Patch(ctx, secret, removeInUseFinalizer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	r.forget(req.NamespacedName)
 	return ctrl.Result{}, nil
 }
+
+// removeInUseFinalizer removes ours alone from the finalizers the server
+// holds: a patch computed from the cached copy would replace the list, and
+// drop a finalizer another controller added that the cache has not seen.
+var removeInUseFinalizer = client.RawPatch(types.StrategicMergePatchType,
+	[]byte(`{"metadata":{"$deleteFromPrimitiveList/finalizers":["`+cockpitv1alpha1.SecretInUseFinalizer+`"]}}`))
 
 // enqueueLocalRefs enqueues the Secrets in the KrosEndpoint's own namespace
 // that it reads (the default credentials carry no finalizer of ours).
