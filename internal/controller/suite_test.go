@@ -17,13 +17,11 @@ limitations under the License.
 package controller
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,28 +64,11 @@ var (
 	k8sClient client.Client
 	sim       *simulator.Simulator
 	apiURL    string
-	logs      syncBuffer
+	logs      harness.LogBuffer
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks into logs, Events or status.
 	secretValues = []string{defaultAPIKey}
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)

@@ -121,21 +121,9 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return t.next.RoundTrip(req)
 }
 
-// logSink keeps every log line, to check no token is written.
-type logSink struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (s *logSink) all() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Join(s.lines, "\n")
-}
-
 // newServer serves "metrics" behind a guard built as Filter builds it, and
 // returns the guard, its review counter and its log.
-func newServer(t *testing.T) (*httptest.Server, *guard, *countingTransport, *logSink) {
+func newServer(t *testing.T) (*httptest.Server, *guard, *countingTransport, *harness.LogBuffer) {
 	t.Helper()
 	cfg := rest.CopyConfig(cp.Env.Config)
 	httpClient, err := rest.HTTPClientFor(cfg)
@@ -148,11 +136,9 @@ func newServer(t *testing.T) (*httptest.Server, *guard, *countingTransport, *log
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logSink{}
+	logs := &harness.LogBuffer{}
 	log := funcr.New(func(prefix, args string) {
-		logs.mu.Lock()
-		logs.lines = append(logs.lines, prefix+" "+args)
-		logs.mu.Unlock()
+		_, _ = fmt.Fprintln(logs, prefix, args)
 	}, funcr.Options{Verbosity: 10})
 	server := httptest.NewServer(g.handler(log, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "kros_operator_endpoints 1\n")
@@ -214,7 +200,7 @@ func TestGuard(t *testing.T) {
 		})
 	}
 	for _, token := range []string{scraperToken, stranger} {
-		if strings.Contains(logs.all(), token) {
+		if strings.Contains(logs.String(), token) {
 			t.Fatal("a token was logged")
 		}
 	}

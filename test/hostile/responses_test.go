@@ -88,30 +88,13 @@ var (
 	sim       *simulator.Simulator
 	api       *hostileAPI
 	elsewhere *redirectTarget
-	logs      syncBuffer
+	logs      harness.LogBuffer
 	mgrDone   = make(chan struct{})
 	mgrErr    error
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks.
 	secretValues []string
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestResponses(t *testing.T) {
 	RegisterFailHandler(Fail)

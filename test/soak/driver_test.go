@@ -73,8 +73,8 @@ func (s *soak) operations() []weighted {
 		{"create-then-edit", 3, s.opCreateThenEdit},
 		{"edit", 16, s.opEdit},
 		{"delete", 6, s.opDelete},
-		{"pause", 4, s.opPause},
-		{"unpause", 4, s.opUnpause},
+		{"pause", 4, s.opSetPaused(true, "pause")},
+		{"unpause", 4, s.opSetPaused(false, "unpause")},
 		{"orphan", 3, s.opOrphan},
 		{"adopt", 4, s.opAdopt},
 		{"rotate-sip", 5, s.opRotateSIP},
@@ -440,28 +440,19 @@ func (s *soak) setPaused(ctx context.Context, r *resModel, paused bool) error {
 	return nil
 }
 
-func (s *soak) opPause(ctx context.Context) error {
-	r := s.pickRes(func(r *resModel) bool { return !r.paused })
-	if r == nil {
-		return errNothingToDo
+// opSetPaused pauses a running resource, or resumes a paused one.
+func (s *soak) opSetPaused(paused bool, name string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		r := s.pickRes(func(r *resModel) bool { return r.paused != paused })
+		if r == nil {
+			return errNothingToDo
+		}
+		if err := s.setPaused(ctx, r, paused); err != nil {
+			return err
+		}
+		s.log.add(name, r.key, "")
+		return nil
 	}
-	if err := s.setPaused(ctx, r, true); err != nil {
-		return err
-	}
-	s.log.add("pause", r.key, "")
-	return nil
-}
-
-func (s *soak) opUnpause(ctx context.Context) error {
-	r := s.pickRes(func(r *resModel) bool { return r.paused })
-	if r == nil {
-		return errNothingToDo
-	}
-	if err := s.setPaused(ctx, r, false); err != nil {
-		return err
-	}
-	s.log.add("unpause", r.key, "")
-	return nil
 }
 
 func (s *soak) opOrphan(ctx context.Context) error {
