@@ -508,9 +508,14 @@ var _ = Describe("KrosEndpoint controller", func() {
 			return secret.Finalizers
 		}
 
+		// A paused referrer the running manager has seen, so that its release
+		// reconciler leaves our finalizer alone while this test looks at it.
 		ep := newEndpoint(ns, "pbx", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
 			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@b.example",
 				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
+		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
 		Expect(protectSecrets(ctx, lagging(stale), ep, types.NamespacedName{})).To(Succeed())
 		Expect(finalizers()).To(ConsistOf(theirs, cockpitv1alpha1.SecretInUseFinalizer))
 
