@@ -89,7 +89,7 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	original := ep.DeepCopy()
 	defer func() {
-		r.metrics.observe(ep, original)
+		r.metrics.recordOutcome(ep, original)
 		retErr = errors.Join(retErr, r.patchStatus(ctx, original, ep))
 	}()
 
@@ -154,6 +154,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	case krosai.IsNotFound(err):
 		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
 			"Endpoint %s was deleted outside Kubernetes; creating it again", id)
+		r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
 		return r.createChecked(ctx, ep, res, desired)
 	case err != nil:
 		return nil, fmt.Errorf("observe endpoint %s: %w", id, err)
@@ -201,6 +202,9 @@ func (r *KrosEndpointReconciler) update(
 		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
 	}
 	r.recordWrite(res.credentials, ep, updated, res)
+	if ep.Status.ObservedGeneration == ep.Generation {
+		r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
+	}
 	r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, changedFields(update))
 	return updated, nil
 }

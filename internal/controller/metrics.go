@@ -30,15 +30,31 @@ import (
 // metrics are the reconciler's Prometheus metrics. Labels carry types,
 // states and error classes only: never names, ids or anything secret.
 type metrics struct {
-	reconcileErrors *prometheus.CounterVec
-	timeToReady     prometheus.Histogram
+	reconcileErrors  *prometheus.CounterVec
+	timeToReady      prometheus.Histogram
+	driftCorrections *prometheus.CounterVec
+	recreations      *prometheus.CounterVec
 
-	mu     sync.Mutex
-	states map[types.NamespacedName]endpointState
-	gauge  *prometheus.Desc
+	mu         sync.Mutex
+	states     map[types.NamespacedName]endpointState
+	gauge      *prometheus.Desc
+	conditions *prometheus.Desc
 }
 
-type endpointState struct{ endpointType, state string }
+// endpointState is what the gauges count of one resource.
+type endpointState struct {
+	endpointType, state string
+	// conditions are the kstatus conditions present, as type -> status/reason.
+	conditions [3]conditionState
+}
+
+type conditionState struct{ status, reason string }
+
+// gaugedConditions are the conditions the conditions gauge counts, in the
+// order of endpointState.conditions.
+var gaugedConditions = [3]string{
+	cockpitv1alpha1.ConditionReady, cockpitv1alpha1.ConditionReconciling, cockpitv1alpha1.ConditionStalled,
+}
 
 func newMetrics() *metrics {
 	return &metrics{
@@ -51,16 +67,28 @@ func newMetrics() *metrics {
 			Help:    "Time from a KrosEndpoint's creation to its first Ready.",
 			Buckets: prometheus.ExponentialBuckets(0.25, 2, 12),
 		}),
+		driftCorrections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kros_operator_drift_corrections_total",
+			Help: "PATCHes sent while the resource's spec was unchanged since it was last synced " +
+				"(dashboard edits undone, rotated SIP credentials pushed), by namespace. A steady rate is a write loop.",
+		}, []string{"namespace"}),
+		recreations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kros_operator_endpoint_recreations_total",
+			Help: "Remote endpoints created again after KrosAI confirmed them deleted outside Kubernetes, by namespace.",
+		}, []string{"namespace"}),
 		states: map[types.NamespacedName]endpointState{},
 		gauge: prometheus.NewDesc("kros_operator_endpoints",
 			"KrosEndpoints by type and remote state (unknown before the first observation).",
 			[]string{"type", "state"}, nil),
+		conditions: prometheus.NewDesc("kros_operator_endpoint_conditions",
+			"KrosEndpoints by kstatus condition (Ready, Reconciling, Stalled), its status and its reason.",
+			[]string{"condition", "status", "reason"}, nil),
 	}
 }
 
 // register adds the metrics to reg (controller-runtime's registry in the manager).
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.reconcileErrors, m.timeToReady, m} {
+	for _, c := range []prometheus.Collector{m.reconcileErrors, m.timeToReady, m.driftCorrections, m.recreations, m} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -68,9 +96,9 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	return nil
 }
 
-// observe records a reconcile's outcome: the endpoint's state, and the time
-// to Ready the first time it becomes Ready.
-func (m *metrics) observe(ep, before *cockpitv1alpha1.KrosEndpoint) {
+// recordOutcome records a reconcile's outcome: the endpoint's state and
+// conditions, and the time to Ready the first time it becomes Ready.
+func (m *metrics) recordOutcome(ep, before *cockpitv1alpha1.KrosEndpoint) {
 	key := types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}
 	m.mu.Lock()
 	if ep.DeletionTimestamp.IsZero() {
@@ -78,7 +106,13 @@ func (m *metrics) observe(ep, before *cockpitv1alpha1.KrosEndpoint) {
 		if state == "" {
 			state = "unknown"
 		}
-		m.states[key] = endpointState{endpointType: string(ep.Spec.Type), state: state}
+		s := endpointState{endpointType: string(ep.Spec.Type), state: state}
+		for i, t := range gaugedConditions {
+			if c := meta.FindStatusCondition(ep.Status.Conditions, t); c != nil {
+				s.conditions[i] = conditionState{status: string(c.Status), reason: c.Reason}
+			}
+		}
+		m.states[key] = s
 	} else {
 		delete(m.states, key)
 	}
@@ -98,18 +132,31 @@ func (m *metrics) forget(key types.NamespacedName) {
 	m.mu.Unlock()
 }
 
-// Describe implements prometheus.Collector for the endpoints gauge.
-func (m *metrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.gauge }
+// Describe implements prometheus.Collector for the two gauges.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.gauge
+	ch <- m.conditions
+}
 
 // Collect implements prometheus.Collector: it counts endpoints at scrape time.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	type byCondition struct{ condition, status, reason string }
 	m.mu.Lock()
-	counts := map[endpointState]int{}
+	states := map[[2]string]int{}
+	conditions := map[byCondition]int{}
 	for _, s := range m.states {
-		counts[s]++
+		states[[2]string{s.endpointType, s.state}]++
+		for i, c := range s.conditions {
+			if c.status != "" {
+				conditions[byCondition{gaugedConditions[i], c.status, c.reason}]++
+			}
+		}
 	}
 	m.mu.Unlock()
-	for s, n := range counts {
-		ch <- prometheus.MustNewConstMetric(m.gauge, prometheus.GaugeValue, float64(n), s.endpointType, s.state)
+	for s, n := range states {
+		ch <- prometheus.MustNewConstMetric(m.gauge, prometheus.GaugeValue, float64(n), s[0], s[1])
+	}
+	for c, n := range conditions {
+		ch <- prometheus.MustNewConstMetric(m.conditions, prometheus.GaugeValue, float64(n), c.condition, c.status, c.reason)
 	}
 }
