@@ -105,21 +105,22 @@ func TestAdminFaults(t *testing.T) {
 	e := newEnv(t, simulator.Options{Faults: simulator.Faults{Latency: 2 * time.Millisecond}})
 	r := e.admin(http.MethodGet, "/_sim/faults", nil)
 	wantStatus(t, r, 200)
-	want := `{"latency":"2ms","latencyJitter":"0s","failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":0,"burst":0,"dailyLimit":0,"listShape":"array","idFormat":"uuid"}`
+	want := `{"latency":"2ms","latencyJitter":"0s","failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":0,"burst":0,"dailyLimit":0,"listShape":"array","idFormat":"uuid","passwordMode":"mask"}`
 	if got := strings.TrimSpace(string(r.body)); got != want {
 		t.Errorf("faults %s\nwant   %s", got, want)
 	}
 
 	// Fields given change, the others stay.
-	r = e.admin(http.MethodPut, "/_sim/faults", map[string]any{"failRate": 1, "latencyJitter": "1ms", "idFormat": "prefixed"})
+	r = e.admin(http.MethodPut, "/_sim/faults", map[string]any{"failRate": 1, "latencyJitter": "1ms", "idFormat": "prefixed", "passwordMode": "echo"})
 	wantStatus(t, r, 200)
 	got := e.sim.Faults()
-	if got.FailRate != 1 || got.LatencyJitter != time.Millisecond || got.Latency != 2*time.Millisecond || got.IDFormat != simulator.IDFormatPrefixed {
+	if got.FailRate != 1 || got.LatencyJitter != time.Millisecond || got.Latency != 2*time.Millisecond || got.IDFormat != simulator.IDFormatPrefixed ||
+		got.PasswordMode != simulator.PasswordModeEcho {
 		t.Errorf("faults after PUT %+v", got)
 	}
 	wantStatus(t, e.request(http.MethodGet, endpointsPath, nil, nil), 500)
 
-	for _, bad := range []string{`{"latency":"soon"}`, `{"failRate":2}`, `{"fail_rate":1}`, `{"listShape":"paged"}`, `not json`} {
+	for _, bad := range []string{`{"latency":"soon"}`, `{"failRate":2}`, `{"fail_rate":1}`, `{"listShape":"paged"}`, `{"passwordMode":"hide"}`, `not json`} {
 		if r := e.admin(http.MethodPut, "/_sim/faults", bad); r.status != 400 || r.error(t).Error == "" {
 			t.Errorf("PUT %s: %d %s", bad, r.status, r.body)
 		}

@@ -35,14 +35,14 @@ func (s *Simulator) listEndpoints(r *http.Request, c *call) reply {
 	if c.faults.ListShape == ListShapeArray {
 		// The contract's shape: everything, no paging, no filters.
 		all, _ := s.store.page(c.org, listQuery{}.keep, 0, -1)
-		return reply{status: http.StatusOK, body: views(all)}
+		return reply{status: http.StatusOK, body: views(all, c.faults.PasswordMode)}
 	}
 	q, err := parseListQuery(r.URL.Query())
 	if err != nil {
 		return err.reply()
 	}
 	page, total := s.store.page(c.org, q.keep, q.offset, q.limit)
-	return reply{status: http.StatusOK, body: wrappedList{Endpoints: views(page), Total: total}}
+	return reply{status: http.StatusOK, body: wrappedList{Endpoints: views(page, c.faults.PasswordMode), Total: total}}
 }
 
 // wrappedList is the narrative's list shape.
@@ -133,7 +133,7 @@ func (s *Simulator) createEndpoint(r *http.Request, c *call) reply {
 		}
 	}
 	s.changed()
-	return reply{status: http.StatusCreated, body: view(e), committed: true}
+	return reply{status: http.StatusCreated, body: view(e, c.faults.PasswordMode), committed: true}
 }
 
 func (s *Simulator) getEndpoint(r *http.Request, c *call) reply {
@@ -144,7 +144,7 @@ func (s *Simulator) getEndpoint(r *http.Request, c *call) reply {
 	if !ok {
 		return errEndpointNotFound.reply()
 	}
-	return reply{status: http.StatusOK, body: view(e)}
+	return reply{status: http.StatusOK, body: view(e, c.faults.PasswordMode)}
 }
 
 // updateEndpoint looks the endpoint up first: its type decides which
@@ -175,7 +175,7 @@ func (s *Simulator) updateEndpoint(r *http.Request, c *call) reply {
 		return errEndpointNotFound.reply()
 	}
 	s.changed()
-	return reply{status: http.StatusOK, body: view(e), committed: true}
+	return reply{status: http.StatusOK, body: view(e, c.faults.PasswordMode), committed: true}
 }
 
 func (s *Simulator) deleteEndpoint(r *http.Request, c *call) reply {
@@ -198,8 +198,8 @@ func (s *Simulator) newID(format string) string {
 }
 
 // endpointView is an endpoint as the API returns it: the contract's Endpoint
-// plus the webhook signing secret the prose documents, without the
-// write-only fields.
+// plus the webhook signing secret the prose documents, its passwords as the
+// password mode says.
 type endpointView struct {
 	ID             string         `json:"id"`
 	Name           string         `json:"name"`
@@ -216,7 +216,9 @@ type endpointView struct {
 // timeFormat is RFC 3339 with milliseconds, the precision stored.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-func view(e Endpoint) endpointView {
+// view renders e with its stored passwords masked, omitted or echoed as
+// passwordMode (one of the PasswordMode constants) says.
+func view(e Endpoint, passwordMode string) endpointView {
 	v := endpointView{
 		ID: e.ID, Name: e.Name, Type: e.Type, URL: e.URL, Status: e.Status,
 		OrganizationID: e.OrganizationID, Secret: e.Secret,
@@ -225,18 +227,21 @@ func view(e Endpoint) endpointView {
 	if e.ProviderConfig != nil {
 		v.ProviderConfig = make(map[string]any, len(e.ProviderConfig))
 		for k, val := range e.ProviderConfig {
-			if !writeOnly[k] {
+			switch {
+			case !writeOnly[k] || passwordMode == PasswordModeEcho:
 				v.ProviderConfig[k] = val
+			case passwordMode == PasswordModeMask:
+				v.ProviderConfig[k] = PasswordMask
 			}
 		}
 	}
 	return v
 }
 
-func views(es []Endpoint) []endpointView {
+func views(es []Endpoint, passwordMode string) []endpointView {
 	out := make([]endpointView, len(es))
 	for i, e := range es {
-		out[i] = view(e)
+		out[i] = view(e, passwordMode)
 	}
 	return out
 }

@@ -33,14 +33,21 @@ import (
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-// publicConfig is cfg as the API may return it: without passwords.
+// passwordFields are the provider_config fields holding SIP passwords.
+var passwordFields = []string{"password", "vogent_sip_password"}
+
+// publicConfig is cfg as the API returns it in the default password mode:
+// passwords masked.
 func publicConfig(cfg map[string]any) map[string]any {
 	if cfg == nil {
 		return nil
 	}
 	out := maps.Clone(cfg)
-	delete(out, "password")
-	delete(out, "vogent_sip_password")
+	for _, field := range passwordFields {
+		if _, stored := out[field]; stored {
+			out[field] = simulator.PasswordMask
+		}
+	}
 	return out
 }
 
@@ -147,54 +154,101 @@ func TestPatchKeepsWhatItDoesNotName(t *testing.T) {
 	wantStatus(t, r, 200)
 }
 
-func TestPasswordsAreWriteOnly(t *testing.T) {
+func TestPasswordModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		// returned is what the API answers for a stored password, "" for
+		// leaving the field out.
+		returned func(stored string) string
+	}{
+		{"", func(string) string { return simulator.PasswordMask }}, // the default
+		{simulator.PasswordModeMask, func(string) string { return simulator.PasswordMask }},
+		{simulator.PasswordModeOmit, func(string) string { return "" }},
+		{simulator.PasswordModeEcho, func(stored string) string { return stored }},
+	} {
+		t.Run("mode "+tc.mode, func(t *testing.T) {
+			e := newEnv(t, simulator.Options{Faults: simulator.Faults{PasswordMode: tc.mode}})
+			vogent := e.create(createBody("vogent", "vogent"))
+			custom := e.create(createBody("custom_sip", "pbx"))
+			noPassword := createBody("custom_sip", "pbx without password")
+			delete(noPassword["provider_config"].(map[string]any), "password")
+			bare := e.create(noPassword)
+			rotated := maps.Clone(validConfigs["vogent"])
+			rotated["vogent_sip_password"] = "rotated-pw"
+			var patched endpoint
+			r := e.request(http.MethodPatch, endpointsPath+"/"+vogent.ID, map[string]any{"provider_config": rotated}, nil)
+			wantStatus(t, r, 200)
+			r.decode(t, &patched)
+			var got endpoint
+			e.request(http.MethodGet, endpointsPath+"/"+custom.ID, nil, nil).decode(t, &got)
+			list := e.listArray()
+
+			for _, c := range []struct {
+				name          string
+				ep            endpoint
+				field, stored string
+			}{
+				{"vogent create", vogent, "vogent_sip_password", "vogent-secret-pw"},
+				{"vogent patch", patched, "vogent_sip_password", "rotated-pw"},
+				{"vogent in list", list[0], "vogent_sip_password", "rotated-pw"},
+				{"custom_sip create", custom, "password", "custom-secret-pw"},
+				{"custom_sip get", got, "password", "custom-secret-pw"},
+				{"custom_sip in list", list[1], "password", "custom-secret-pw"},
+			} {
+				value, present := c.ep.ProviderConfig[c.field]
+				if want := tc.returned(c.stored); value != want && (want != "" || present) {
+					t.Errorf("%s: %s is %v (present %t), want %q", c.name, c.field, value, present, want)
+				}
+			}
+			if _, present := bare.ProviderConfig["password"]; present {
+				t.Errorf("a password none was given for appears: %v", bare.ProviderConfig)
+			}
+			if vogent.ProviderConfig["vogent_sip_username"] != "user" {
+				t.Errorf("the username is not returned: %v", vogent.ProviderConfig)
+			}
+
+			// The admin view has them whatever the mode: that is how tests
+			// check credentials were pushed.
+			stored, _ := e.sim.Endpoint(vogent.ID)
+			if stored.ProviderConfig["vogent_sip_password"] != "rotated-pw" {
+				t.Errorf("stored vogent config %v", stored.ProviderConfig)
+			}
+			dump := e.request(http.MethodGet, "/_sim/endpoints", nil, nil)
+			var groups map[string][]simulator.Endpoint
+			dump.decode(t, &groups)
+			if len(groups[orgA]) != 3 || groups[orgA][1].ProviderConfig["password"] != "custom-secret-pw" {
+				t.Errorf("admin dump %s", dump.body)
+			}
+
+			// The request log shows a password was sent, not what it was.
+			for _, rec := range e.sim.Requests() {
+				for _, pw := range []string{"vogent-secret-pw", "custom-secret-pw", "rotated-pw"} {
+					if strings.Contains(string(rec.Body), pw) {
+						t.Errorf("request log leaks a password: %s", rec.Body)
+					}
+				}
+			}
+			patchRecord := e.sim.Requests()[3]
+			if !strings.Contains(string(patchRecord.Body), `"vogent_sip_password":"<redacted>"`) {
+				t.Errorf("request log body %s", patchRecord.Body)
+			}
+		})
+	}
+}
+
+func TestPasswordModeChangesAtRuntime(t *testing.T) {
 	e := newEnv(t, simulator.Options{})
-	passwords := []string{"vogent-secret-pw", "custom-secret-pw", "rotated-pw"}
 	vogent := e.create(createBody("vogent", "vogent"))
-	custom := e.create(createBody("custom_sip", "pbx"))
-	rotated := maps.Clone(validConfigs["vogent"])
-	rotated["vogent_sip_password"] = "rotated-pw"
-
-	responses := []response{
-		e.request(http.MethodGet, endpointsPath+"/"+vogent.ID, nil, nil),
-		e.request(http.MethodGet, endpointsPath+"/"+custom.ID, nil, nil),
-		e.request(http.MethodGet, endpointsPath, nil, nil),
-		e.request(http.MethodPatch, endpointsPath+"/"+vogent.ID, map[string]any{"provider_config": rotated}, nil),
-	}
-	for _, r := range responses {
-		for _, pw := range passwords {
-			if strings.Contains(string(r.body), pw) || strings.Contains(string(r.body), "password\"") {
-				t.Errorf("API response leaks a password: %s", r.body)
-			}
+	for _, mode := range []string{simulator.PasswordModeEcho, simulator.PasswordModeOmit, simulator.PasswordModeMask} {
+		wantStatus(t, e.admin(http.MethodPut, "/_sim/faults", map[string]any{"passwordMode": mode}), 200)
+		var got endpoint
+		e.request(http.MethodGet, endpointsPath+"/"+vogent.ID, nil, nil).decode(t, &got)
+		want := map[string]any{
+			simulator.PasswordModeEcho: "vogent-secret-pw", simulator.PasswordModeOmit: nil, simulator.PasswordModeMask: simulator.PasswordMask,
+		}[mode]
+		if got.ProviderConfig["vogent_sip_password"] != want {
+			t.Errorf("mode %s: provider_config %v", mode, got.ProviderConfig)
 		}
-	}
-	if _, ok := vogent.ProviderConfig["vogent_sip_username"]; !ok {
-		t.Errorf("the username is not write-only: %v", vogent.ProviderConfig)
-	}
-
-	// The admin view has them: that is how tests check credentials were pushed.
-	stored, _ := e.sim.Endpoint(vogent.ID)
-	if stored.ProviderConfig["vogent_sip_password"] != "rotated-pw" {
-		t.Errorf("stored vogent config %v", stored.ProviderConfig)
-	}
-	dump := e.request(http.MethodGet, "/_sim/endpoints", nil, nil)
-	var groups map[string][]simulator.Endpoint
-	dump.decode(t, &groups)
-	if len(groups[orgA]) != 2 || groups[orgA][1].ProviderConfig["password"] != "custom-secret-pw" {
-		t.Errorf("admin dump %s", dump.body)
-	}
-
-	// The request log shows a password was sent, not what it was.
-	for _, rec := range e.sim.Requests() {
-		for _, pw := range passwords {
-			if strings.Contains(string(rec.Body), pw) {
-				t.Errorf("request log leaks a password: %s", rec.Body)
-			}
-		}
-	}
-	last := e.sim.Requests()[len(e.sim.Requests())-1]
-	if !strings.Contains(string(last.Body), `"vogent_sip_password":"<redacted>"`) {
-		t.Errorf("request log body %s", last.Body)
 	}
 }
 

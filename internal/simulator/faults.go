@@ -41,8 +41,27 @@ const (
 	IDFormatPrefixed = "prefixed"
 )
 
+// Password modes: what the API returns in place of a stored SIP password
+// (vogent_sip_password, custom_sip's password). The vendor does not say, so
+// a client must survive all three.
+const (
+	// PasswordModeMask returns PasswordMask: the default, because the
+	// contract's VogentConfig requires vogent_sip_password.
+	PasswordModeMask = "mask"
+	// PasswordModeOmit leaves the field out, which breaks the contract for
+	// vogent endpoints: kept for clients that must survive an API doing so.
+	PasswordModeOmit = "omit"
+	// PasswordModeEcho returns the stored password.
+	PasswordModeEcho = "echo"
+)
+
+// PasswordMask is what PasswordModeMask returns for every stored password,
+// whatever its value or length.
+const PasswordMask = "********"
+
 // Faults are the ways the simulator misbehaves, and its limits. The zero
-// value is a well-behaved, unlimited API listing bare arrays of UUIDs.
+// value is a well-behaved, unlimited API listing bare arrays of UUIDs and
+// masking passwords.
 type Faults struct {
 	// Latency is added to every API request, give or take LatencyJitter
 	// (uniformly distributed).
@@ -67,6 +86,9 @@ type Faults struct {
 	ListShape string
 	// IDFormat is IDFormatUUID (default) or IDFormatPrefixed.
 	IDFormat string
+	// PasswordMode is PasswordModeMask (default), PasswordModeOmit or
+	// PasswordModeEcho. The admin API returns stored passwords whatever it is.
+	PasswordMode string
 }
 
 // Validate reports the first setting out of range.
@@ -89,6 +111,8 @@ func (f Faults) Validate() error {
 		return fmt.Errorf("listShape %q: want %s or %s", f.ListShape, ListShapeArray, ListShapeWrapped)
 	case f.IDFormat != "" && f.IDFormat != IDFormatUUID && f.IDFormat != IDFormatPrefixed:
 		return fmt.Errorf("idFormat %q: want %s or %s", f.IDFormat, IDFormatUUID, IDFormatPrefixed)
+	case f.PasswordMode != "" && f.PasswordMode != PasswordModeMask && f.PasswordMode != PasswordModeOmit && f.PasswordMode != PasswordModeEcho:
+		return fmt.Errorf("passwordMode %q: want %s, %s or %s", f.PasswordMode, PasswordModeMask, PasswordModeOmit, PasswordModeEcho)
 	}
 	return nil
 }
@@ -99,6 +123,9 @@ func (f Faults) withDefaults() Faults {
 	}
 	if f.IDFormat == "" {
 		f.IDFormat = IDFormatUUID
+	}
+	if f.PasswordMode == "" {
+		f.PasswordMode = PasswordModeMask
 	}
 	return f
 }
@@ -116,6 +143,7 @@ type faultsJSON struct {
 	DailyLimit         int     `json:"dailyLimit"`
 	ListShape          string  `json:"listShape"`
 	IDFormat           string  `json:"idFormat"`
+	PasswordMode       string  `json:"passwordMode"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -124,7 +152,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		Latency: f.Latency.String(), LatencyJitter: f.LatencyJitter.String(),
 		FailRate: f.FailRate, HangRate: f.HangRate, CommitThenFailRate: f.CommitThenFailRate,
 		RateLimit: f.RateLimit, Burst: f.Burst, DailyLimit: f.DailyLimit,
-		ListShape: f.ListShape, IDFormat: f.IDFormat,
+		ListShape: f.ListShape, IDFormat: f.IDFormat, PasswordMode: f.PasswordMode,
 	})
 }
 
@@ -157,7 +185,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		Latency: latency, LatencyJitter: jitter,
 		FailRate: j.FailRate, HangRate: j.HangRate, CommitThenFailRate: j.CommitThenFailRate,
 		RateLimit: j.RateLimit, Burst: j.Burst, DailyLimit: j.DailyLimit,
-		ListShape: j.ListShape, IDFormat: j.IDFormat,
+		ListShape: j.ListShape, IDFormat: j.IDFormat, PasswordMode: j.PasswordMode,
 	}
 	return nil
 }

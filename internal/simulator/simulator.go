@@ -28,7 +28,12 @@ limitations under the License.
 //   - url is required for webhook and custom_sip; each type requires its
 //     provider_config fields. AI-provider endpoints get the url
 //     sip:<id>@sip.krosai.com, webhooks a "whsec_" signing secret (returned as
-//     "secret"). Passwords are stored but never returned.
+//     "secret"). SIP passwords (vogent_sip_password, custom_sip's password)
+//     are stored; what the API returns for them is undocumented, so
+//     Faults.PasswordMode picks: "mask" (default) returns PasswordMask,
+//     "********", which keeps vogent answers valid against VogentConfig's
+//     required vogent_sip_password; "omit" leaves them out, which breaks that
+//     rule; "echo" returns them. The request log always redacts them.
 //   - PATCH changes the fields it names; a provider_config given replaces the
 //     stored one whole.
 //   - Errors are {"error", "code", "details"}: 400 VALIDATION_ERROR with
@@ -38,7 +43,8 @@ limitations under the License.
 //     seconds, 500 INTERNAL_ERROR. Every answer carries X-RateLimit-*.
 //
 // Faults (latency, failures, hangs, commits whose answer is lost), rate
-// limits and the list shape can be changed at runtime. The admin API,
+// limits, the list shape, the id format and the password mode can be changed
+// at runtime. The admin API,
 // unauthenticated and not counted in the stats:
 //
 //	GET    /_sim/stats            Stats

@@ -150,7 +150,8 @@ var requiredConfig = map[string][][]string{
 	typeCustomSIP: {{"sip_uri"}},
 }
 
-// writeOnly are the provider_config fields the API stores but never returns.
+// writeOnly are the provider_config fields holding SIP passwords: the API
+// answers them as Faults.PasswordMode says, never in the request log.
 var writeOnly = map[string]bool{"vogent_sip_password": true, "password": true}
 
 // needsURL reports whether a create of type t must give the url.
