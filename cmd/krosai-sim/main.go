@@ -19,6 +19,10 @@ limitations under the License.
 //
 //	krosai-sim --listen 127.0.0.1:0 --api-key KEY[=ORG_UUID] [--api-key ...] [faults]
 //
+// The faults flags set simulator.Faults; among them --password-mode=mask|omit|echo
+// picks what API responses carry for a stored SIP password (mask, the
+// default, answers "********"; see the simulator package).
+//
 // Its first line on stdout is "listening on http://HOST:PORT"; clients use
 // the base URL http://HOST:PORT/v1, tests the admin API under /_sim/. Logs go
 // to stderr. SIGINT or SIGTERM shuts it down, saving --state-file, with exit
@@ -86,6 +90,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.ListShape, "list-shape", simulator.ListShapeArray,
 		"list response: array (the OpenAPI document) or wrapped (the narrative, with paging and filters)")
 	fs.StringVar(&f.IDFormat, "id-format", simulator.IDFormatUUID, "endpoint ids: uuid or prefixed (ep_...)")
+	fs.StringVar(&f.PasswordMode, "password-mode", simulator.PasswordModeMask,
+		"what API responses carry for a stored SIP password: mask (\""+simulator.PasswordMask+"\", valid against "+
+			"the OpenAPI document), omit (the field left out, which the document forbids for vogent) or echo (the "+
+			"password itself); the admin API always shows stored passwords")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

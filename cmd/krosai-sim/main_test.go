@@ -59,6 +59,7 @@ func TestBadFlagsExitWithStatus2(t *testing.T) {
 		{[]string{"--api-key", testKey, "--latency", "soon"}, `invalid value "soon" for flag -latency`},
 		{[]string{"--api-key", testKey, "--list-shape", "paged"}, `listShape "paged"`},
 		{[]string{"--api-key", testKey, "--id-format", "ulid"}, `idFormat "ulid"`},
+		{[]string{"--api-key", testKey, "--password-mode", "hide"}, `passwordMode "hide"`},
 		{[]string{"--api-key", testKey + "=acme"}, `organization "acme" is not a UUID`},
 		{[]string{"--api-key", "=" + testOrg}, "want KEY or KEY=ORG_UUID"},
 		{[]string{"--api-key", testKey, "serve"}, `unexpected arguments ["serve"]`},
@@ -174,6 +175,23 @@ func TestEndpointsSurviveARestart(t *testing.T) {
 		t.Errorf("admin API: %d", status)
 	}
 	second.stop(t, os.Interrupt)
+}
+
+func TestPasswordModeFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "mask"},
+		{[]string{"--password-mode", "echo"}, "echo"},
+	} {
+		p := start(t, append([]string{"--listen", "127.0.0.1:0", "--api-key", testKey}, tc.args...)...)
+		status, faults := p.do(t, "GET", "/_sim/faults", "")
+		if status != http.StatusOK || faults["passwordMode"] != tc.want {
+			t.Errorf("%v: faults %d %v, want passwordMode %s", tc.args, status, faults, tc.want)
+		}
+		p.stop(t, syscall.SIGTERM)
+	}
 }
 
 func TestShutdownDropsHeldRequests(t *testing.T) {
