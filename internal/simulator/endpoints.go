@@ -32,17 +32,42 @@ func (s *Simulator) listEndpoints(r *http.Request, c *call) reply {
 	if err := s.contract.check(r, c); err != nil {
 		return err.reply()
 	}
+	switch c.faults.ListFault {
+	case ListFaultNotFound:
+		return errNoRoute.reply()
+	case ListFaultServerError:
+		return errInternal.reply()
+	case ListFaultGarbage:
+		return reply{status: http.StatusOK, body: rawBody{contentType: "text/html", text: "<html><body>Bad gateway</body></html>\n"}}
+	}
 	if c.faults.ListShape == ListShapeArray {
 		// The contract's shape: everything, no paging, no filters.
-		all, _ := s.store.page(c.org, listQuery{}.keep, 0, -1)
+		all, _ := s.store.page(c.org, c.faults.listed(listQuery{}.keep), 0, -1)
 		return reply{status: http.StatusOK, body: views(all, c.faults.PasswordMode)}
 	}
 	q, err := parseListQuery(r.URL.Query())
 	if err != nil {
 		return err.reply()
 	}
-	page, total := s.store.page(c.org, q.keep, q.offset, q.limit)
+	page, total := s.store.page(c.org, c.faults.listed(q.keep), q.offset, q.limit)
 	return reply{status: http.StatusOK, body: wrappedList{Endpoints: views(page, c.faults.PasswordMode), Total: total}}
+}
+
+// listed wraps a list's filter with ListFaultIncomplete, which keeps only
+// the first, third, fifth... endpoint the filter keeps. The store asks in
+// creation order, once per endpoint.
+func (f Faults) listed(keep func(*Endpoint) bool) func(*Endpoint) bool {
+	if f.ListFault != ListFaultIncomplete {
+		return keep
+	}
+	n := 0
+	return func(e *Endpoint) bool {
+		if !keep(e) {
+			return false
+		}
+		n++
+		return n%2 == 1
+	}
 }
 
 // wrappedList is the narrative's list shape.

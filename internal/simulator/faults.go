@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -54,6 +55,27 @@ const (
 	// PasswordModeEcho returns the stored password.
 	PasswordModeEcho = "echo"
 )
+
+// List faults: how listEndpoints misbehaves, every time, while every other
+// operation works. Each is something a real API or a gateway in front of it
+// has done, and none may make a client believe endpoints were deleted.
+const (
+	// ListFaultNone lists faithfully (the default).
+	ListFaultNone = "none"
+	// ListFaultNotFound answers 404, as a gateway that routes only some
+	// paths, or a list that rejects the paging query, would.
+	ListFaultNotFound = "not-found"
+	// ListFaultServerError answers 500.
+	ListFaultServerError = "server-error"
+	// ListFaultGarbage answers 200 with an HTML page.
+	ListFaultGarbage = "garbage"
+	// ListFaultIncomplete silently leaves out every second endpoint (in
+	// creation order), with a total that agrees: a page gone missing that no
+	// client can detect.
+	ListFaultIncomplete = "incomplete"
+)
+
+var listFaults = []string{ListFaultNone, ListFaultNotFound, ListFaultServerError, ListFaultGarbage, ListFaultIncomplete}
 
 // PasswordMask is what PasswordModeMask returns for every stored password,
 // whatever its value or length.
@@ -89,6 +111,9 @@ type Faults struct {
 	// PasswordMode is PasswordModeMask (default), PasswordModeOmit or
 	// PasswordModeEcho. The admin API returns stored passwords whatever it is.
 	PasswordMode string
+	// ListFault is ListFaultNone (default), ListFaultNotFound,
+	// ListFaultServerError, ListFaultGarbage or ListFaultIncomplete.
+	ListFault string
 }
 
 // Validate reports the first setting out of range.
@@ -113,6 +138,8 @@ func (f Faults) Validate() error {
 		return fmt.Errorf("idFormat %q: want %s or %s", f.IDFormat, IDFormatUUID, IDFormatPrefixed)
 	case f.PasswordMode != "" && f.PasswordMode != PasswordModeMask && f.PasswordMode != PasswordModeOmit && f.PasswordMode != PasswordModeEcho:
 		return fmt.Errorf("passwordMode %q: want %s, %s or %s", f.PasswordMode, PasswordModeMask, PasswordModeOmit, PasswordModeEcho)
+	case f.ListFault != "" && !slices.Contains(listFaults, f.ListFault):
+		return fmt.Errorf("listFault %q: want one of %v", f.ListFault, listFaults)
 	}
 	return nil
 }
@@ -126,6 +153,9 @@ func (f Faults) withDefaults() Faults {
 	}
 	if f.PasswordMode == "" {
 		f.PasswordMode = PasswordModeMask
+	}
+	if f.ListFault == "" {
+		f.ListFault = ListFaultNone
 	}
 	return f
 }
@@ -144,6 +174,7 @@ type faultsJSON struct {
 	ListShape          string  `json:"listShape"`
 	IDFormat           string  `json:"idFormat"`
 	PasswordMode       string  `json:"passwordMode"`
+	ListFault          string  `json:"listFault"`
 }
 
 // MarshalJSON writes durations as Go duration strings.
@@ -152,7 +183,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		Latency: f.Latency.String(), LatencyJitter: f.LatencyJitter.String(),
 		FailRate: f.FailRate, HangRate: f.HangRate, CommitThenFailRate: f.CommitThenFailRate,
 		RateLimit: f.RateLimit, Burst: f.Burst, DailyLimit: f.DailyLimit,
-		ListShape: f.ListShape, IDFormat: f.IDFormat, PasswordMode: f.PasswordMode,
+		ListShape: f.ListShape, IDFormat: f.IDFormat, PasswordMode: f.PasswordMode, ListFault: f.ListFault,
 	})
 }
 
@@ -185,7 +216,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 		Latency: latency, LatencyJitter: jitter,
 		FailRate: j.FailRate, HangRate: j.HangRate, CommitThenFailRate: j.CommitThenFailRate,
 		RateLimit: j.RateLimit, Burst: j.Burst, DailyLimit: j.DailyLimit,
-		ListShape: j.ListShape, IDFormat: j.IDFormat, PasswordMode: j.PasswordMode,
+		ListShape: j.ListShape, IDFormat: j.IDFormat, PasswordMode: j.PasswordMode, ListFault: j.ListFault,
 	}
 	return nil
 }

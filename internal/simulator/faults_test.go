@@ -202,6 +202,68 @@ func TestSameSeedSameRun(t *testing.T) {
 	}
 }
 
+// TestListFaults checks each way the list misbehaves while every other
+// operation, GET first, keeps working.
+func TestListFaults(t *testing.T) {
+	for _, shape := range []string{simulator.ListShapeArray, simulator.ListShapeWrapped} {
+		e := newEnv(t, simulator.Options{Faults: simulator.Faults{ListShape: shape}})
+		var ids []string
+		for i := range 5 {
+			ids = append(ids, e.create(createBody("webhook", fmt.Sprintf("w%d", i))).ID)
+		}
+		for _, tt := range []struct {
+			fault     string
+			status    int
+			body      string
+			listedIDs []string
+		}{
+			{simulator.ListFaultNotFound, 404, `"code":"NOT_FOUND"`, nil},
+			{simulator.ListFaultServerError, 500, `"code":"INTERNAL_ERROR"`, nil},
+			{simulator.ListFaultGarbage, 200, "<html>", nil},
+			{simulator.ListFaultIncomplete, 200, "", []string{ids[0], ids[2], ids[4]}},
+			{simulator.ListFaultNone, 200, "", ids},
+		} {
+			if err := e.sim.SetFaults(simulator.Faults{ListShape: shape, ListFault: tt.fault}); err != nil {
+				t.Fatal(err)
+			}
+			r := e.request(http.MethodGet, endpointsPath, nil, nil)
+			wantStatus(t, r, tt.status)
+			if !strings.Contains(string(r.body), tt.body) {
+				t.Errorf("%s %s: body %s, want it to contain %s", shape, tt.fault, r.body, tt.body)
+			}
+			if tt.listedIDs != nil {
+				var listed []string
+				for _, ep := range listedEndpoints(t, r, shape) {
+					listed = append(listed, ep.ID)
+				}
+				if fmt.Sprint(listed) != fmt.Sprint(tt.listedIDs) {
+					t.Errorf("%s %s: listed %v, want %v", shape, tt.fault, listed, tt.listedIDs)
+				}
+			}
+			wantStatus(t, e.request(http.MethodGet, endpointsPath+"/"+ids[1], nil, nil), 200)
+		}
+	}
+}
+
+// listedEndpoints reads a list in either shape.
+func listedEndpoints(t *testing.T, r response, shape string) []endpoint {
+	t.Helper()
+	if shape == simulator.ListShapeArray {
+		var all []endpoint
+		r.decode(t, &all)
+		return all
+	}
+	var wrapped struct {
+		Endpoints []endpoint `json:"endpoints"`
+		Total     int        `json:"total"`
+	}
+	r.decode(t, &wrapped)
+	if wrapped.Total != len(wrapped.Endpoints) {
+		t.Errorf("total %d for %d endpoints: an incomplete list must look complete", wrapped.Total, len(wrapped.Endpoints))
+	}
+	return wrapped.Endpoints
+}
+
 func TestInvalidFaultsAreRefused(t *testing.T) {
 	for _, f := range []simulator.Faults{
 		{FailRate: 1.5},
@@ -213,6 +275,7 @@ func TestInvalidFaultsAreRefused(t *testing.T) {
 		{DailyLimit: -1},
 		{ListShape: "paged"},
 		{IDFormat: "ulid"},
+		{ListFault: "sometimes"},
 	} {
 		if _, err := simulator.New(simulator.Options{Faults: f}); err == nil {
 			t.Errorf("New accepted %+v", f)

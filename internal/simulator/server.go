@@ -48,6 +48,9 @@ type reply struct {
 	committed bool
 }
 
+// rawBody is a body that is not JSON, as a misbehaving API answers.
+type rawBody struct{ contentType, text string }
+
 // apiError is the vendor's error body, with retry_after on a 429.
 type apiError struct {
 	status     int
@@ -217,6 +220,12 @@ func drop(w http.ResponseWriter) {
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	if body == nil {
 		w.WriteHeader(status)
+		return
+	}
+	if raw, ok := body.(rawBody); ok {
+		w.Header().Set("Content-Type", raw.contentType)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, raw.text)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
