@@ -332,6 +332,14 @@ func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) e
 	if key == "" {
 		return &Error{Kind: KindUnauthorized, Op: r.op, Message: "no API key"}
 	}
+	// Go refuses to send such a header; sending again would not help, so
+	// say so rather than fail as if the network had.
+	if !validHeaderValue(key) {
+		return &Error{Kind: KindInvalid, Op: r.op, Message: "the API key is not a valid HTTP header value (control characters)"}
+	}
+	if !validHeaderValue(cred.OrganizationID) {
+		return &Error{Kind: KindInvalid, Op: r.op, Message: "the organization id is not a valid HTTP header value (control characters)"}
+	}
 	if r.body != nil {
 		var err error
 		if r.payload, err = json.Marshal(r.body); err != nil {
@@ -365,6 +373,17 @@ func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) e
 			return e
 		}
 	}
+}
+
+// validHeaderValue reports whether net/http sends v as a header value: no
+// control characters but horizontal tab.
+func validHeaderValue(v string) bool {
+	for i := range len(v) {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // attempt makes one HTTP exchange.

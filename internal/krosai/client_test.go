@@ -217,6 +217,16 @@ func TestRefusedBeforeSending(t *testing.T) {
 	}
 	_, err := c.ListEndpoints(ctx, Credentials{APIKey: " \n", OrganizationID: testOrg})
 	g.Expect(KindOf(err)).To(Equal(KindUnauthorized))
+	// Header values Go would refuse to send: invalid, not transient, so
+	// that no caller retries them as if the network had failed.
+	for _, cred := range []Credentials{
+		{APIKey: testKey, OrganizationID: testOrg + "\n"},
+		{APIKey: "kros_test_\x00abc", OrganizationID: testOrg},
+	} {
+		_, err = c.ListEndpoints(ctx, cred)
+		g.Expect(KindOf(err)).To(Equal(KindInvalid), "%v", cred)
+		g.Expect(err.Error()).NotTo(ContainSubstring("kros_test_"))
+	}
 	g.Expect(f.hits.Load()).To(BeZero())
 }
 

@@ -54,6 +54,10 @@ const (
 	KindInvalid
 )
 
+// CodeEndpointNotFound is the API's code for a 404 about an endpoint id, as
+// opposed to a path it does not serve.
+const CodeEndpointNotFound = "ENDPOINT_NOT_FOUND"
+
 var kindNames = [...]string{"Unknown", "Transient", "OutcomeUnknown", "RateLimited", "NotFound", "Unauthorized", "Forbidden", "Invalid"}
 
 // String names the Kind, as in "RateLimited".
