@@ -35,7 +35,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -164,15 +163,13 @@ func run(o options) error {
 		metricsOptions.CertName, metricsOptions.KeyName = o.metricsCertName, o.metricsCertKey
 	}
 
-	cacheOptions := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
-	if o.watchNamespaces != "" {
-		cacheOptions.DefaultNamespaces = map[string]cache.Config{o.operatorNamespace: {}}
-		for ns := range strings.SplitSeq(o.watchNamespaces, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				cacheOptions.DefaultNamespaces[ns] = cache.Config{}
-			}
+	var watchNamespaces []string
+	for ns := range strings.SplitSeq(o.watchNamespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			watchNamespaces = append(watchNamespaces, ns)
 		}
 	}
+	cacheOptions := controller.CacheOptions(o.operatorNamespace, watchNamespaces)
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        scheme,

@@ -91,6 +91,9 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonSecretKeyMissing: a referenced Secret lacks a required key or has it empty.
 	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonSecretValueInvalid: a value in a referenced Secret is not valid
+	// UTF-8, holds a control character, or (organizationID) is not a UUID.
+	ReasonSecretValueInvalid = "SecretValueInvalid"
 	// ReasonUnauthorized: the API rejected the API key (401).
 	ReasonUnauthorized = "Unauthorized"
 	// ReasonForbidden: the API key may not do this (403: scope, IP allow-list, expiry).
@@ -101,6 +104,10 @@ const (
 	ReasonRateLimited = "RateLimited"
 	// ReasonAPIUnavailable: the API failed or could not be reached; retrying.
 	ReasonAPIUnavailable = "APIUnavailable"
+	// ReasonListFailed: listing the organization's endpoints failed (an
+	// error, an unreadable answer, a page missing); retrying. A failed list
+	// is never taken as evidence that an endpoint was deleted.
+	ReasonListFailed = "ListFailed"
 	// ReasonAmbiguousCreate: after an interrupted create, more than one remote
 	// endpoint could be ours; a person must say which.
 	ReasonAmbiguousCreate = "AmbiguousCreate"
@@ -113,6 +120,16 @@ const (
 	// ReasonSigningSecretConflict: the webhook signing Secret's name is taken
 	// by a Secret this KrosEndpoint does not own.
 	ReasonSigningSecretConflict = "SigningSecretConflict"
-	// ReasonRemoteError: the API reports the endpoint in state error.
+	// ReasonRemoteError: the API reports the endpoint in state error. Ready
+	// is False while it lasts; after three sync periods Stalled is True too.
+	// Both clear when the API reports the endpoint active again.
 	ReasonRemoteError = "RemoteError"
+	// ReasonOrganizationChanged: the credentials now resolve to another
+	// organization than the one the endpoint lives in (status.organizationID),
+	// or cannot reach it; no second endpoint is created elsewhere.
+	ReasonOrganizationChanged = "OrganizationChanged"
+	// ReasonRecreateLimitReached: the endpoint was deleted outside
+	// Kubernetes and re-created too often within an hour; the operator waits
+	// for a person before creating it again.
+	ReasonRecreateLimitReached = "RecreateLimitReached"
 )

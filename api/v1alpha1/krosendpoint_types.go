@@ -208,6 +208,7 @@ type CustomSIPConfig struct {
 // +kubebuilder:validation:XValidation:rule="has(self.vogent) == (self.type == 'vogent')",message="vogent must be set when type is vogent, and only then",fieldPath=".vogent"
 // +kubebuilder:validation:XValidation:rule="has(self.customSIP) == (self.type == 'custom_sip')",message="customSIP must be set when type is custom_sip, and only then",fieldPath=".customSIP"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.phoneNumberID) || (has(self.phoneNumberID) && self.phoneNumberID == oldSelf.phoneNumberID)",message="phoneNumberID is immutable once set",fieldPath=".phoneNumberID"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.organizationID) || (has(self.organizationID) && self.organizationID == oldSelf.organizationID)",message="organizationID is immutable once set: an endpoint cannot move between organizations. To move it, set deletionPolicy: Orphan and delete this resource, then create one for the new organization (or adopt an endpoint there by its id)",fieldPath=".organizationID"
 type KrosEndpointSpec struct {
 	// type says where calls go: a webhook, an AI agent provider, or a custom SIP URI.
 	// It cannot change: delete and re-create the KrosEndpoint instead.
@@ -279,6 +280,9 @@ type KrosEndpointSpec struct {
 	// organizationID is the KrosAI organization (UUID) that owns the endpoint,
 	// sent as x-organization-id. It overrides the credentials Secret's
 	// organizationID; without either, the API key's first organization applies.
+	// It cannot change once set: an endpoint does not move between
+	// organizations, and once it exists every call about it goes to the
+	// organization it lives in (status.organizationID).
 	// +optional
 	// +kubebuilder:validation:MaxLength=36
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="organizationID must be a UUID"
@@ -323,6 +327,13 @@ type KrosEndpointStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=36
 	OrganizationID string `json:"organizationID,omitempty"`
+
+	// lastObservedTime is when the operator last read the endpoint from
+	// KrosAI (its organization's list, its own GET, or the answer to a
+	// write), so that a reader can tell a fresh Ready from a stale one. It
+	// advances at least once per sync period while the API answers.
+	// +optional
+	LastObservedTime *metav1.Time `json:"lastObservedTime,omitempty"`
 
 	// signingSecretName is the Secret holding the webhook signing secret under
 	// `signingSecret`, for receivers that verify X-Webhook-Signature. Webhooks only.

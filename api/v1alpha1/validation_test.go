@@ -182,6 +182,15 @@ var _ = Describe("KrosEndpoint admission", func() {
 			"{type: elevenlabs, elevenLabs: {agentID: a}, phoneNumberID: 6f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d}",
 			"{type: elevenlabs, elevenLabs: {agentID: a}}",
 			"spec.phoneNumberID", "phoneNumberID is immutable once set"),
+		Entry("changing organizationID, which would leave the endpoint behind in the first organization",
+			"{type: elevenlabs, elevenLabs: {agentID: a}, organizationID: 6f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d}",
+			"{type: elevenlabs, elevenLabs: {agentID: a}, organizationID: 00000000-3e4f-4a5b-8c6d-7e8f9a0b1c2d}",
+			"spec.organizationID", "organizationID is immutable once set: an endpoint cannot move between organizations. "+
+				"To move it, set deletionPolicy: Orphan and delete this resource"),
+		Entry("removing organizationID",
+			"{type: elevenlabs, elevenLabs: {agentID: a}, organizationID: 6f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d}",
+			"{type: elevenlabs, elevenLabs: {agentID: a}}",
+			"spec.organizationID", "organizationID is immutable once set"),
 	)
 
 	DescribeTable("accepts changes to mutable fields",

@@ -174,6 +174,9 @@ func TestArgoCDHealthCheck(t *testing.T) {
 		noStatus       = "waiting for kros-operator to report status"
 		kind           = `"apiVersion": "cockpit.krosai.com/v1alpha1", "kind": "KrosEndpoint"`
 	)
+	// Built once: their messages carry the time the error was first seen.
+	remoteError := endpointAt(1, ready, remoteErrorFor(time.Minute))
+	remoteErrorLasting := endpointAt(1, ready, remoteErrorFor(3*time.Minute))
 	tests := []struct {
 		name string
 		// Exactly one of ep (built with the setters) and raw (JSON, for
@@ -222,8 +225,10 @@ func TestArgoCDHealthCheck(t *testing.T) {
 			want: "Progressing", message: "503 from the API"},
 		{name: "updating a ready endpoint", ep: endpointAt(2, ready, editSpec, reconciling(cockpitv1alpha1.ReasonProgressing, "updating")),
 			want: "Progressing", message: "updating"},
-		{name: "remote endpoint in state error", ep: endpointAt(1, ready, reconciling(cockpitv1alpha1.ReasonRemoteError, "state error")),
-			want: "Progressing", message: "state error"},
+		{name: "remote endpoint in state error", ep: remoteError,
+			want: "Progressing", message: readyConditionMessage(remoteError)},
+		{name: "remote endpoint in state error for three syncs", ep: remoteErrorLasting,
+			want: "Degraded", message: readyConditionMessage(remoteErrorLasting)},
 		{name: "Ready=False alone",
 			raw: `{` + kind + `, "metadata": {"name": "x", "generation": 3},
 				"status": {"observedGeneration": 3, "conditions": [{"type": "Ready", "status": "False", "reason": "Other", "message": "not yet"}]}}`,

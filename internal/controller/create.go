@@ -18,13 +18,17 @@ package controller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -41,40 +45,40 @@ const createClockSkew = 2 * time.Minute
 // responses. The API has no idempotency key, so the operator keeps a record
 // of its own (see docs/crash-safe-create.md):
 //
-//  1. Before the POST it writes the create-pending annotation (the time, and
-//     the name and type it sends) with optimistic concurrency. A reconcile working from a stale cached
-//     copy, one that has not yet seen the id an earlier reconcile wrote,
-//     fails here with a conflict instead of sending a second POST.
+//  1. Before the POST it writes the create-pending annotation (the time, the
+//     name and type it sends, and a fingerprint of the rest) with optimistic
+//     concurrency. A reconcile working from a stale cached copy, one that has
+//     not yet seen the id an earlier reconcile wrote, fails here with a
+//     conflict instead of sending a second POST.
 //  2. It sends the POST once; the client never retries a POST that may have
 //     reached the server, and reports "outcome unknown" instead.
 //  3. On success it writes the id annotation and drops the pending one.
 //
 // If the operator dies between 1 and 3, or the outcome is unknown, the pending
-// annotation survives and the next reconcile recovers before it creates: it
-// lists the organization and adopts the single endpoint with the recorded name
-// and type created since the pending time that no other resource owns (the
-// recorded ones: the spec may have been edited since the POST). None
-// means the POST never landed, so it creates; more than one stalls with the
-// candidates named, for a person to choose.
+// annotation survives and the next reconcile recovers before it creates
+// (recoverCreate).
 func (r *KrosEndpointReconciler) create(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
-) (*krosai.Endpoint, error) {
+) (observation, error) {
 	cred := res.credentials
 	if pending, ok := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; ok {
 		found, err := r.recoverCreate(ctx, ep, cred, parsePendingCreate(pending, desired))
-		if err != nil || found != nil {
-			return found, err
+		if err != nil {
+			return observation{}, err
+		}
+		if found != nil {
+			return r.observer.remember(cred, *found), nil
 		}
 	}
 	// One write records the intent and the finalizer that guarantees the
 	// endpoint is cleaned up with the resource.
+	record := newPendingCreate(r.now().UTC(), desired)
 	if err := r.patchMetadata(ctx, ep, true, func(obj *cockpitv1alpha1.KrosEndpoint) {
 		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
 		delete(obj.Annotations, cockpitv1alpha1.AnnotationEndpointID)
-		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, pendingCreate{At: r.now().UTC(), Name: desired.Name,
-			Type: desired.Type}.String())
+		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, record.String())
 	}); err != nil {
-		return nil, err
+		return observation{}, err
 	}
 	created, err := r.API.CreateEndpoint(ctx, cred, desired)
 	if err != nil {
@@ -84,80 +88,89 @@ func (r *KrosEndpointReconciler) create(
 				delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
 			})
 		}
-		return nil, fmt.Errorf("create endpoint: %w", err)
+		return observation{}, fmt.Errorf("create endpoint: %w", err)
 	}
-	r.recordWrite(cred, ep, created, res)
+	obs := r.recordWrite(cred, ep, created, res)
 	if err := r.recordID(ctx, ep, created.ID); err != nil {
 		// The pending annotation stays, so the next reconcile adopts it.
-		return nil, err
+		return observation{}, err
 	}
 	r.event(ep, corev1.EventTypeNormal, "Created", "Create", "Created %s endpoint %s in KrosAI", created.Type, created.ID)
-	return created, nil
+	return obs, nil
 }
 
-// definitelyNotCreated reports errors after which the API cannot have stored
-// the endpoint: it refused the request, or the request never left.
-func definitelyNotCreated(err error) bool {
-	switch krosai.KindOf(err) {
-	case krosai.KindInvalid, krosai.KindUnauthorized, krosai.KindForbidden, krosai.KindRateLimited, krosai.KindTransient:
-		return true
-	}
-	return false
-}
-
-// recoverCreate looks for the endpoint an interrupted create may have made.
-// It returns the adopted endpoint, nil if there is none, or a stalledError
-// when more than one could be ours.
+// recoverCreate looks for the endpoint an interrupted create may have made,
+// by the record the create left: the one endpoint of the recorded name and
+// type, created since the record, whose readable fields all match the
+// recorded fingerprint, and that no other KrosEndpoint claims (by its id
+// annotation or status). It returns that endpoint adopted, nil if there is
+// none (the POST never landed), or a stalledError when it cannot tell:
+// several candidates, or one that another resource's interrupted create could
+// equally have made. It never guesses: a wrong guess routes one resource's
+// calls to another's agent.
 func (r *KrosEndpointReconciler) recoverCreate(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent pendingCreate,
 ) (*krosai.Endpoint, error) {
-	all, err := r.observer.refresh(ctx, cred)
+	all, err := r.observer.refresh(ctx, cred, time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints to recover an interrupted create: %w", err)
 	}
+	others, err := r.otherKrosEndpoints(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
 	var candidates []krosai.Endpoint
 	for _, e := range all {
-		if e.Name != sent.Name || e.Type != sent.Type || e.CreatedAt.Before(sent.At.Add(-createClockSkew)) {
-			continue
-		}
-		owner, err := r.otherOwner(ctx, ep, e.ID)
-		if err != nil {
-			return nil, err
-		}
-		if owner == nil {
+		if sent.couldHaveMade(e) && claimantIn(others, e.ID) == nil {
 			candidates = append(candidates, e)
 		}
 	}
-	switch len(candidates) {
-	case 0:
-		return nil, nil
-	case 1:
-		found := candidates[0]
-		if err := r.recordID(ctx, ep, found.ID); err != nil {
-			return nil, err
+	if len(candidates) > 1 {
+		ids := make([]string, 0, len(candidates))
+		for _, c := range candidates {
+			ids = append(ids, c.ID)
 		}
-		r.event(ep, corev1.EventTypeNormal, "Adopted", "Create",
-			"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
-		return &found, nil
+		slices.Sort(ids)
+		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
+			"an interrupted create may have made any of %d endpoints named %q of type %s created since %s: %s; "+
+				"set the annotation %s to the one this resource owns and delete the others in KrosAI",
+			len(ids), sent.Name, sent.Type, sent.At.Format(time.RFC3339), strings.Join(ids, ", "),
+			cockpitv1alpha1.AnnotationEndpointID)}
 	}
-	ids := make([]string, 0, len(candidates))
-	for _, c := range candidates {
-		ids = append(ids, c.ID)
+	if len(candidates) == 0 {
+		return nil, nil
 	}
-	slices.Sort(ids)
-	return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
-		"an interrupted create may have made any of %d endpoints named %q of type %s created since %s: %s; "+
-			"set the annotation %s to the one this resource owns and delete the others in KrosAI",
-		len(ids), sent.Name, sent.Type, sent.At.Format(time.RFC3339), strings.Join(ids, ", "),
-		cockpitv1alpha1.AnnotationEndpointID)}
+	found := candidates[0]
+	if twin := pendingTwin(others, found); twin != nil {
+		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
+			"endpoint %s (named %q, type %s) could have been made by the interrupted create of this resource or of "+
+				"KrosEndpoint %s/%s, which sent the same readable fields; set the annotation %s to %s on the one that "+
+				"owns it (the other then creates its own)",
+			found.ID, found.Name, found.Type, twin.Namespace, twin.Name, cockpitv1alpha1.AnnotationEndpointID, found.ID)}
+	}
+	if err := r.recordID(ctx, ep, found.ID); err != nil {
+		return nil, err
+	}
+	r.event(ep, corev1.EventTypeNormal, "Adopted", "Create",
+		"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
+	return &found, nil
 }
 
-// pendingCreate is the create-pending record: when the POST was sent, and
-// the name and type it carried.
+// pendingCreate is the create-pending record: when the POST was sent, the
+// name and type it carried, and fingerprints of the rest: Readable of what
+// the API returns (url, provider_config without SIP credentials), Unreadable
+// of what it does not (phone_number_id). No secret goes into either.
 type pendingCreate struct {
-	At   time.Time `json:"at"`
-	Name string    `json:"name"`
-	Type string    `json:"type"`
+	At         time.Time `json:"at"`
+	Name       string    `json:"name"`
+	Type       string    `json:"type"`
+	Readable   string    `json:"readable,omitempty"`
+	Unreadable string    `json:"unreadable,omitempty"`
+}
+
+func newPendingCreate(at time.Time, desired krosai.EndpointCreate) pendingCreate {
+	return pendingCreate{At: at, Name: desired.Name, Type: desired.Type,
+		Readable: fingerprint(readableOfRequest(desired)), Unreadable: fingerprint(desired.PhoneNumberID)}
 }
 
 func (p pendingCreate) String() string {
@@ -165,45 +178,90 @@ func (p pendingCreate) String() string {
 	return string(b)
 }
 
+// couldHaveMade reports whether the create p records could have made e. A
+// record without a fingerprint (written by an earlier version, or by a
+// person) matches by name, type and time alone.
+func (p pendingCreate) couldHaveMade(e krosai.Endpoint) bool {
+	return e.Name == p.Name && e.Type == p.Type && !e.CreatedAt.Before(p.At.Add(-createClockSkew)) &&
+		(p.Readable == "" || p.Readable == fingerprint(readableOfEndpoint(e)))
+}
+
 // parsePendingCreate reads the record. A bare timestamp (as a person might
-// write, to ask for recovery) takes the name and type from the spec; an
-// unreadable one matches any creation time.
+// write, to ask for recovery) takes the rest from the spec; an unreadable
+// one matches any creation time.
 func parsePendingCreate(value string, desired krosai.EndpointCreate) pendingCreate {
 	var p pendingCreate
 	if err := json.Unmarshal([]byte(value), &p); err == nil && p.Name != "" && p.Type != "" {
 		return p
 	}
 	at, _ := time.Parse(time.RFC3339Nano, value)
-	return pendingCreate{At: at, Name: desired.Name, Type: desired.Type}
+	return newPendingCreate(at, desired)
 }
 
-// otherOwner returns the KrosEndpoint other than ep that owns the remote id,
-// if any, so that an endpoint is never adopted or deleted by two resources.
+// fingerprint is a short digest of v's JSON, for the create-pending record.
+func fingerprint(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// otherKrosEndpoints returns every KrosEndpoint but ep, from the cache.
 //
 // It scans the cache rather than keep an index by id: it runs only when
 // adopting, recovering an interrupted create or deleting a never-adopted
 // endpoint, while an index costs two map entries per resource for the
 // manager's lifetime (about 7 MiB at 10,000 resources; docs/benchmarks.md).
-func (r *KrosEndpointReconciler) otherOwner(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string,
-) (*cockpitv1alpha1.KrosEndpoint, error) {
+func (r *KrosEndpointReconciler) otherKrosEndpoints(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) ([]cockpitv1alpha1.KrosEndpoint, error) {
 	var all cockpitv1alpha1.KrosEndpointList
-	// Read-only use of the cached objects; a copy is returned.
+	// Read-only use of the cached objects: nothing returned from here is
+	// changed.
 	if err := r.List(ctx, &all, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
-	for i := range all.Items {
-		owner := &all.Items[i]
-		if owner.UID != ep.UID && owner.Annotations[cockpitv1alpha1.AnnotationEndpointID] == id {
-			return owner.DeepCopy(), nil
+	return slices.DeleteFunc(all.Items, func(o cockpitv1alpha1.KrosEndpoint) bool { return o.UID == ep.UID }), nil
+}
+
+// claimantIn returns the resource of others that claims the remote id, by
+// its id annotation or its status.
+func claimantIn(others []cockpitv1alpha1.KrosEndpoint, id string) *cockpitv1alpha1.KrosEndpoint {
+	for i := range others {
+		if o := &others[i]; o.Annotations[cockpitv1alpha1.AnnotationEndpointID] == id || o.Status.ID == id {
+			return o
 		}
+	}
+	return nil
+}
+
+// pendingTwin returns a resource of others whose own interrupted create
+// could have made e.
+func pendingTwin(others []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) *cockpitv1alpha1.KrosEndpoint {
+	for i := range others {
+		o := &others[i]
+		record, pending := o.Annotations[cockpitv1alpha1.AnnotationCreatePending]
+		if pending && parsePendingCreate(record, krosai.EndpointCreate{Name: e.Name, Type: e.Type}).couldHaveMade(e) {
+			return o
+		}
+	}
+	return nil
+}
+
+// claimant returns the KrosEndpoint other than ep that claims the remote id,
+// if any, so that an endpoint is never adopted or deleted by two resources.
+func (r *KrosEndpointReconciler) claimant(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) (*cockpitv1alpha1.KrosEndpoint, error) {
+	others, err := r.otherKrosEndpoints(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	if c := claimantIn(others, id); c != nil {
+		return c.DeepCopy(), nil
 	}
 	return nil, nil
 }
 
-// refuseOwnedByAnother returns a stalledError when another KrosEndpoint owns id.
-func (r *KrosEndpointReconciler) refuseOwnedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
-	owner, err := r.otherOwner(ctx, ep, id)
+// refuseClaimedByAnother returns a stalledError when another KrosEndpoint
+// claims id.
+func (r *KrosEndpointReconciler) refuseClaimedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
+	owner, err := r.claimant(ctx, ep, id)
 	if err != nil || owner == nil {
 		return err
 	}
@@ -233,4 +291,37 @@ func setAnnotation(obj *cockpitv1alpha1.KrosEndpoint, key, value string) {
 		obj.Annotations = map[string]string{}
 	}
 	obj.Annotations[key] = value
+}
+
+// maxRecreations bounds how often one resource's endpoint is created again
+// within an hour after KrosAI reported it deleted.
+const maxRecreations = 3
+
+// recreationLimiter remembers, in memory, when each resource's endpoint was
+// re-created within the last hour. A restart forgets it: the bound is per
+// process, which is enough to stop a loop.
+type recreationLimiter struct {
+	mu sync.Mutex
+	at map[types.UID][]time.Time
+}
+
+// allow records a re-creation of uid's endpoint at now and reports whether
+// it is within the bound; force (a person asked for it) always allows.
+func (l *recreationLimiter) allow(uid types.UID, now time.Time, force bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = map[types.UID][]time.Time{}
+	}
+	for u, times := range l.at {
+		l.at[u] = slices.DeleteFunc(times, func(t time.Time) bool { return now.Sub(t) >= time.Hour })
+		if len(l.at[u]) == 0 {
+			delete(l.at, u)
+		}
+	}
+	if len(l.at[uid]) >= maxRecreations && !force {
+		return false
+	}
+	l.at[uid] = append(l.at[uid], now)
+	return true
 }

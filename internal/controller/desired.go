@@ -107,10 +107,41 @@ func diff(desired krosai.EndpointCreate, wantStatus string, observed *krosai.End
 }
 
 func sameReadableConfig(a, b krosai.ProviderConfig) bool {
-	for _, pc := range []*krosai.ProviderConfig{&a, &b} {
-		pc.VogentSIPUsername, pc.VogentSIPPassword, pc.Username, pc.Password = "", "", "", ""
+	return withoutSIPCredentials(a) == withoutSIPCredentials(b)
+}
+
+// withoutSIPCredentials drops the SIP usernames and passwords, which the API
+// does not reliably return (it may omit, mask or echo them).
+func withoutSIPCredentials(pc krosai.ProviderConfig) krosai.ProviderConfig {
+	pc.VogentSIPUsername, pc.VogentSIPPassword, pc.Username, pc.Password = "", "", "", ""
+	return pc
+}
+
+// readableEndpoint is what a create request sets that the API returns as
+// sent: the url only for the types whose url the caller gives (for AI
+// providers the API generates it), the provider config without SIP
+// credentials.
+type readableEndpoint struct {
+	Name           string                `json:"name"`
+	Type           string                `json:"type"`
+	URL            string                `json:"url,omitempty"`
+	ProviderConfig krosai.ProviderConfig `json:"provider_config"`
+}
+
+func readableOfRequest(req krosai.EndpointCreate) readableEndpoint {
+	r := readableEndpoint{Name: req.Name, Type: req.Type, URL: req.URL}
+	if req.ProviderConfig != nil {
+		r.ProviderConfig = withoutSIPCredentials(*req.ProviderConfig)
 	}
-	return a == b
+	return r
+}
+
+func readableOfEndpoint(e krosai.Endpoint) readableEndpoint {
+	r := readableEndpoint{Name: e.Name, Type: e.Type, ProviderConfig: withoutSIPCredentials(e.ProviderConfig)}
+	if e.Type == krosai.TypeWebhook || e.Type == krosai.TypeCustomSIP {
+		r.URL = e.URL
+	}
+	return r
 }
 
 // credentialsChanged reports whether the SIP credentials must be pushed.

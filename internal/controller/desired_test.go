@@ -17,8 +17,6 @@ limitations under the License.
 package controller
 
 import (
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -124,29 +122,6 @@ func TestDiff(t *testing.T) {
 	})
 }
 
-func TestClassify(t *testing.T) {
-	tests := []struct {
-		err           error
-		class, reason string
-	}{
-		{&stalledError{reason: cockpitv1alpha1.ReasonSecretNotFound}, classStalled, cockpitv1alpha1.ReasonSecretNotFound},
-		{&krosai.Error{Kind: krosai.KindUnauthorized}, classStalled, cockpitv1alpha1.ReasonUnauthorized},
-		{&krosai.Error{Kind: krosai.KindForbidden}, classStalled, cockpitv1alpha1.ReasonForbidden},
-		{fmt.Errorf("wrapped: %w", &krosai.Error{Kind: krosai.KindInvalid}), classStalled, cockpitv1alpha1.ReasonInvalidRequest},
-		{&krosai.Error{Kind: krosai.KindRateLimited}, classRateLimited, cockpitv1alpha1.ReasonRateLimited},
-		{&krosai.Error{Kind: krosai.KindOutcomeUnknown}, classTransient, cockpitv1alpha1.ReasonProgressing},
-		{&krosai.Error{Kind: krosai.KindTransient}, classTransient, cockpitv1alpha1.ReasonAPIUnavailable},
-		{errors.New("kube API server hiccup"), classTransient, cockpitv1alpha1.ReasonAPIUnavailable},
-		{withDeletionHint(&krosai.Error{Kind: krosai.KindUnauthorized}), classStalled, cockpitv1alpha1.ReasonUnauthorized},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%T %v", tt.err, tt.reason), func(t *testing.T) {
-			class, reason := classify(tt.err)
-			NewWithT(t).Expect([]string{class, reason}).To(Equal([]string{tt.class, tt.reason}))
-		})
-	}
-}
-
 func TestUserAnnotationsChanged(t *testing.T) {
 	withAnnotations := func(a map[string]string) *cockpitv1alpha1.KrosEndpoint {
 		return &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Annotations: a}}
@@ -178,20 +153,59 @@ func TestUserAnnotationsChanged(t *testing.T) {
 }
 
 func TestParsePendingCreate(t *testing.T) {
-	desired := krosai.EndpointCreate{Name: "now", Type: "vapi"}
+	desired := krosai.EndpointCreate{Name: "now", Type: "vapi", ProviderConfig: &krosai.ProviderConfig{AssistantID: "a"}}
 	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	fromSpec := func(at time.Time) pendingCreate { return newPendingCreate(at, desired) }
 	tests := []struct {
 		name, value string
 		want        pendingCreate
 	}{
-		{"the operator's record", pendingCreate{At: at, Name: "then", Type: "retell"}.String(),
+		{"the operator's record", pendingCreate{At: at, Name: "then", Type: "retell", Readable: "r", Unreadable: "u"}.String(),
+			pendingCreate{At: at, Name: "then", Type: "retell", Readable: "r", Unreadable: "u"}},
+		{"an earlier version's record, without fingerprints", `{"at":"2026-11-29T10:00:00Z","name":"then","type":"retell"}`,
 			pendingCreate{At: at, Name: "then", Type: "retell"}},
-		{"a bare timestamp takes the spec's name", at.Format(time.RFC3339Nano), pendingCreate{At: at, Name: "now", Type: "vapi"}},
-		{"unreadable: any time, the spec's name", "yesterday", pendingCreate{Name: "now", Type: "vapi"}},
+		{"a bare timestamp takes the rest from the spec", at.Format(time.RFC3339Nano), fromSpec(at)},
+		{"unreadable: any time, the rest from the spec", "yesterday", fromSpec(time.Time{})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			NewWithT(t).Expect(parsePendingCreate(tt.value, desired)).To(Equal(tt.want))
 		})
 	}
+}
+
+// TestPendingCreateFingerprint checks that recovery tells apart what the
+// API returns differently, and only that: a twin with the same name and type
+// but another agent is not ours; the SIP credentials and the URL the API
+// generates for AI providers are not compared.
+func TestPendingCreateFingerprint(t *testing.T) {
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	vogent := func(agent, user, password string) krosai.ProviderConfig {
+		return krosai.ProviderConfig{VogentAgentID: agent, VogentSIPPrefix: "p", VogentSIPUsername: user, VogentSIPPassword: password}
+	}
+	sentConfig := vogent("agent-a", "alice", "s3cret")
+	sent := newPendingCreate(at, krosai.EndpointCreate{Name: "Sales", Type: "vogent", ProviderConfig: &sentConfig})
+	created := krosai.Endpoint{ID: "1", Name: "Sales", Type: "vogent", URL: "sip:1@sip.krosai.com",
+		ProviderConfig: vogent("agent-a", "alice", "********"), CreatedAt: at.Add(time.Second)}
+	tests := []struct {
+		name   string
+		mutate func(*krosai.Endpoint)
+		want   bool
+	}{
+		{"what the create made", func(*krosai.Endpoint) {}, true},
+		{"the password masked, omitted or echoed", func(e *krosai.Endpoint) { e.ProviderConfig.VogentSIPPassword = "" }, true},
+		{"another generated URL", func(e *krosai.Endpoint) { e.URL = "sip:2@sip.krosai.com" }, true},
+		{"created within the clock skew before the record", func(e *krosai.Endpoint) { e.CreatedAt = at.Add(-time.Minute) }, true},
+		{"a twin's agent", func(e *krosai.Endpoint) { e.ProviderConfig.VogentAgentID = "agent-b" }, false},
+		{"another name", func(e *krosai.Endpoint) { e.Name = "Support" }, false},
+		{"created before the record", func(e *krosai.Endpoint) { e.CreatedAt = at.Add(-time.Hour) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := created
+			tt.mutate(&e)
+			NewWithT(t).Expect(sent.couldHaveMade(e)).To(Equal(tt.want))
+		})
+	}
+	NewWithT(t).Expect(sent.String()).NotTo(ContainSubstring("s3cret"), "the record holds no secret")
 }

@@ -21,11 +21,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -61,10 +63,11 @@ type KrosEndpointReconciler struct {
 	// SyncPeriod is how often each endpoint is re-observed to correct drift.
 	SyncPeriod time.Duration
 
-	observer *observer
-	secrets  *secretReader
-	metrics  *metrics
-	now      func() time.Time
+	observer    *observer
+	secrets     *secretReader
+	metrics     *metrics
+	recreations recreationLimiter
+	now         func() time.Time
 }
 
 // Every write is a patch. Secrets: metadata watch (list, watch) to find
@@ -107,11 +110,11 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := protectSecrets(ctx, r.Client, ep, r.DefaultCredentials); err != nil {
 		return ctrl.Result{}, err
 	}
-	remote, err := r.sync(ctx, ep, res)
+	obs, err := r.sync(ctx, ep, res)
 	if err != nil {
-		return r.fail(ctx, ep, err)
+		return r.fail(ctx, ep, res.explain(err))
 	}
-	if err := r.report(ctx, ep, remote, res); err != nil {
+	if err := r.report(ctx, ep, obs, res); err != nil {
 		return r.fail(ctx, ep, err)
 	}
 	return ctrl.Result{RequeueAfter: r.nextSync()}, nil
@@ -119,7 +122,7 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 // sync creates the remote endpoint or brings it in line, and returns it as
 // the API last reported it.
-func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (*krosai.Endpoint, error) {
+func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
 	desired := desiredEndpoint(ep, res)
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
@@ -127,39 +130,38 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		// but status still names the endpoint: restore it rather than create
 		// a second one.
 		if err := r.recordID(ctx, ep, ep.Status.ID); err != nil {
-			return nil, err
+			return observation{}, err
 		}
 		id = ep.Status.ID
 	}
 	if id == "" {
 		return r.createChecked(ctx, ep, res, desired)
 	}
-	if ep.Status.ID != id {
-		// Adopting: never an endpoint another resource owns, which would let
-		// anyone who can read its status reroute (or delete) its calls.
-		if err := r.refuseOwnedByAnother(ctx, ep, id); err != nil {
-			return nil, err
+	adopting := ep.Status.ID != id && !r.wroteFor(ep, res.credentials, id)
+	if adopting {
+		// Never an endpoint another resource claims, which would let anyone
+		// who can read its status reroute (or delete) its calls.
+		if err := r.refuseClaimedByAnother(ctx, ep, id); err != nil {
+			return observation{}, err
 		}
 	}
 	// Before any remote write (a create adds it with its create-pending record).
 	if err := r.ensureFinalizer(ctx, ep); err != nil {
-		return nil, err
+		return observation{}, err
 	}
-	obs, err := r.observe(ctx, ep, res.credentials, id)
+	asked := r.now()
+	obs, err := r.observe(ctx, ep, res.credentials, id, adopting)
 	switch {
-	case krosai.IsNotFound(err) && ep.Status.ID != id:
-		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
+	case endpointGone(err) && adopting:
+		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
 			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q",
 			id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.credentials))}
-	case krosai.IsNotFound(err):
-		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
-			"Endpoint %s was deleted outside Kubernetes; creating it again", id)
-		r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
-		return r.createChecked(ctx, ep, res, desired)
+	case endpointGone(err):
+		return r.recreate(ctx, ep, res, desired, id, asked)
 	case err != nil:
-		return nil, fmt.Errorf("observe endpoint %s: %w", id, err)
+		return observation{}, fmt.Errorf("observe endpoint %s: %w", id, err)
 	}
-	if ep.Status.ID != id {
+	if adopting {
 		r.event(ep, corev1.EventTypeNormal, "Adopted", "Adopt", "Adopted existing endpoint %s", id)
 	}
 	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; pending {
@@ -167,10 +169,18 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		if err := r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
 			delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
 		}); err != nil {
-			return nil, err
+			return observation{}, err
 		}
 	}
 	return r.update(ctx, ep, res, desired, obs)
+}
+
+// wroteFor reports whether the latest thing known of endpoint id is our own
+// write for ep: a reconcile that runs before the informer shows the status
+// that write produced is not adopting anything.
+func (r *KrosEndpointReconciler) wroteFor(ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string) bool {
+	obs, ok := r.observer.peek(cred, id)
+	return ok && obs.writtenFor == ep.UID
 }
 
 // createChecked creates the endpoint, then checks it like any other
@@ -178,71 +188,117 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 // PATCH-only), so a disabled endpoint is PATCHed inactive at once.
 func (r *KrosEndpointReconciler) createChecked(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
-) (*krosai.Endpoint, error) {
+) (observation, error) {
 	created, err := r.create(ctx, ep, res, desired)
 	if err != nil {
-		return nil, err
+		return observation{}, err
 	}
-	return r.update(ctx, ep, res, desired, observation{endpoint: *created, writtenFor: ep.UID,
-		generation: ep.Generation, credentials: res.credentialsDigest()})
+	return r.update(ctx, ep, res, desired, created)
+}
+
+// recreate creates the endpoint again once KrosAI has said twice that it is
+// gone: its own GET answered 404, and a list sent after that GET lacks it
+// too. Two reads that disagree are an API failure, not a deletion; and an
+// endpoint is re-created at most maxRecreations times an hour, so that an
+// API that keeps misreporting deletions costs calls, not a pile of
+// duplicates.
+func (r *KrosEndpointReconciler) recreate(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, id string, asked time.Time,
+) (observation, error) {
+	all, err := r.observer.refresh(ctx, res.credentials, asked)
+	if err != nil {
+		return observation{}, err
+	}
+	if slices.ContainsFunc(all, func(e krosai.Endpoint) bool { return e.ID == id }) {
+		return observation{}, fmt.Errorf("KrosAI answers 404 for endpoint %s but still lists it; "+
+			"it is not created again until the two agree", id)
+	}
+	if !r.recreations.allow(ep.UID, r.now(), reconcileRequested(ep)) {
+		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonRecreateLimitReached, message: fmt.Sprintf(
+			"endpoint %s was deleted outside Kubernetes and created again %d times within an hour; the operator stops "+
+				"re-creating it in case KrosAI misreports deletions: check the organization in the KrosAI dashboard, "+
+				"then set the annotation %s to re-create it once more", id, maxRecreations,
+			cockpitv1alpha1.AnnotationReconcileRequestedAt)}
+	}
+	r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
+		"Endpoint %s was deleted outside Kubernetes; creating it again", id)
+	r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
+	return r.createChecked(ctx, ep, res, desired)
 }
 
 // update PATCHes what differs between the desired and the observed endpoint,
 // and nothing when nothing does.
 func (r *KrosEndpointReconciler) update(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
-) (*krosai.Endpoint, error) {
-	observed, id := &obs.endpoint, obs.endpoint.ID
-	update := diff(desired, desiredStatus(ep), observed, r.credentialsChanged(ep, res, obs))
+) (observation, error) {
+	id := obs.endpoint.ID
+	update := diff(desired, desiredStatus(ep), &obs.endpoint, r.credentialsChanged(ep, res, obs))
 	if update == nil {
-		return observed, nil
+		return obs, nil
 	}
 	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *update)
 	if err != nil {
-		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
+		return observation{}, fmt.Errorf("update endpoint %s: %w", id, err)
 	}
-	r.recordWrite(res.credentials, ep, updated, res)
 	if ep.Status.ObservedGeneration == ep.Generation {
 		r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
 	}
 	r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, changedFields(update))
-	return updated, nil
+	return r.recordWrite(res.credentials, ep, updated, res), nil
 }
 
-// observe reads the endpoint: from the organization's shared list when
-// nothing changed since the last sync; else from our own latest write for
-// this generation (the informer may not show the status that write produced
-// yet); else, or when the list lacks it, with its own GET.
+// observe reads the endpoint as KrosAI holds it now, as cheaply as the
+// freshness rule of docs/reliability.md allows:
+//
+//   - from the organization's shared list, refreshed once per sync period,
+//     for a resource whose generation has been handled, if the list was sent
+//     after the resource last stopped being Ready (so unpausing, or leaving
+//     an error, never reports Ready from an observation made before);
+//   - from the echo of our own write for this generation, by the same test:
+//     it stands in for the list entry until the next list replaces it;
+//   - otherwise with its own GET: adopting, a new generation, a requested
+//     reconcile, or an endpoint the list lacks. Only this GET's 404 says an
+//     endpoint is gone (endpointGone); a failed list says nothing of any.
 func (r *KrosEndpointReconciler) observe(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string,
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string, adopting bool,
 ) (observation, error) {
-	requested := reconcileRequested(ep)
-	if isReady(ep) && ep.Status.ID == id && !requested {
-		obs, found, err := r.observer.lookup(ctx, cred, id)
-		if err != nil || found {
-			return obs, err
+	if !adopting && !reconcileRequested(ep) {
+		var obs observation
+		var found bool
+		if ep.Status.ObservedGeneration == ep.Generation {
+			var err error
+			if obs, found, err = r.observer.lookup(ctx, cred, id); err != nil {
+				return observation{}, err
+			}
+		} else {
+			obs, found = r.observer.peek(cred, id)
+			found = found && obs.writtenFor == ep.UID && obs.generation == ep.Generation
 		}
-	}
-	if obs, ok := r.observer.written(cred, id, ep.UID); ok && obs.generation == ep.Generation && !requested {
-		return obs, nil
+		if found && observedSinceNotReady(ep, obs.at) {
+			return obs, nil
+		}
 	}
 	e, err := r.API.GetEndpoint(ctx, cred, id)
 	if err != nil {
 		return observation{}, err
 	}
-	r.observer.remember(cred, *e)
-	return observation{endpoint: *e}, nil
+	return r.observer.remember(cred, *e), nil
 }
 
 // recordWrite remembers the response to our own write as the observation.
-func (r *KrosEndpointReconciler) recordWrite(cred krosai.Credentials, ep *cockpitv1alpha1.KrosEndpoint, e *krosai.Endpoint, res *resolved) {
-	r.observer.record(cred, observation{endpoint: *e, writtenFor: ep.UID, generation: ep.Generation,
-		credentials: res.credentialsDigest()})
+func (r *KrosEndpointReconciler) recordWrite(
+	cred krosai.Credentials, ep *cockpitv1alpha1.KrosEndpoint, e *krosai.Endpoint, res *resolved,
+) observation {
+	obs := observation{endpoint: *e, at: r.now(), writtenFor: ep.UID, generation: ep.Generation,
+		credentials: res.credentialsDigest()}
+	r.observer.record(cred, obs)
+	return obs
 }
 
 // report writes what the API returned to status, and the webhook signing
 // secret to its Secret.
-func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, remote *krosai.Endpoint, res *resolved) error {
+func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, obs observation, res *resolved) error {
+	remote := &obs.endpoint
 	st := &ep.Status
 	st.ID = remote.ID
 	st.URL = remote.URL
@@ -252,6 +308,7 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 	}
 	st.State = cockpitv1alpha1.EndpointState(remote.Status)
 	st.OrganizationID = remote.OrganizationID
+	st.LastObservedTime = &metav1.Time{Time: obs.at}
 	st.SecretResourceVersions = res.versions
 	st.LastHandledReconcileAt = ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
 	if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
@@ -260,8 +317,7 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 		}
 	}
 	if remote.Status == krosai.StatusError {
-		markReconciling(ep, cockpitv1alpha1.ReasonRemoteError, fmt.Sprintf(
-			"KrosAI reports endpoint %s in state error; the operator re-checks it every sync", remote.ID))
+		markRemoteError(ep, remote.ID, r.SyncPeriod, r.now())
 		return nil
 	}
 	markReady(ep, fmt.Sprintf("endpoint %s is %s and matches the spec", remote.ID, remote.Status))
@@ -305,9 +361,17 @@ func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1
 	if err != nil {
 		return withDeletionHint(err)
 	}
+	if err := r.deleteFrom(ctx, ep, res, id); err != nil {
+		return withDeletionHint(res.explain(err))
+	}
+	return nil
+}
+
+// deleteFrom deletes the endpoint id, or the one an interrupted create made.
+func (r *KrosEndpointReconciler) deleteFrom(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, id string) error {
 	if id != "" && ep.Status.ID != id {
-		// Never adopted: delete nothing another resource owns.
-		if owner, err := r.otherOwner(ctx, ep, id); err != nil || owner != nil {
+		// Never adopted: delete nothing another resource claims.
+		if owner, err := r.claimant(ctx, ep, id); err != nil || owner != nil {
 			return err
 		}
 	}
@@ -321,34 +385,12 @@ func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1
 		id = found.ID
 	}
 	if err := r.API.DeleteEndpoint(ctx, res.credentials, id); err != nil {
-		return withDeletionHint(fmt.Errorf("delete endpoint %s: %w", id, err))
+		return fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
 	r.observer.forget(res.credentials, id)
 	r.event(ep, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted endpoint %s from KrosAI", id)
 	return nil
 }
-
-// withDeletionHint tells the user how to let go of a resource whose remote
-// endpoint cannot be deleted.
-func withDeletionHint(err error) error {
-	const hint = "; fix it, or set spec.deletionPolicy: Orphan to leave the endpoint in KrosAI and let the resource go"
-	if stalled, ok := errors.AsType[*stalledError](err); ok {
-		return &stalledError{reason: stalled.reason, message: stalled.message + hint}
-	}
-	if krosai.IsTerminal(err) {
-		return &terminalAPIError{err: err, hint: hint}
-	}
-	return err
-}
-
-// terminalAPIError is a terminal API error with advice appended.
-type terminalAPIError struct {
-	err  error
-	hint string
-}
-
-func (e *terminalAPIError) Error() string { return e.err.Error() + e.hint }
-func (e *terminalAPIError) Unwrap() error { return e.err }
 
 // fail records err in status and says when to try again: never for errors
 // that need a person (they wait for a change to the spec or a Secret), at
@@ -386,33 +428,6 @@ func (r *KrosEndpointReconciler) fail(ctx context.Context, ep *cockpitv1alpha1.K
 		logf.FromContext(ctx).Info("retrying after error", "class", class, "error", message)
 		return ctrl.Result{}, err
 	}
-}
-
-// The error classes of the reconcile_errors_total metric.
-const (
-	classStalled     = "stalled"
-	classRateLimited = "rate_limited"
-	classTransient   = "transient"
-)
-
-// classify maps an error to its metric class and condition reason.
-func classify(err error) (class, reason string) {
-	if stalled, ok := errors.AsType[*stalledError](err); ok {
-		return classStalled, stalled.reason
-	}
-	switch krosai.KindOf(err) {
-	case krosai.KindUnauthorized:
-		return classStalled, cockpitv1alpha1.ReasonUnauthorized
-	case krosai.KindForbidden:
-		return classStalled, cockpitv1alpha1.ReasonForbidden
-	case krosai.KindInvalid:
-		return classStalled, cockpitv1alpha1.ReasonInvalidRequest
-	case krosai.KindRateLimited:
-		return classRateLimited, cockpitv1alpha1.ReasonRateLimited
-	case krosai.KindOutcomeUnknown:
-		return classTransient, cockpitv1alpha1.ReasonProgressing
-	}
-	return classTransient, cockpitv1alpha1.ReasonAPIUnavailable
 }
 
 func (r *KrosEndpointReconciler) ensureFinalizer(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {

@@ -17,6 +17,9 @@ limitations under the License.
 package controller
 
 import (
+	"fmt"
+	"time"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -51,6 +54,33 @@ func markStalled(ep *cockpitv1alpha1.KrosEndpoint, reason, message string) {
 	ep.Status.ObservedGeneration = ep.Generation
 }
 
+// markRemoteError records that KrosAI reports the endpoint in state error:
+// in progress at first, since KrosAI may recover it by itself, and Stalled
+// once that has lasted three sync periods, so that kstatus, Flux and Argo CD
+// read it as failed rather than progressing forever. The Reconciling
+// condition's lastTransitionTime says since when. markReady clears both.
+func markRemoteError(ep *cockpitv1alpha1.KrosEndpoint, id string, syncPeriod time.Duration, now time.Time) {
+	const advice = "; see docs/troubleshooting.md#remote-error. The operator re-checks it every sync (%s) and reports " +
+		"Ready by itself once KrosAI reports it active"
+	if c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionStalled); c != nil &&
+		c.Status == metav1.ConditionTrue && c.Reason == cockpitv1alpha1.ReasonRemoteError {
+		return // already stalled on it, with its message
+	}
+	rec := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling)
+	if rec == nil || rec.Status != metav1.ConditionTrue || rec.Reason != cockpitv1alpha1.ReasonRemoteError {
+		// A new situation starts its own clock.
+		meta.RemoveStatusCondition(&ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling)
+		markReconciling(ep, cockpitv1alpha1.ReasonRemoteError,
+			fmt.Sprintf("KrosAI reports endpoint %s in state error"+advice, id, syncPeriod))
+		return
+	}
+	if since := rec.LastTransitionTime.Time; now.Sub(since) >= 3*syncPeriod {
+		markStalled(ep, cockpitv1alpha1.ReasonRemoteError, fmt.Sprintf(
+			"KrosAI has reported endpoint %s in state error since %s, for more than three syncs"+advice,
+			id, since.UTC().Format(time.RFC3339), syncPeriod))
+	}
+}
+
 // markPaused records that the paused annotation stops all API calls. The
 // resource is neither progressing nor stuck on an error.
 func markPaused(ep *cockpitv1alpha1.KrosEndpoint) {
@@ -68,6 +98,19 @@ func setCondition(ep *cockpitv1alpha1.KrosEndpoint, conditionType string, status
 		Message:            message,
 		ObservedGeneration: ep.Generation,
 	})
+}
+
+// observedSinceNotReady reports whether an observation made at "at" is
+// recent enough to report from: made after the resource last stopped being
+// Ready (paused, stalled, failing, in remote error), if it is not Ready. The
+// condition's time has whole seconds, so the observation must come a full
+// second after it.
+func observedSinceNotReady(ep *cockpitv1alpha1.KrosEndpoint, at time.Time) bool {
+	c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
+	if c == nil || c.Status == metav1.ConditionTrue {
+		return true
+	}
+	return !at.Before(c.LastTransitionTime.Add(time.Second))
 }
 
 // isReady reports whether the Ready condition is True for the current generation.

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -85,4 +86,75 @@ func TestIsReadyRequiresTheCurrentGeneration(t *testing.T) {
 	g.Expect(isReady(ep)).To(BeTrue())
 	ep.Generation = 2
 	g.Expect(isReady(ep)).To(BeFalse())
+}
+
+// TestRemoteErrorStallsAfterThreeSyncs follows an endpoint KrosAI keeps in
+// state error: in progress at first, Stalled (kstatus: Failed) once it has
+// lasted three sync periods, and Ready again as soon as it is active.
+func TestRemoteErrorStallsAfterThreeSyncs(t *testing.T) {
+	g := NewWithT(t)
+	const period = 10 * time.Minute
+	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
+	markPaused(ep) // whatever came before, the error's clock starts when it is first seen
+	start := time.Now()
+	reason := func(conditionType string) string {
+		if c := meta.FindStatusCondition(ep.Status.Conditions, conditionType); c != nil && c.Status == metav1.ConditionTrue {
+			return c.Reason
+		}
+		return ""
+	}
+
+	markRemoteError(ep, "ep-1", period, start)
+	g.Expect(reason(cockpitv1alpha1.ConditionReconciling)).To(Equal(cockpitv1alpha1.ReasonRemoteError))
+	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(BeEmpty())
+	since := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling).LastTransitionTime
+
+	markRemoteError(ep, "ep-1", period, since.Add(3*period-time.Second))
+	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(BeEmpty(), "not yet three syncs")
+	g.Expect(meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReconciling).LastTransitionTime).
+		To(Equal(since), "the clock is not restarted by each sync")
+
+	markRemoteError(ep, "ep-1", period, since.Add(3*period))
+	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(Equal(cockpitv1alpha1.ReasonRemoteError))
+	g.Expect(reason(cockpitv1alpha1.ConditionReconciling)).To(BeEmpty())
+	g.Expect(meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady).Message).To(ContainSubstring("since"))
+
+	markRemoteError(ep, "ep-1", period, since.Add(4*period))
+	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(Equal(cockpitv1alpha1.ReasonRemoteError), "stays stalled while it lasts")
+
+	markReady(ep, "active again")
+	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(BeEmpty())
+	g.Expect(isReady(ep)).To(BeTrue())
+
+	markRemoteError(ep, "ep-1", period, since.Add(5*period))
+	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(BeEmpty(), "a new error starts a new clock")
+}
+
+func TestObservedSinceNotReady(t *testing.T) {
+	transition := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	withReady := func(status metav1.ConditionStatus) *cockpitv1alpha1.KrosEndpoint {
+		ep := &cockpitv1alpha1.KrosEndpoint{}
+		if status != "" {
+			ep.Status.Conditions = []metav1.Condition{{Type: cockpitv1alpha1.ConditionReady, Status: status,
+				LastTransitionTime: metav1.NewTime(transition)}}
+		}
+		return ep
+	}
+	tests := []struct {
+		name  string
+		ep    *cockpitv1alpha1.KrosEndpoint
+		at    time.Time
+		fresh bool
+	}{
+		{"a new resource takes any observation", withReady(""), transition.Add(-time.Hour), true},
+		{"a Ready resource takes the shared list", withReady(metav1.ConditionTrue), transition.Add(-time.Hour), true},
+		{"paused, then: an older list is not enough", withReady(metav1.ConditionFalse), transition.Add(-time.Millisecond), false},
+		{"within the transition's second: not provably after", withReady(metav1.ConditionFalse), transition.Add(999 * time.Millisecond), false},
+		{"a list sent after the transition", withReady(metav1.ConditionFalse), transition.Add(time.Second), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(observedSinceNotReady(tt.ep, tt.at)).To(Equal(tt.fresh))
+		})
+	}
 }

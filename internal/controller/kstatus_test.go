@@ -57,6 +57,15 @@ func endpointAt(generation int64, steps ...step) *cockpitv1alpha1.KrosEndpoint {
 
 func ready(ep *cockpitv1alpha1.KrosEndpoint) { markReady(ep, readyMessage) }
 
+// remoteErrorFor reports KrosAI's state error as the operator does, that
+// long after it was first seen.
+func remoteErrorFor(d time.Duration) step {
+	return func(ep *cockpitv1alpha1.KrosEndpoint) {
+		markRemoteError(ep, "ep-1", time.Minute, time.Now())
+		markRemoteError(ep, "ep-1", time.Minute, time.Now().Add(d))
+	}
+}
+
 func reconciling(reason, message string) step {
 	return func(ep *cockpitv1alpha1.KrosEndpoint) { markReconciling(ep, reason, message) }
 }
@@ -127,8 +136,10 @@ func TestKstatus(t *testing.T) {
 			want: kstatus.InProgressStatus, message: "503 from the API"},
 		{name: "rate limited", ep: endpointAt(2, ready, editSpec, reconciling(cockpitv1alpha1.ReasonRateLimited, "retrying in 2s")),
 			want: kstatus.InProgressStatus},
-		{name: "remote endpoint in state error", ep: endpointAt(1, reconciling(cockpitv1alpha1.ReasonRemoteError, "state error")),
-			want: kstatus.InProgressStatus, message: "state error"},
+		{name: "remote endpoint in state error", ep: endpointAt(1, ready, remoteErrorFor(time.Minute)),
+			want: kstatus.InProgressStatus},
+		{name: "remote endpoint in state error for three syncs", ep: endpointAt(1, ready, remoteErrorFor(3*time.Minute)),
+			want: kstatus.FailedStatus},
 		{name: "updating a ready endpoint", ep: endpointAt(1, ready, editSpec, reconciling(cockpitv1alpha1.ReasonProgressing, "updating")),
 			want: kstatus.InProgressStatus},
 

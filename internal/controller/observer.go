@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/krosai/kros-operator/internal/krosai"
 )
@@ -33,7 +34,12 @@ import (
 // day on 7 endpoints; one list serves hundreds.
 //
 // Write responses are observations too: a POST or PATCH response replaces the
-// endpoint's entry, so the next reconcile does not read back what it wrote.
+// endpoint's entry, so the next reconcile does not read back what it wrote,
+// until the next list replaces it in turn.
+//
+// A list says which endpoints exist, never that one does not: an endpoint
+// missing from it is read with its own GET, and a failed list is remembered
+// briefly so that the resources retrying it share one attempt.
 type observer struct {
 	list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error)
 	ttl  time.Duration
@@ -55,17 +61,28 @@ type orgSnapshot struct {
 	// wait for one list instead of each sending their own.
 	mu      sync.Mutex
 	fetched time.Time
+	// failed is when the last list failed, with failure; zero after a success.
+	failed  time.Time
+	failure error
 	byID    map[string]observation
 }
 
-// observation is an endpoint as last seen, and, when it came from our own
-// write, which generation of which resource the write was for and a digest
-// of the SIP credentials it carried. The digest lives in memory only: it
-// lets a Secret change that leaves the credentials alone (a label, our own
+// listRetryAfter is how long a failed list answers for the next ones: the
+// resources of an organization retry on their own backoffs, and would
+// otherwise each send a list the API has just failed.
+const listRetryAfter = 5 * time.Second
+
+// observation is an endpoint as seen at a time, and, when it came from our
+// own write, which generation of which resource the write was for and a
+// digest of the SIP credentials it carried. The digest lives in memory only:
+// it lets a Secret change that leaves the credentials alone (a label, our own
 // finalizer) pass without a PATCH. Status keeps resourceVersions, never a
 // digest of a secret.
 type observation struct {
-	endpoint    krosai.Endpoint
+	endpoint krosai.Endpoint
+	// at is when KrosAI was known to hold endpoint: when the list that
+	// carried it was sent, or when the GET or write answered.
+	at          time.Time
 	writtenFor  types.UID
 	generation  int64
 	credentials [sha256.Size]byte
@@ -89,7 +106,8 @@ func (o *observer) snapshot(cred krosai.Credentials) *orgSnapshot {
 
 // lookup returns the endpoint from the organization's list, listing first if
 // the list is older than the sync period. found is false when the list does
-// not have it: created since, or deleted.
+// not have it: created since, or deleted, which only a GET can tell. A list
+// that fails is a *listError.
 func (o *observer) lookup(ctx context.Context, cred krosai.Credentials, id string) (obs observation, found bool, err error) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
@@ -103,24 +121,25 @@ func (o *observer) lookup(ctx context.Context, cred krosai.Credentials, id strin
 	return obs, found, nil
 }
 
-// written returns the entry recorded by our own write for this resource, if
-// that is the latest thing known about the endpoint. It answers reconciles
-// that run before the informer has caught up with the status they wrote.
-func (o *observer) written(cred krosai.Credentials, id string, uid types.UID) (observation, bool) {
+// peek returns what is known of the endpoint without calling the API.
+func (o *observer) peek(cred krosai.Credentials, id string) (observation, bool) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	obs, ok := s.byID[id]
-	return obs, ok && obs.writtenFor == uid
+	return obs, ok
 }
 
-// refresh lists the organization now, whatever the list's age.
-func (o *observer) refresh(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error) {
+// refresh lists the organization now, whatever the list's age, unless a list
+// sent after since already answered.
+func (o *observer) refresh(ctx context.Context, cred krosai.Credentials, since time.Time) ([]krosai.Endpoint, error) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := o.fill(ctx, cred, s); err != nil {
-		return nil, err
+	if !s.fetched.After(since) {
+		if err := o.fill(ctx, cred, s); err != nil {
+			return nil, err
+		}
 	}
 	all := make([]krosai.Endpoint, 0, len(s.byID))
 	for _, obs := range s.byID {
@@ -131,29 +150,55 @@ func (o *observer) refresh(ctx context.Context, cred krosai.Credentials) ([]kros
 
 func (o *observer) fill(ctx context.Context, cred krosai.Credentials, s *orgSnapshot) error {
 	started := o.now()
+	if started.Sub(s.failed) < listRetryAfter {
+		return s.failure
+	}
 	endpoints, err := o.list(ctx, cred)
 	if err != nil {
-		return err
+		s.failed, s.failure = o.now(), &listError{org: orgName(cred), err: err}
+		return s.failure
 	}
 	byID := make(map[string]observation, len(endpoints))
 	for _, e := range endpoints {
 		obs := s.byID[e.ID]
 		// Keep what our own writes established (which generation, which
 		// credentials): a list cannot show write-only fields.
-		obs.endpoint = e
+		obs.endpoint, obs.at = e, started
 		byID[e.ID] = obs
 	}
-	s.byID, s.fetched = byID, started
+	if vanished := len(s.byID) - countKept(s.byID, byID); vanished > max(3, len(s.byID)/10) {
+		// Each is confirmed by its own GET, and by the next list, before
+		// anything is created again (docs/reliability.md).
+		logf.FromContext(ctx).Info("a list of the organization lacks many endpoints it had; confirming each before any re-create",
+			"organization", orgName(cred), "vanished", vanished, "before", len(s.byID))
+	}
+	s.byID, s.fetched, s.failed, s.failure = byID, started, time.Time{}, nil
 	return nil
 }
 
-// remember records an endpoint as read.
-func (o *observer) remember(cred krosai.Credentials, e krosai.Endpoint) {
-	o.record(cred, observation{endpoint: e})
+// countKept counts the entries of before still in after.
+func countKept(before, after map[string]observation) int {
+	n := 0
+	for id := range before {
+		if _, ok := after[id]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+// remember records an endpoint as read now, and returns the observation.
+func (o *observer) remember(cred krosai.Credentials, e krosai.Endpoint) observation {
+	obs := observation{endpoint: e, at: o.now()}
+	o.record(cred, obs)
+	return obs
 }
 
 // record records an observation, such as the response to our own write.
 func (o *observer) record(cred krosai.Credentials, obs observation) {
+	if obs.at.IsZero() {
+		obs.at = o.now()
+	}
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()

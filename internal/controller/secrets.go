@@ -23,6 +23,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -76,19 +78,58 @@ type resolved struct {
 	sipUsername, sipPassword string
 	// versions are the resourceVersions of the local Secrets read.
 	versions []cockpitv1alpha1.SecretResourceVersion
+	// pinnedOrganization is set when credentials.OrganizationID came from
+	// status (the organization the endpoint lives in), not from the
+	// credentials, whose Secret apiKeyField names.
+	pinnedOrganization bool
+	apiKeyField        secretRef
+}
+
+// keepOrganization sends every call about an existing endpoint to the
+// organization it lives in (status.organizationID). Credentials that name
+// another one are refused: following them would create a second endpoint
+// there and leave the first behind. Credentials that name none are pinned
+// to it, so that a key that now belongs to another organization is refused
+// by the API (403) instead of answering 404 from an organization where the
+// endpoint never was.
+func (r *resolved) keepOrganization(ep *cockpitv1alpha1.KrosEndpoint, key secretRef) error {
+	lives := ep.Status.OrganizationID
+	switch org := r.credentials.OrganizationID; {
+	case lives == "":
+	case org == "":
+		r.credentials.OrganizationID, r.pinnedOrganization, r.apiKeyField = lives, true, key
+	case !strings.EqualFold(org, lives):
+		from := "spec.organizationID"
+		if ep.Spec.OrganizationID == "" {
+			from = fmt.Sprintf("the %s of Secret %q named by %s", cockpitv1alpha1.SecretKeyOrganizationID, key.key.Name, key.field)
+		}
+		return &stalledError{reason: cockpitv1alpha1.ReasonOrganizationChanged, message: fmt.Sprintf(
+			"endpoint %s lives in KrosAI organization %s, but %s now names organization %s; an endpoint does not "+
+				"move between organizations, and no second one is created. Restore the organization, or move the "+
+				"endpoint: set deletionPolicy: Orphan, delete this resource, and create one for the new organization "+
+				"(or adopt an endpoint there by its id)", ep.Status.ID, lives, from, org)}
+	}
+	return nil
+}
+
+// explain turns the API's refusal of a pinned organization into what it
+// means: the credentials no longer reach the organization the endpoint
+// lives in.
+func (r *resolved) explain(err error) error {
+	if err == nil || !r.pinnedOrganization || krosai.KindOf(err) != krosai.KindForbidden {
+		return err
+	}
+	return &stalledError{reason: cockpitv1alpha1.ReasonOrganizationChanged, message: fmt.Sprintf(
+		"the API key in Secret %q named by %s cannot reach KrosAI organization %s, where the endpoint lives (%v); "+
+			"a key of another organization does not move an endpoint. Restore a key of organization %s, or move the "+
+			"endpoint: set deletionPolicy: Orphan, delete this resource, and create one for the new organization",
+		r.apiKeyField.key.Name, r.apiKeyField.field, r.credentials.OrganizationID, err, r.credentials.OrganizationID)}
 }
 
 // credentialsDigest identifies the SIP credentials, in memory only.
 func (r *resolved) credentialsDigest() [sha256.Size]byte {
 	return sha256.Sum256([]byte(r.sipUsername + "\x00" + r.sipPassword))
 }
-
-// stalledError is an error no retry fixes until the spec or a Secret changes.
-type stalledError struct {
-	reason, message string
-}
-
-func (e *stalledError) Error() string { return e.message }
 
 // secretReader reads the few Secrets KrosEndpoints reference. The manager
 // caches only Secret metadata (caching every Secret's data would grow the
@@ -168,16 +209,21 @@ func (s *secretReader) resolve(
 			res.versions = append(res.versions, cockpitv1alpha1.SecretResourceVersion{Name: ref.key.Name, ResourceVersion: version})
 		}
 		if i == 0 {
-			if res.credentials.APIKey, err = requireKey(data, cockpitv1alpha1.SecretKeyAPIKey, ref); err != nil {
+			if res.credentials.APIKey, err = secretValue(data, cockpitv1alpha1.SecretKeyAPIKey, ref, true); err != nil {
 				return nil, err
 			}
-			res.credentials.OrganizationID = string(data[cockpitv1alpha1.SecretKeyOrganizationID])
+			if res.credentials.OrganizationID, err = secretValue(data, cockpitv1alpha1.SecretKeyOrganizationID, ref, false); err != nil {
+				return nil, err
+			}
+			if org := res.credentials.OrganizationID; org != "" && !isUUID(org) {
+				return nil, invalidSecretValue(ref, cockpitv1alpha1.SecretKeyOrganizationID, "is not a UUID")
+			}
 			continue
 		}
-		if res.sipUsername, err = requireKey(data, cockpitv1alpha1.SecretKeyUsername, ref); err != nil {
+		if res.sipUsername, err = secretValue(data, cockpitv1alpha1.SecretKeyUsername, ref, true); err != nil {
 			return nil, err
 		}
-		if res.sipPassword, err = requireKey(data, cockpitv1alpha1.SecretKeyPassword, ref); err != nil {
+		if res.sipPassword, err = secretValue(data, cockpitv1alpha1.SecretKeyPassword, ref, true); err != nil {
 			return nil, err
 		}
 		res.credentials.Redact = append(res.credentials.Redact, res.sipPassword)
@@ -185,23 +231,67 @@ func (s *secretReader) resolve(
 	if ep.Spec.OrganizationID != "" {
 		res.credentials.OrganizationID = ep.Spec.OrganizationID
 	}
+	if err := res.keepOrganization(ep, refs[0]); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(res.versions, func(a, b cockpitv1alpha1.SecretResourceVersion) int {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return res, nil
 }
 
-func requireKey(data map[string][]byte, key string, ref secretRef) (string, error) {
-	value, ok := data[key]
-	if !ok || len(value) == 0 {
+// secretValue reads one value of a Secret by the rule docs/credentials.md
+// gives for all of them: one trailing newline (what `kubectl create secret
+// --from-file` and `echo` leave) is dropped; a value that is not valid UTF-8
+// or holds a control character is refused, never sent altered or retried as
+// if the network had failed. The error names the Secret and key, never the
+// value.
+func secretValue(data map[string][]byte, key string, ref secretRef, required bool) (string, error) {
+	raw, ok := data[key]
+	value := string(raw)
+	if line, cut := strings.CutSuffix(value, "\n"); cut {
+		value = strings.TrimSuffix(line, "\r")
+	}
+	switch {
+	case value == "" && !required:
+		return "", nil
+	case value == "":
 		what := "has no key"
 		if ok {
 			what = "has an empty value for key"
 		}
 		return "", &stalledError{reason: cockpitv1alpha1.ReasonSecretKeyMissing,
 			message: fmt.Sprintf("Secret %q named by %s %s %q", ref.key.Name, ref.field, what, key)}
+	case !utf8.ValidString(value):
+		return "", invalidSecretValue(ref, key, "is not valid UTF-8")
+	case strings.ContainsFunc(value, unicode.IsControl):
+		return "", invalidSecretValue(ref, key, "contains a control character (other than one trailing newline)")
 	}
-	return string(value), nil
+	return value, nil
+}
+
+func invalidSecretValue(ref secretRef, key, what string) error {
+	return &stalledError{reason: cockpitv1alpha1.ReasonSecretValueInvalid,
+		message: fmt.Sprintf("the value of key %q in Secret %q named by %s %s", key, ref.key.Name, ref.field, what)}
+}
+
+// isUUID reports the 8-4-4-4-12 hexadecimal form the API's organization
+// ids take.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return false
+		}
+	}
+	return true
 }
 
 // protectSecrets adds the in-use finalizer to the local Secrets ep reads, so

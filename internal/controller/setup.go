@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -48,6 +49,25 @@ type Options struct {
 	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
 	// registry; tests that start several managers in one process turn it off.
 	RegisterMetrics bool
+}
+
+// CacheOptions are the manager's cache options. With watchNamespaces, every
+// type is cached in those namespaces only, and Secrets also in the
+// operator's namespace, for the default credentials: a KrosEndpoint there is
+// not reconciled unless that namespace is listed.
+func CacheOptions(operatorNamespace string, watchNamespaces []string) cache.Options {
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	if len(watchNamespaces) == 0 {
+		return opts
+	}
+	opts.DefaultNamespaces = map[string]cache.Config{}
+	for _, ns := range watchNamespaces {
+		opts.DefaultNamespaces[ns] = cache.Config{}
+	}
+	secretNamespaces := maps.Clone(opts.DefaultNamespaces)
+	secretNamespaces[operatorNamespace] = cache.Config{}
+	opts.ByObject = map[client.Object]cache.ByObject{&corev1.Secret{}: {Namespaces: secretNamespaces}}
+	return opts
 }
 
 // SetupWithManager registers the KrosEndpoint controller and the controller

@@ -1,0 +1,95 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
+)
+
+// TestErrorMeaning is the table of what each error means for a KrosEndpoint:
+// retried or stalled, with which reason; whether it proves the endpoint
+// gone; whether a create after it may have landed.
+func TestErrorMeaning(t *testing.T) {
+	apiErr := func(kind krosai.Kind, op string, status int, code string) error {
+		return &krosai.Error{Kind: kind, Op: op, StatusCode: status, Code: code}
+	}
+	listFailed := func(err error) error { return &listError{org: "o", err: err} }
+	tests := []struct {
+		name          string
+		err           error
+		class, reason string
+		gone          bool // deletion evidence
+		notCreated    bool // a POST that failed so cannot have landed
+	}{
+		{"a missing Secret", &stalledError{reason: cockpitv1alpha1.ReasonSecretNotFound},
+			classStalled, cockpitv1alpha1.ReasonSecretNotFound, false, false},
+		{"a Secret value that cannot be sent", &stalledError{reason: cockpitv1alpha1.ReasonSecretValueInvalid},
+			classStalled, cockpitv1alpha1.ReasonSecretValueInvalid, false, false},
+		{"credentials of another organization", &stalledError{reason: cockpitv1alpha1.ReasonOrganizationChanged},
+			classStalled, cockpitv1alpha1.ReasonOrganizationChanged, false, false},
+		{"401", apiErr(krosai.KindUnauthorized, "getEndpoint", 401, "UNAUTHORIZED"),
+			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
+		{"403", apiErr(krosai.KindForbidden, "getEndpoint", 403, "KEY_EXPIRED"),
+			classStalled, cockpitv1alpha1.ReasonForbidden, false, true},
+		{"400, wrapped", fmt.Errorf("wrapped: %w", apiErr(krosai.KindInvalid, "createEndpoint", 400, "")),
+			classStalled, cockpitv1alpha1.ReasonInvalidRequest, false, true},
+		{"a request that could not be built", apiErr(krosai.KindInvalid, "getEndpoint", 0, ""),
+			classStalled, cockpitv1alpha1.ReasonInvalidRequest, false, true},
+		{"429", apiErr(krosai.KindRateLimited, "createEndpoint", 429, "RATE_LIMIT_EXCEEDED"),
+			classRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
+		{"a create whose outcome is unknown", apiErr(krosai.KindOutcomeUnknown, "createEndpoint", 502, ""),
+			classTransient, cockpitv1alpha1.ReasonProgressing, false, false},
+		{"5xx", apiErr(krosai.KindTransient, "getEndpoint", 503, ""),
+			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, true},
+		{"the endpoint's own 404", apiErr(krosai.KindNotFound, "getEndpoint", 404, krosai.CodeEndpointNotFound),
+			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, true, false},
+		{"a 404 without a code", apiErr(krosai.KindNotFound, "getEndpoint", 404, ""),
+			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, true, false},
+		{"a 404 for a path the API does not route", apiErr(krosai.KindNotFound, "getEndpoint", 404, "NOT_FOUND"),
+			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
+		{"a list that answers 404", listFailed(apiErr(krosai.KindNotFound, "listEndpoints", 404, krosai.CodeEndpointNotFound)),
+			classTransient, cockpitv1alpha1.ReasonListFailed, false, false},
+		{"a list that rejects its query", listFailed(apiErr(krosai.KindInvalid, "listEndpoints", 400, "")),
+			classTransient, cockpitv1alpha1.ReasonListFailed, false, true},
+		{"a list that is garbage", listFailed(apiErr(krosai.KindTransient, "listEndpoints", 200, "")),
+			classTransient, cockpitv1alpha1.ReasonListFailed, false, true},
+		{"a list refused for the key", listFailed(apiErr(krosai.KindUnauthorized, "listEndpoints", 401, "")),
+			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
+		{"a list rate limited", listFailed(apiErr(krosai.KindRateLimited, "listEndpoints", 429, "")),
+			classRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
+		{"a Kubernetes error", errors.New("kube API server hiccup"),
+			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
+		{"a deletion hint keeps the meaning", withDeletionHint(apiErr(krosai.KindUnauthorized, "deleteEndpoint", 401, "")),
+			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			class, reason := classify(tt.err)
+			g.Expect([]string{class, reason}).To(Equal([]string{tt.class, tt.reason}))
+			g.Expect(endpointGone(tt.err)).To(Equal(tt.gone), "endpointGone")
+			g.Expect(definitelyNotCreated(tt.err)).To(Equal(tt.notCreated), "definitelyNotCreated")
+		})
+	}
+}
