@@ -158,6 +158,7 @@ func (s *Simulator) createEndpoint(r *http.Request, c *call) reply {
 		}
 	}
 	s.changed()
+	c.created = e.ID
 	return reply{status: http.StatusCreated, body: view(e, c.faults.PasswordMode), committed: true}
 }
 

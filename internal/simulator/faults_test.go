@@ -135,9 +135,16 @@ func TestCommitThenFailCommits(t *testing.T) {
 	if st.Endpoints != n || st.Count("createEndpoint", 500) != failed || st.Operations["createEndpoint"][simulator.OutcomeDropped] != dropped {
 		t.Errorf("stats %+v after %d 500s and %d drops", st, failed, dropped)
 	}
+	logged := map[string]bool{}
 	for _, rec := range e.sim.Requests() {
 		if rec.Fault != simulator.FaultCommitThenFail {
 			t.Errorf("request %+v not marked %s", rec, simulator.FaultCommitThenFail)
+		}
+		logged[rec.EndpointID] = true
+	}
+	for _, stored := range e.sim.Endpoints()[orgA] {
+		if !logged[stored.ID] {
+			t.Errorf("endpoint %s stored by a create whose answer was lost, but no request names it", stored.ID)
 		}
 	}
 

@@ -18,6 +18,7 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,8 @@ type call struct {
 	op, org, id string
 	body        []byte
 	faults      Faults
+	// created is the id a create stored, for the request log.
+	created string
 }
 
 // reply is an operation's answer; committed says it changed the store, which
@@ -181,7 +184,9 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, serve opera
 		}
 		return clientStillThere(r)
 	}
-	out := serve(s, r, &call{op: rec.Operation, org: org, id: r.PathValue("id"), body: body, faults: f})
+	c := &call{op: rec.Operation, org: org, id: r.PathValue("id"), body: body, faults: f}
+	out := serve(s, r, c)
+	rec.EndpointID = cmp.Or(c.created, c.id)
 	if out.committed && s.rng.chance(f.CommitThenFailRate) {
 		rec.Fault = FaultCommitThenFail
 		if s.rng.chance(0.5) {

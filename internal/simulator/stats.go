@@ -73,6 +73,9 @@ type RequestRecord struct {
 	Fault string `json:"fault,omitempty"`
 	// Body is the JSON request body, password fields replaced by "<redacted>".
 	Body json.RawMessage `json:"body,omitempty"`
+	// EndpointID is the endpoint the request named, or the one a create
+	// stored (even when its answer was then lost to commit-then-fail).
+	EndpointID string `json:"endpointId,omitempty"`
 }
 
 // Outcome is the key the request is counted under in Stats.Operations.

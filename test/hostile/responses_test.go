@@ -288,13 +288,23 @@ var _ = Describe("Hostile Secrets", func() {
 	It("stalls on a whitespace-only API key without sending it, and says which Secret to fix", func() {
 		ns := newNamespace()
 		_, org := newOrg()
+		// A lone newline is what remains of an empty file given to
+		// --from-file: the one trailing newline every value may carry is
+		// dropped, and nothing is left.
 		Expect(k8sClient.Create(ctx, apiKeySecret(ns, "key", "\n", org))).To(Succeed())
+		Expect(k8sClient.Create(ctx, apiKeySecret(ns, "spaces", "   \n", org))).To(Succeed())
 		before := unauthenticated()
 		ep := newEndpoint(ns, "ep", elevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
+		cond := waitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
+		Expect(cond.Message).To(Equal(`Secret "key" named by spec.apiKeySecretRef has an empty value for key "apiKey"`))
+		spaces := elevenLabsWithOwnKey()
+		spaces.APIKeySecretRef.Name = "spaces"
+		ep = newEndpoint(ns, "spaces", spaces)
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		cond = waitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
 		Expect(cond.Message).To(ContainSubstring("no API key"))
-		Expect(cond.Message).To(ContainSubstring(`check the apiKey in Secret ` + ns + `/key (spec.apiKeySecretRef)`))
+		Expect(cond.Message).To(ContainSubstring(`check the apiKey in Secret ` + ns + `/spaces (spec.apiKeySecretRef)`))
 		Expect(unauthenticated()).To(Equal(before), "a request without a key was sent")
 		Expect(get(ep).Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
 	})
