@@ -1,0 +1,151 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
+)
+
+// countingAPI answers lists and GETs from fixed endpoints and counts them.
+type countingAPI struct {
+	EndpointAPI
+	listed, got []krosai.Endpoint
+	lists, gets int
+}
+
+func (a *countingAPI) ListEndpoints(context.Context, krosai.Credentials) ([]krosai.Endpoint, error) {
+	a.lists++
+	return a.listed, nil
+}
+
+func (a *countingAPI) GetEndpoint(_ context.Context, _ krosai.Credentials, id string) (*krosai.Endpoint, error) {
+	a.gets++
+	for _, e := range a.got {
+		if e.ID == id {
+			return &e, nil
+		}
+	}
+	return nil, &krosai.Error{Kind: krosai.KindNotFound, Op: "getEndpoint", StatusCode: 404, Code: krosai.CodeEndpointNotFound}
+}
+
+// TestObserveFreshness pins the freshness rule with a sync period of ten
+// minutes, where a stale answer would be believed for long: which read each
+// situation makes, and that none reports an endpoint from before the
+// resource stopped being Ready.
+func TestObserveFreshness(t *testing.T) {
+	const period = 10 * time.Minute
+	start := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	asListed := krosai.Endpoint{ID: "ep-1", Name: "listed", Status: krosai.StatusActive}
+	deleted := []krosai.Endpoint(nil)
+	cred := krosai.Credentials{APIKey: "k", OrganizationID: "o"}
+
+	resource := func(mutate ...func(*cockpitv1alpha1.KrosEndpoint)) *cockpitv1alpha1.KrosEndpoint {
+		ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{UID: "uid", Generation: 2}}
+		ep.Status.ID, ep.Status.ObservedGeneration = "ep-1", 2
+		for _, m := range mutate {
+			m(ep)
+		}
+		return ep
+	}
+	readySince := func(at time.Time) func(*cockpitv1alpha1.KrosEndpoint) {
+		return func(ep *cockpitv1alpha1.KrosEndpoint) {
+			ep.Status.Conditions = []metav1.Condition{{Type: cockpitv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+				Reason: cockpitv1alpha1.ReasonSynced, ObservedGeneration: 2, LastTransitionTime: metav1.NewTime(at)}}
+		}
+	}
+	notReadySince := func(reason string, at time.Time) func(*cockpitv1alpha1.KrosEndpoint) {
+		return func(ep *cockpitv1alpha1.KrosEndpoint) {
+			ep.Status.Conditions = []metav1.Condition{{Type: cockpitv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+				Reason: reason, ObservedGeneration: 2, LastTransitionTime: metav1.NewTime(at)}}
+		}
+	}
+	edited := func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Generation = 3 }
+
+	tests := []struct {
+		name string
+		ep   *cockpitv1alpha1.KrosEndpoint
+		// listedAt is when the shared list was taken; echo, if set, is our
+		// own write recorded after it.
+		listedAt   time.Time
+		echo       *observation
+		now        time.Time
+		remoteGone bool
+		lists      int
+		gets       int
+		wantName   string // "" when the endpoint must be found gone
+	}{
+		{name: "Ready: the shared list, no call", ep: resource(readySince(start)),
+			listedAt: start.Add(time.Minute), now: start.Add(2 * time.Minute), wantName: "listed"},
+		{name: "Ready, list older than the sync period: one list", ep: resource(readySince(start)),
+			listedAt: start, now: start.Add(period + time.Second), lists: 1, wantName: "listed"},
+		{name: "unpaused after a dashboard delete: a GET, not the list from before the pause",
+			ep: resource(notReadySince(cockpitv1alpha1.ReasonPaused, start.Add(2*time.Minute))), remoteGone: true,
+			listedAt: start.Add(time.Minute), now: start.Add(3 * time.Minute), gets: 1},
+		{name: "in remote error since the last write: the echo stands in only until the next list",
+			ep:       resource(notReadySince(cockpitv1alpha1.ReasonRemoteError, start)),
+			listedAt: start.Add(-time.Minute), echo: &observation{endpoint: krosai.Endpoint{ID: "ep-1", Name: "echo"},
+				at: start.Add(-time.Second), writtenFor: "uid", generation: 2},
+			now: start.Add(period), lists: 1, wantName: "listed"},
+		{name: "in remote error, list taken since: no call", ep: resource(notReadySince(cockpitv1alpha1.ReasonRemoteError, start)),
+			listedAt: start.Add(time.Minute), now: start.Add(2 * time.Minute), wantName: "listed"},
+		{name: "a new generation: a GET", ep: resource(readySince(start), edited),
+			listedAt: start.Add(time.Minute), now: start.Add(2 * time.Minute), gets: 1, wantName: "got"},
+		{name: "a new generation just written by us: its echo", ep: resource(readySince(start), edited),
+			listedAt: start.Add(time.Minute), echo: &observation{endpoint: krosai.Endpoint{ID: "ep-1", Name: "echo"},
+				at: start.Add(90 * time.Second), writtenFor: "uid", generation: 3},
+			now: start.Add(2 * time.Minute), wantName: "echo"},
+		{name: "a requested reconcile: a GET", ep: resource(readySince(start), func(ep *cockpitv1alpha1.KrosEndpoint) {
+			ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationReconcileRequestedAt: "now"}
+		}), listedAt: start.Add(time.Minute), now: start.Add(2 * time.Minute), gets: 1, wantName: "got"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			api := &countingAPI{listed: []krosai.Endpoint{asListed}, got: []krosai.Endpoint{{ID: "ep-1", Name: "got"}}}
+			if tt.remoteGone {
+				api.listed, api.got = deleted, deleted
+			}
+			clock := tt.listedAt
+			r := &KrosEndpointReconciler{API: api, observer: newObserver(api.ListEndpoints, period)}
+			r.observer.now = func() time.Time { return clock }
+			snapshot := r.observer.snapshot(cred)
+			snapshot.fetched = tt.listedAt
+			snapshot.byID["ep-1"] = observation{endpoint: asListed, at: tt.listedAt}
+			if tt.echo != nil {
+				r.observer.record(cred, *tt.echo)
+			}
+			clock = tt.now
+
+			obs, err := r.observe(context.Background(), tt.ep, cred, "ep-1", false)
+			g.Expect([]int{api.lists, api.gets}).To(Equal([]int{tt.lists, tt.gets}), "lists, GETs")
+			if tt.wantName == "" {
+				g.Expect(endpointGone(err)).To(BeTrue(), "%v", err)
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(obs.endpoint.Name).To(Equal(tt.wantName))
+		})
+	}
+}
