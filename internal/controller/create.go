@@ -111,7 +111,8 @@ func (r *KrosEndpointReconciler) create(
 func (r *KrosEndpointReconciler) recoverCreate(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent pendingCreate,
 ) (*krosai.Endpoint, error) {
-	all, err := r.observer.refresh(ctx, cred, time.Time{})
+	// A list sent now: one from before the POST landed would not show it.
+	all, err := r.observer.refresh(ctx, cred, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints to recover an interrupted create: %w", err)
 	}

@@ -23,6 +23,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -148,4 +150,30 @@ func TestObserveFreshness(t *testing.T) {
 			g.Expect(obs.endpoint.Name).To(Equal(tt.wantName))
 		})
 	}
+}
+
+// TestRecoveryListsAfterTheCreate: the endpoint an interrupted create made
+// is found by a list sent after it, never in the shared list taken before.
+func TestRecoveryListsAfterTheCreate(t *testing.T) {
+	g := NewWithT(t)
+	scheme := runtime.NewScheme()
+	g.Expect(cockpitv1alpha1.AddToScheme(scheme)).To(Succeed())
+	at := time.Now().UTC()
+	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", UID: "uid"},
+		Spec: elevenLabsSpec("agent")}
+	desired := desiredEndpoint(ep, &resolved{})
+	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, desired).String()}
+	made := krosai.Endpoint{ID: "made", Name: desired.Name, Type: desired.Type, CreatedAt: at.Add(time.Second),
+		ProviderConfig: *desired.ProviderConfig}
+	api := &countingAPI{listed: []krosai.Endpoint{made}}
+	r := &KrosEndpointReconciler{API: api, observer: newObserver(api.ListEndpoints, time.Hour), now: time.Now,
+		Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep).Build()}
+	cred := krosai.Credentials{APIKey: "k"}
+	r.observer.snapshot(cred).fetched = time.Now() // a fresh shared list, from before the POST landed
+
+	found, err := r.recoverCreate(context.Background(), ep, cred, parsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], desired))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(api.lists).To(Equal(1))
+	g.Expect(found).NotTo(BeNil())
+	g.Expect(found.ID).To(Equal("made"))
 }
