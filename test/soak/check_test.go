@@ -50,10 +50,12 @@ const (
 	invSecretsLeak = "secrets-never-leak"
 	inv429         = "429-share"
 	invUp          = "processes-stay-up"
+	invMisrouted   = "never-another-resources-spec"
+	invOutnumbered = "remotes-never-outnumber-owners"
 )
 
 var invariants = []string{invReady, invOneRemote, invMatches, invSIP, invHonest, invLeftBehind, invStuck,
-	invSecretsLeak, inv429, invUp}
+	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered}
 
 // violation is one broken invariant, about a resource or a remote endpoint.
 type violation struct {
@@ -79,6 +81,7 @@ func (s *soak) settle() (time.Duration, []violation) {
 	for time.Since(start) < settleTimeout {
 		s.watchProcesses()
 		s.unpauseAll(ctx)
+		s.finishMoves(ctx)
 		v, err := s.check(ctx)
 		if err == nil {
 			last = v
@@ -133,6 +136,16 @@ func (s *soak) unpauseAll(ctx context.Context) {
 	}
 }
 
+// finishMoves deletes the resources a move to another organization left
+// behind, when a fault stopped the driver before it could.
+func (s *soak) finishMoves(ctx context.Context) {
+	for _, r := range s.res {
+		if r.moving {
+			_ = s.finishMove(ctx, r)
+		}
+	}
+}
+
 // check compares the cluster with the simulator's endpoints.
 func (s *soak) check(ctx context.Context) ([]violation, error) {
 	var keps cockpitv1alpha1.KrosEndpointList
@@ -176,6 +189,7 @@ func (s *soak) check(ctx context.Context) ([]violation, error) {
 		}
 	}
 	out = append(out, s.checkLeftBehind(remotes, claims)...)
+	out = append(out, s.checkMisrouted(keps.Items)...)
 	for _, ns := range nss.Items {
 		if ns.DeletionTimestamp != nil {
 			out = append(out, violation{invStuck, ns.Name, nil, fmt.Sprintf("namespace %s deleting since %s: %s",
@@ -381,6 +395,59 @@ func expectRemote(ep *cockpitv1alpha1.KrosEndpoint, secretOf map[string]*corev1.
 		c["username"], c["password"] = creds(spec.CustomSIP.CredentialsSecretRef)
 	}
 	return w
+}
+
+// checkMisrouted checks, from every request the simulator recorded, that
+// each live resource's endpoint was created by a POST carrying that
+// resource's spec (or is the source it was made to adopt), and that every
+// PATCH it received carried that resource's spec: no recovery adopted, and
+// no reconcile changed, an endpoint made for another resource.
+func (s *soak) checkMisrouted(keps []cockpitv1alpha1.KrosEndpoint) []violation {
+	s.reqMu.Lock()
+	requests := slices.Clone(s.apiRequests)
+	s.reqMu.Unlock()
+	var out []violation
+	for i := range keps {
+		ep := &keps[i]
+		key := ep.Namespace + "/" + ep.Name
+		id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+		r := s.res[key]
+		if id == "" || r == nil || ep.DeletionTimestamp != nil {
+			continue
+		}
+		for _, req := range requests {
+			if req.EndpointID != id || (req.Operation != "createEndpoint" && req.Operation != "updateEndpoint") ||
+				(req.Operation == "createEndpoint" && id == r.adoptedFrom) {
+				continue
+			}
+			tokens := requestTokens(req.Body)
+			if len(tokens) > 0 && !slices.ContainsFunc(tokens, func(t string) bool { return r.tokens[t] }) {
+				out = append(out, violation{invMisrouted, key, []string{id}, fmt.Sprintf(
+					"its endpoint %s received a %s at %s carrying %v, none of which its specs ever had",
+					id, req.Operation, req.Time.Format("15:04:05.000"), tokens)})
+			}
+		}
+	}
+	return out
+}
+
+// checkOutnumbered records a violation when the simulator holds more
+// endpoints than the resources and adoption sources that could own them: no
+// API fault may multiply endpoints.
+func (s *soak) checkOutnumbered(ctx context.Context, when string) {
+	byOrg, err := s.sim.endpoints(ctx)
+	if err != nil {
+		return
+	}
+	n := 0
+	for _, group := range byOrg {
+		n += len(group)
+	}
+	if owners := len(s.res) + len(s.gone) + s.adoptCounter; n > owners {
+		s.duringRun = append(s.duringRun, violation{invOutnumbered, "", nil, fmt.Sprintf(
+			"%s: %d remote endpoints for %d resources ever made and %d adoption sources", when, n,
+			len(s.res)+len(s.gone), s.adoptCounter)})
+	}
 }
 
 // checkLeftBehind finds remote endpoints no live resource owns, other than

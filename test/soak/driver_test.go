@@ -28,6 +28,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -82,6 +83,8 @@ func (s *soak) operations() []weighted {
 		{"delete-namespace", 1, s.opDeleteNamespace},
 		{"dashboard-edit", 5, s.opDashboardEdit},
 		{"dashboard-delete", 3, s.opDashboardDelete},
+		{"twins", 3, s.opTwins},
+		{"move-organization", 1, s.opMoveOrganization},
 	}
 }
 
@@ -284,18 +287,22 @@ func (s *soak) setProvider(spec *cockpitv1alpha1.KrosEndpointSpec, fresh bool) {
 
 // createResource creates a KrosEndpoint of a random (or the given) type.
 func (s *soak) createResource(ctx context.Context, ns string, typ cockpitv1alpha1.EndpointType,
-	detail string) (*resModel, error) {
+	detail string, adjust ...func(*cockpitv1alpha1.KrosEndpointSpec)) (*resModel, error) {
 	s.resCounter++
 	name := fmt.Sprintf("kep-%d", s.resCounter)
-	display := "soak " + name
 	ep := &cockpitv1alpha1.KrosEndpoint{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       s.spec(typ, display),
+		Spec:       s.spec(typ, "soak "+name),
+	}
+	for _, a := range adjust {
+		a(&ep.Spec)
 	}
 	if err := s.cl.admin.Create(ctx, ep); err != nil {
 		return nil, err
 	}
+	display := ep.Spec.DisplayName
 	r := &resModel{key: ns + "/" + name, ns: ns, name: name, typ: string(typ), names: []string{display}}
+	r.remember(&ep.Spec)
 	s.res[r.key] = r
 	s.displayNames[display] = r.key
 	org := "A"
@@ -350,6 +357,7 @@ func (s *soak) edit(ctx context.Context, r *resModel, rename bool) error {
 		what = fmt.Sprintf("displayName %q", ep.Spec.DisplayName)
 	case 1:
 		s.setProvider(&ep.Spec, false)
+		r.remember(&ep.Spec)
 		what = "provider " + providerSummary(&ep.Spec)
 	default:
 		enabled := ep.Spec.Enabled != nil && !*ep.Spec.Enabled
@@ -564,12 +572,117 @@ func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1
 			return nil, err
 		}
 		r := &resModel{key: ns + "/" + name, ns: ns, name: name, typ: string(typ), names: []string{display}}
+		r.remember(&ep.Spec)
 		s.res[r.key] = r
 		s.displayNames[display] = r.key
 		s.log.add("adopt", r.key, "type %s adopts remote %s (org B %v)", typ, id, useB)
 		return r, nil
 	}
 	return nil, errors.New("no spec of the wanted organization drawn")
+}
+
+// opTwins creates two resources of one type and one display name, in one
+// organization, each with a spec of its own: when their creates are
+// interrupted (commit-then-fail bursts draw this often), recovery must tell
+// whose endpoint is whose, or stall, never swap them.
+func (s *soak) opTwins(ctx context.Context) error {
+	typ := pick(s.rng, endpointTypes)
+	s.twinCounter++
+	display := fmt.Sprintf("soak twins-%d", s.twinCounter)
+	useB := s.chance(0.4)
+	same := func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+		spec.DisplayName = display
+		spec.APIKeySecretRef = nil
+		if useB {
+			spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: orgBSecret}
+		}
+	}
+	for range 2 {
+		if _, err := s.createResource(ctx, pick(s.rng, s.namespaces), typ, " (twin named "+display+")", same); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// opMoveOrganization moves a resource of organization B to organization A
+// as docs/credentials.md says: with a key that reaches both, it names A in
+// spec.organizationID (the operator must stall with OrganizationChanged and
+// create nothing in A), orphans the endpoint, deletes the resource, and
+// creates a resource for A in its place.
+func (s *soak) opMoveOrganization(ctx context.Context) error {
+	r := s.pickRes(func(r *resModel) bool { return !r.paused && !r.moving })
+	if r == nil {
+		return errNothingToDo
+	}
+	ep, err := s.get(ctx, r)
+	if err != nil {
+		return err
+	}
+	if ep.Spec.APIKeySecretRef == nil || ep.Status.OrganizationID != orgB {
+		return errNothingToDo
+	}
+	var creds corev1.Secret
+	if err := s.cl.admin.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: orgBSecret}, &creds); err != nil {
+		return err
+	}
+	// The key now also reaches A: following it there would succeed, and
+	// leave the endpoint in B behind.
+	key := string(creds.Data[cockpitv1alpha1.SecretKeyAPIKey])
+	if err := s.sim.addKey(ctx, key, orgA); err != nil {
+		return err
+	}
+	s.simKeys = append(s.simKeys, key+"="+orgA)
+	orig := ep.DeepCopy()
+	ep.Spec.OrganizationID = orgA
+	ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
+	if err := s.cl.admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
+		return err
+	}
+	r.moving = true
+	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	s.leftovers = append(s.leftovers, &leftover{key: r.key, ids: []string{id}, names: r.names,
+		why: "orphaned in organization B when the resource moved to A"})
+	stalled := s.waitStalled(ctx, r, cockpitv1alpha1.ReasonOrganizationChanged, 8*time.Second)
+	s.log.add("move-organization", r.key, "spec.organizationID set to A (endpoint %s in B), Orphan; "+
+		"OrganizationChanged seen: %v", id, stalled)
+	if err := s.finishMove(ctx, r); err != nil {
+		return err
+	}
+	_, err = s.createResource(ctx, r.ns, cockpitv1alpha1.EndpointType(r.typ), " (moved from "+r.key+" to org A)",
+		func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.APIKeySecretRef, spec.OrganizationID = nil, orgA
+		})
+	return err
+}
+
+// finishMove deletes a resource being moved (its deletionPolicy is Orphan).
+func (s *soak) finishMove(ctx context.Context, r *resModel) error {
+	ep, err := s.get(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := s.cl.admin.Delete(ctx, ep); err != nil {
+		return err
+	}
+	s.forget(r, ep)
+	s.log.add("delete", r.key, "to finish its move to organization A")
+	return nil
+}
+
+// waitStalled polls a resource for Stalled with reason, for at most wait.
+func (s *soak) waitStalled(ctx context.Context, r *resModel, reason string, wait time.Duration) bool {
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		ep, err := s.get(ctx, r)
+		if err != nil {
+			continue
+		}
+		if c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionStalled); c != nil &&
+			c.Status == metav1.ConditionTrue && c.Reason == reason {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *soak) findByName(ctx context.Context, name string) string {

@@ -26,6 +26,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/krosai/kros-operator/internal/simulator"
 )
 
 // The faults, each begun on its own and ended before the next begins.
@@ -37,14 +39,27 @@ const (
 	faultSimRestart     = "sim-restart"
 	faultManagerKill    = "manager-sigkill"
 	faultAPIServer      = "apiserver-restart"
+	// The list faults: listEndpoints misbehaves while every GET works.
+	faultList404        = "api-list-404"
+	faultList5xx        = "api-list-5xx"
+	faultListGarbage    = "api-list-garbage"
+	faultListIncomplete = "api-list-page-missing"
 )
 
 var faultKinds = []string{faultFail, faultHang, faultCommitThenFail, faultRateLimit, faultSimRestart,
-	faultManagerKill, faultAPIServer}
+	faultManagerKill, faultAPIServer, faultList404, faultList5xx, faultListGarbage, faultListIncomplete}
+
+// listFaults are the simulator's listFault for each list fault kind.
+var listFaults = map[string]string{
+	faultList404:        simulator.ListFaultNotFound,
+	faultList5xx:        simulator.ListFaultServerError,
+	faultListGarbage:    simulator.ListFaultGarbage,
+	faultListIncomplete: simulator.ListFaultIncomplete,
+}
 
 // baselineFaults are the simulator's settings outside fault windows.
 var baselineFaults = fmt.Sprintf(`{"failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":%d,"burst":%d,`+
-	`"latency":"10ms","latencyJitter":"5ms"}`, simRateLimit, simBurst)
+	`"latency":"10ms","latencyJitter":"5ms","listFault":"none"}`, simRateLimit, simBurst)
 
 // window is a fault in effect until a time.
 type window struct {
@@ -148,6 +163,9 @@ func (s *soak) beginFault(kind string, interval time.Duration) *window {
 		if w.stats429, err = s.statsNow(ctx); err == nil {
 			err = s.sim.setFaults(ctx, `{"rateLimit":1,"burst":1}`)
 		}
+	case faultList404, faultList5xx, faultListGarbage, faultListIncomplete:
+		detail = fmt.Sprintf("listFault %s for %s", listFaults[kind], length.Round(time.Millisecond))
+		err = s.sim.setFaults(ctx, fmt.Sprintf(`{"listFault":%q}`, listFaults[kind]))
 	case faultSimRestart:
 		w = nil
 		detail, err = s.restartSim()
@@ -173,8 +191,9 @@ func (s *soak) beginFault(kind string, interval time.Duration) *window {
 			creates = 8
 		}
 		s.burst(3+s.rng.IntN(4), []weighted{{"create", creates, s.opCreate},
-			{"create-then-edit", creates, s.opCreateThenEdit}, {"edit", 2, s.opEdit}, {"delete", 1, s.opDelete},
-			{"dashboard-edit", 1, s.opDashboardEdit}})
+			{"create-then-edit", creates, s.opCreateThenEdit}, {"twins", creates / 2, s.opTwins},
+			{"edit", 2, s.opEdit}, {"delete", 1, s.opDelete}, {"dashboard-edit", 1, s.opDashboardEdit},
+			{"dashboard-delete", 1, s.opDashboardDelete}})
 	}
 	return w
 }
@@ -200,6 +219,7 @@ func (s *soak) endWindow(w *window) {
 		return
 	}
 	s.log.add(w.kind+"-end", "", "faults back to baseline")
+	s.checkOutnumbered(ctx, "after "+w.kind)
 }
 
 // restartSim stops the simulator with SIGTERM and starts it on the same
@@ -271,13 +291,13 @@ func (s *soak) settleFaults(ctx context.Context) error {
 func (s *soak) watchProcesses() {
 	if s.mgr.Exited() {
 		log := s.mgrLogs[len(s.mgrLogs)-1]
-		s.crashes = append(s.crashes, violation{invUp, "", nil,
+		s.duringRun = append(s.duringRun, violation{invUp, "", nil,
 			fmt.Sprintf("%s exited on its own; its last lines:\n%s", filepath.Base(log), lastLines(log, 5))})
 		s.log.add("manager-exited", "", "%s exited on its own; starting another", filepath.Base(log))
 		s.must(s.startManager())
 	}
 	if s.sim.p.Exited() {
-		s.crashes = append(s.crashes, violation{invUp, "", nil, "krosai-sim exited on its own"})
+		s.duringRun = append(s.duringRun, violation{invUp, "", nil, "krosai-sim exited on its own"})
 		s.log.add("sim-exited", "", "krosai-sim exited on its own; starting it again")
 		s.must(s.sim.restart(s.simKeys, 0))
 	}

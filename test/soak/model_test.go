@@ -19,12 +19,15 @@ limitations under the License.
 package soak
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 )
 
 // event is one entry of the event log: an operation of the driver.
@@ -141,6 +144,69 @@ type resModel struct {
 	// adoptedFrom is the remote id the resource was created to adopt.
 	adoptedFrom string
 	paused      bool
+	// tokens are every identifying value its specs have carried (agent ids,
+	// URLs, trunks...): a request that carries none of them was not sent for
+	// it.
+	tokens map[string]bool
+	// moving is set while it is moved to another organization: Orphan, then
+	// deleted.
+	moving bool
+}
+
+// remember records the identifying values of a spec the resource is given.
+func (r *resModel) remember(spec *cockpitv1alpha1.KrosEndpointSpec) {
+	if r.tokens == nil {
+		r.tokens = map[string]bool{}
+	}
+	for _, t := range specTokens(spec) {
+		if t != "" {
+			r.tokens[t] = true
+		}
+	}
+}
+
+// specTokens are the values of a spec that the driver draws at random, one
+// at least per type: no two resources share one.
+func specTokens(spec *cockpitv1alpha1.KrosEndpointSpec) []string {
+	switch {
+	case spec.Webhook != nil:
+		return []string{spec.Webhook.URL}
+	case spec.Vapi != nil:
+		return []string{spec.Vapi.AssistantID, spec.Vapi.CredentialID, spec.Vapi.PhoneNumberID}
+	case spec.Retell != nil:
+		return []string{spec.Retell.AgentID}
+	case spec.ElevenLabs != nil:
+		return []string{spec.ElevenLabs.AgentID}
+	case spec.LiveKit != nil:
+		return []string{spec.LiveKit.SIPTrunkID, spec.LiveKit.SIPURI, spec.LiveKit.AgentName}
+	case spec.Vogent != nil:
+		return []string{spec.Vogent.SIPPrefix, spec.Vogent.AgentID}
+	case spec.CustomSIP != nil:
+		return []string{spec.CustomSIP.SIPURI}
+	}
+	return nil
+}
+
+// requestTokens are the values of a create or update body that specTokens
+// draws from: the url and the provider config, SIP credentials aside.
+func requestTokens(body []byte) []string {
+	var b struct {
+		URL            string         `json:"url"`
+		ProviderConfig map[string]any `json:"provider_config"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return nil
+	}
+	var out []string
+	if b.URL != "" {
+		out = append(out, b.URL)
+	}
+	for k, v := range b.ProviderConfig {
+		if str, ok := v.(string); ok && str != "" && !sipCredentialKeys[k] {
+			out = append(out, str)
+		}
+	}
+	return out
 }
 
 // leftover is a remote endpoint that may legitimately outlive its resource:

@@ -89,6 +89,7 @@ type soak struct {
 	gone         map[string]*resModel
 	resCounter   int
 	adoptCounter int
+	twinCounter  int
 	displayNames map[string]string
 	leftovers    []*leftover
 
@@ -104,8 +105,9 @@ type soak struct {
 	apiRequests []simulator.RequestRecord
 	reqSeen     map[string]bool
 
-	// crashes are processes that exited on their own.
-	crashes []violation
+	// duringRun are violations found while the driver ran, not at the end:
+	// processes that exited on their own, endpoints outnumbering owners.
+	duringRun []violation
 
 	secrets *secretValues
 	// seen holds Event notes and KrosEndpoint statuses collected during the
@@ -163,10 +165,11 @@ func TestSoak(t *testing.T) {
 	driven := time.Since(s.log.start)
 
 	settled, violations := s.settle()
+	s.checkOutnumbered(ctx, "after settling")
 	stopCollector()
 	<-collectorDone
 	violations = append(violations, s.checkLeaks()...)
-	violations = append(violations, s.crashes...)
+	violations = append(violations, s.duringRun...)
 	share := s.report(driven, settled, violations)
 	s.judge(violations, share)
 }
