@@ -275,6 +275,8 @@ func invalidSecretValue(ref secretRef, key, what string) error {
 		message: fmt.Sprintf("the value of key %q in Secret %q named by %s %s", key, ref.key.Name, ref.field, what)}
 }
 
+const hexDigits = "0123456789abcdefABCDEF"
+
 // isUUID reports the 8-4-4-4-12 hexadecimal form the API's organization
 // ids take.
 func isUUID(s string) bool {
@@ -287,7 +289,7 @@ func isUUID(s string) bool {
 			if c != '-' {
 				return false
 			}
-		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+		case !strings.ContainsRune(hexDigits, c):
 			return false
 		}
 	}

@@ -73,3 +73,14 @@ func TestSecretValue(t *testing.T) {
 		})
 	}
 }
+
+func TestIsUUID(t *testing.T) {
+	g := NewWithT(t)
+	for _, ok := range []string{"11111111-1111-4111-8111-111111111111", "ABCDEF01-2345-6789-abcd-ef0123456789"} {
+		g.Expect(isUUID(ok)).To(BeTrue(), ok)
+	}
+	for _, bad := range []string{"", "org-a", "11111111111141118111111111111111", "11111111-1111-4111-8111-11111111111g",
+		"{11111111-1111-4111-8111-111111111111}", "11111111-1111-4111-8111-111111111111\n"} {
+		g.Expect(isUUID(bad)).To(BeFalse(), bad)
+	}
+}

@@ -214,7 +214,7 @@ func TestSameSeedSameRun(t *testing.T) {
 func TestListFaults(t *testing.T) {
 	for _, shape := range []string{simulator.ListShapeArray, simulator.ListShapeWrapped} {
 		e := newEnv(t, simulator.Options{Faults: simulator.Faults{ListShape: shape}})
-		var ids []string
+		ids := make([]string, 0, 5)
 		for i := range 5 {
 			ids = append(ids, e.create(createBody("webhook", fmt.Sprintf("w%d", i))).ID)
 		}
