@@ -415,6 +415,11 @@ func (s *soak) opDelete(ctx context.Context) error {
 	if r == nil {
 		return errNothingToDo
 	}
+	return s.deleteResource(ctx, r, "")
+}
+
+// deleteResource deletes a resource and moves it out of the live set.
+func (s *soak) deleteResource(ctx context.Context, r *resModel, why string) error {
 	ep, err := s.get(ctx, r)
 	if err != nil {
 		return err
@@ -423,7 +428,7 @@ func (s *soak) opDelete(ctx context.Context) error {
 		return err
 	}
 	s.forget(r, ep)
-	s.log.add("delete", r.key, "id %q paused %v", ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], r.paused)
+	s.log.add("delete", r.key, "id %q paused %v%s", ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], r.paused, why)
 	return nil
 }
 
@@ -658,16 +663,7 @@ func (s *soak) opMoveOrganization(ctx context.Context) error {
 
 // finishMove deletes a resource being moved (its deletionPolicy is Orphan).
 func (s *soak) finishMove(ctx context.Context, r *resModel) error {
-	ep, err := s.get(ctx, r)
-	if err != nil {
-		return err
-	}
-	if err := s.cl.admin.Delete(ctx, ep); err != nil {
-		return err
-	}
-	s.forget(r, ep)
-	s.log.add("delete", r.key, "to finish its move to organization A")
-	return nil
+	return s.deleteResource(ctx, r, ", to finish its move to organization A")
 }
 
 // waitStalled polls a resource for Stalled with reason, for at most wait.
