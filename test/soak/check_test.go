@@ -481,7 +481,14 @@ func (s *soak) checkLeftBehind(remotes map[string]simulator.Endpoint, claims map
 	return out
 }
 
+// leftoverFor finds the leftover a remote endpoint is, by its id first: twins
+// share a display name, and each leaves its own endpoint.
 func (s *soak) leftoverFor(e simulator.Endpoint) *leftover {
+	for _, l := range s.leftovers {
+		if slices.Contains(l.ids, e.ID) {
+			return l
+		}
+	}
 	for _, l := range s.leftovers {
 		if l.matches(e.ID, e.Name) {
 			return l
