@@ -74,6 +74,11 @@ const (
 	// ConditionStalled is True when no retry can help until the spec or a
 	// Secret changes.
 	ConditionStalled = "Stalled"
+	// ConditionSynced is True when the remote endpoint, as last observed,
+	// matches the spec in every field that can be compared (status.drift
+	// lists the others). It is not a kstatus condition: an ObserveOnly
+	// resource with drift is still Ready.
+	ConditionSynced = "Synced"
 )
 
 // Condition reasons. Each names one situation a user can act on.
@@ -86,6 +91,14 @@ const (
 	ReasonPaused = "Paused"
 	// ReasonDeleting: the resource is being deleted.
 	ReasonDeleting = "Deleting"
+
+	// ReasonInSync: Synced is True; the remote endpoint matches the spec.
+	ReasonInSync = "InSync"
+	// ReasonDriftDetected: Synced is False; status.drift lists the fields.
+	ReasonDriftDetected = "DriftDetected"
+	// ReasonEndpointIDRequired: managementPolicy ObserveOnly needs the
+	// cockpit.krosai.com/endpoint-id annotation to know what to observe.
+	ReasonEndpointIDRequired = "EndpointIDRequired"
 
 	// ReasonSecretNotFound: a referenced Secret does not exist.
 	ReasonSecretNotFound = "SecretNotFound"

@@ -47,6 +47,20 @@ const (
 	DeletionPolicyOrphan DeletionPolicy = "Orphan"
 )
 
+// ManagementPolicy says what the operator may do to the remote endpoint.
+// +kubebuilder:validation:Enum=Full;ObserveOnly
+type ManagementPolicy string
+
+const (
+	// ManagementPolicyFull creates, updates and (per deletionPolicy) deletes
+	// the remote endpoint so that it matches the spec.
+	ManagementPolicyFull ManagementPolicy = "Full"
+	// ManagementPolicyObserveOnly only reads the endpoint named by the
+	// cockpit.krosai.com/endpoint-id annotation and reports how it differs
+	// from the spec: no create, update or delete, whatever deletionPolicy says.
+	ManagementPolicyObserveOnly ManagementPolicy = "ObserveOnly"
+)
+
 // EndpointState is the endpoint's status as the KrosAI API reports it.
 // +kubebuilder:validation:Enum=active;inactive;error
 type EndpointState string
@@ -271,6 +285,16 @@ type KrosEndpointSpec struct {
 	// +kubebuilder:default=Delete
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
+	// managementPolicy says what the operator may do to the remote endpoint:
+	// Full (the default) keeps it matching the spec; ObserveOnly only reads
+	// the endpoint named by the cockpit.krosai.com/endpoint-id annotation and
+	// reports in status.drift how it differs from the spec, and never
+	// creates, updates or deletes it, whatever deletionPolicy says. Switching
+	// to Full applies the reported drift in one update.
+	// +optional
+	// +kubebuilder:default=Full
+	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
+
 	// apiKeySecretRef names a Secret in this namespace with the KrosAI API key
 	// under `apiKey` (and optionally `organizationID`). When absent, the
 	// operator's default credentials Secret applies.
@@ -299,6 +323,37 @@ type SecretResourceVersion struct {
 	// +required
 	// +kubebuilder:validation:MaxLength=64
 	ResourceVersion string `json:"resourceVersion"`
+}
+
+// FieldDrift is one field where the remote endpoint differs from what the
+// spec asks.
+type FieldDrift struct {
+	// field is the API's field, e.g. provider_config.assistant_id.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	Field string `json:"field"`
+
+	// specField is the spec field that sets it, e.g. spec.vapi.assistantID.
+	// +required
+	// +kubebuilder:validation:MaxLength=128
+	SpecField string `json:"specField"`
+
+	// observed is the value KrosAI holds. Empty for write-only fields.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Observed string `json:"observed,omitempty"`
+
+	// desired is the value the spec asks for. Empty for write-only fields.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	Desired string `json:"desired,omitempty"`
+
+	// writeOnly marks a field the API never returns (a SIP username or
+	// password), listed because the operator cannot know whether it matches:
+	// under ObserveOnly, or before the operator has pushed it. It carries no
+	// value, and does not make Synced False.
+	// +optional
+	WriteOnly bool `json:"writeOnly,omitempty"`
 }
 
 // KrosEndpointStatus is the endpoint as the KrosAI API last reported it.
@@ -334,6 +389,15 @@ type KrosEndpointStatus struct {
 	// advances at least once per sync period while the API answers.
 	// +optional
 	LastObservedTime *metav1.Time `json:"lastObservedTime,omitempty"`
+
+	// drift lists the fields where the remote endpoint, as last observed,
+	// differs from the spec. Under Full it is corrected at once, so it is
+	// empty once Ready; under ObserveOnly it is what switching to Full would
+	// change. The Synced condition summarises it.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Drift []FieldDrift `json:"drift,omitempty"`
 
 	// signingSecretName is the Secret holding the webhook signing secret under
 	// `signingSecret`, for receivers that verify X-Webhook-Signature. Webhooks only.
@@ -380,6 +444,8 @@ type KrosEndpointStatus struct {
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
+// +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.spec.managementPolicy`,priority=1
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`,priority=1

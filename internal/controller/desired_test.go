@@ -17,6 +17,9 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,50 +79,146 @@ func TestDesiredEndpoint(t *testing.T) {
 	}
 }
 
-func TestDiff(t *testing.T) {
-	desired := krosai.EndpointCreate{Name: "n", Type: "custom_sip", URL: "sip:a@b",
-		ProviderConfig: &krosai.ProviderConfig{SIPURI: "sip:a@b", Username: "u", Password: "p"}}
-	inSync := krosai.Endpoint{ID: "1", Name: "n", Type: "custom_sip", URL: "sip:a@b", Status: "active",
-		ProviderConfig: krosai.ProviderConfig{SIPURI: "sip:a@b", Username: "u"}}
-	with := func(change func(*krosai.Endpoint)) *krosai.Endpoint {
-		e := inSync
-		change(&e)
-		return &e
+// TestDiffFields is the one comparison behind status.drift and the PATCH:
+// every readable field of every type, the write-only ones, and the PATCH
+// each difference makes.
+func TestDiffFields(t *testing.T) {
+	sip := &resolved{sipUsername: "u", sipPassword: "p"}
+	credentials := &cockpitv1alpha1.LocalSecretReference{Name: "sip"}
+	specs := map[cockpitv1alpha1.EndpointType]cockpitv1alpha1.KrosEndpointSpec{
+		cockpitv1alpha1.EndpointTypeWebhook: {Type: cockpitv1alpha1.EndpointTypeWebhook,
+			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://x.example/hook"}},
+		cockpitv1alpha1.EndpointTypeVapi: {Type: cockpitv1alpha1.EndpointTypeVapi,
+			Vapi: &cockpitv1alpha1.VapiConfig{AssistantID: "a", CredentialID: "c", PhoneNumberID: "v"}},
+		cockpitv1alpha1.EndpointTypeRetell: {Type: cockpitv1alpha1.EndpointTypeRetell,
+			Retell: &cockpitv1alpha1.RetellConfig{AgentID: "a", PhoneNumber: "+14155550100"}},
+		cockpitv1alpha1.EndpointTypeElevenLabs: elevenLabsSpec("a"),
+		cockpitv1alpha1.EndpointTypeLiveKit: {Type: cockpitv1alpha1.EndpointTypeLiveKit,
+			LiveKit: &cockpitv1alpha1.LiveKitConfig{AgentName: "n", SIPTrunkID: "t", SIPURI: "sip:x.sip.livekit.cloud"}},
+		cockpitv1alpha1.EndpointTypeVogent: {Type: cockpitv1alpha1.EndpointTypeVogent,
+			Vogent: &cockpitv1alpha1.VogentConfig{AgentID: "g", SIPPrefix: "p", CredentialsSecretRef: *credentials}},
+		cockpitv1alpha1.EndpointTypeCustomSIP: {Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@pbx.example.com", CredentialsSecretRef: credentials}},
 	}
-	tests := []struct {
-		name               string
-		observed           *krosai.Endpoint
-		wantStatus         string
-		credentialsChanged bool
-		want               *krosai.EndpointUpdate
-	}{
-		{"in sync: nothing to send", &inSync, "active", false, nil},
-		{"write-only fields absent from the response are not drift",
-			with(func(e *krosai.Endpoint) { e.ProviderConfig.Username = "" }), "active", false, nil},
-		{"name", with(func(e *krosai.Endpoint) { e.Name = "x" }), "active", false,
-			&krosai.EndpointUpdate{Name: new("n")}},
-		{"url", with(func(e *krosai.Endpoint) { e.URL = "sip:c@d" }), "active", false,
-			&krosai.EndpointUpdate{URL: new("sip:a@b")}},
-		{"disabled", &inSync, "inactive", false, &krosai.EndpointUpdate{Status: new("inactive")}},
-		{"state error is left to the API", with(func(e *krosai.Endpoint) { e.Status = "error" }), "active", false, nil},
-		{"provider config drift sends the whole config",
-			with(func(e *krosai.Endpoint) { e.ProviderConfig.SIPURI = "sip:z" }), "active", false,
-			&krosai.EndpointUpdate{ProviderConfig: desired.ProviderConfig}},
-		{"rotated credentials send the whole config", &inSync, "active", true,
-			&krosai.EndpointUpdate{ProviderConfig: desired.ProviderConfig}},
+	// What each type's readable fields are, as the API names them and as the spec does.
+	readable := map[cockpitv1alpha1.EndpointType][][2]string{
+		cockpitv1alpha1.EndpointTypeWebhook: {{"url", "spec.webhook.url"}},
+		cockpitv1alpha1.EndpointTypeVapi: {{"provider_config.assistant_id", "spec.vapi.assistantID"},
+			{"provider_config.credential_id", "spec.vapi.credentialID"},
+			{"provider_config.vapi_phone_number_id", "spec.vapi.phoneNumberID"}},
+		cockpitv1alpha1.EndpointTypeRetell: {{"provider_config.agent_id", "spec.retell.agentID"},
+			{"provider_config.retell_phone_number", "spec.retell.phoneNumber"}},
+		cockpitv1alpha1.EndpointTypeElevenLabs: {{"provider_config.elevenlabs_agent_id", "spec.elevenLabs.agentID"}},
+		cockpitv1alpha1.EndpointTypeLiveKit: {{"provider_config.livekit_agent_name", "spec.liveKit.agentName"},
+			{"provider_config.livekit_sip_trunk_id", "spec.liveKit.sipTrunkID"},
+			{"provider_config.livekit_sip_uri", "spec.liveKit.sipURI"}},
+		cockpitv1alpha1.EndpointTypeVogent: {{"provider_config.vogent_agent_id", "spec.vogent.agentID"},
+			{"provider_config.vogent_sip_prefix", "spec.vogent.sipPrefix"}},
+		cockpitv1alpha1.EndpointTypeCustomSIP: {{"url", "spec.customSIP.sipURI"}, {"provider_config.sip_uri", "spec.customSIP.sipURI"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			NewWithT(t).Expect(diff(desired, tt.wantStatus, tt.observed, tt.credentialsChanged)).To(Equal(tt.want))
+	// observedAs is what the API returns for the desired endpoint: the same
+	// readable fields, a generated URL for AI providers, a masked password.
+	observedAs := func(d krosai.EndpointCreate) krosai.Endpoint {
+		e := krosai.Endpoint{ID: "1", Name: d.Name, Type: d.Type, URL: cmp.Or(d.URL, "sip:1@sip.krosai.com"), Status: "active"}
+		if d.ProviderConfig != nil {
+			e.ProviderConfig = *d.ProviderConfig
+			e.ProviderConfig.VogentSIPPassword, e.ProviderConfig.Password = "********", ""
+		}
+		return e
+	}
+	for typ, spec := range specs {
+		t.Run(string(typ), func(t *testing.T) {
+			g := NewWithT(t)
+			ep := newEndpoint("ns", "res", spec)
+			desired := desiredEndpoint(ep, sip)
+			inSync := observedAs(desired)
+			g.Expect(diffFields(ep, desired, "active", &inSync, true)).To(BeEmpty(), "in sync")
+			g.Expect(patchFor(desired, "active", nil)).To(BeNil(), "nothing to send at rest")
+
+			fields := append([][2]string{{"name", "spec.displayName"}, {"status", "spec.enabled"}}, readable[typ]...)
+			for _, f := range fields {
+				// Change the one field in what KrosAI holds, through its JSON name.
+				observed := changed(t, inSync, f[0])
+				diffs := diffFields(ep, desired, "active", &observed, true)
+				if typ == cockpitv1alpha1.EndpointTypeCustomSIP && (f[0] == "url" || f[0] == "provider_config.sip_uri") {
+					g.Expect(diffs).NotTo(BeEmpty(), f[0])
+				} else {
+					g.Expect(diffs).To(HaveLen(1), f[0])
+				}
+				d := diffs[0]
+				g.Expect([]string{d.apiField, d.specField, d.observed}).To(Equal([]string{f[0], f[1], "changed"}), f[0])
+				g.Expect(d.desired).NotTo(BeEmpty())
+				g.Expect(d.writeOnly).To(BeFalse())
+
+				patch := patchFor(desired, "active", diffs)
+				switch f[0] {
+				case "name":
+					g.Expect(*patch).To(Equal(krosai.EndpointUpdate{Name: &desired.Name}))
+				case "status":
+					g.Expect(*patch).To(Equal(krosai.EndpointUpdate{Status: new("active")}))
+				case "url":
+					g.Expect(patch.URL).To(Equal(&desired.URL))
+				default:
+					g.Expect(patch.ProviderConfig).To(Equal(desired.ProviderConfig), "the whole config, SIP credentials included")
+				}
+			}
+
+			unknown := diffFields(ep, desired, "active", &inSync, false)
+			if !hasSIPCredentials(ep) {
+				g.Expect(unknown).To(BeEmpty(), "no credentials, nothing unknown")
+				return
+			}
+			g.Expect(unknown).To(HaveLen(2), "username and password, as write-only")
+			for _, d := range unknown {
+				g.Expect(d.writeOnly).To(BeTrue())
+				g.Expect(d.observed+d.desired).To(BeEmpty(), "never a value of a credential")
+				g.Expect(d.specField).To(ContainSubstring("credentialsSecretRef"))
+			}
+			g.Expect(patchFor(desired, "active", unknown).ProviderConfig).To(Equal(desired.ProviderConfig))
 		})
 	}
 
-	t.Run("AI providers: the generated url is not ours to set", func(t *testing.T) {
-		ai := krosai.EndpointCreate{Name: "n", Type: "vapi", ProviderConfig: &krosai.ProviderConfig{AssistantID: "a"}}
-		observed := &krosai.Endpoint{Name: "n", Type: "vapi", URL: "sip:gen@sip.krosai.com", Status: "active",
-			ProviderConfig: krosai.ProviderConfig{AssistantID: "a"}}
-		NewWithT(t).Expect(diff(ai, "active", observed, false)).To(BeNil())
+	t.Run("an endpoint in state error keeps its state", func(t *testing.T) {
+		ep := newEndpoint("ns", "res", elevenLabsSpec("a"))
+		desired := desiredEndpoint(ep, &resolved{})
+		observed := observedAs(desired)
+		observed.Status = krosai.StatusError
+		NewWithT(t).Expect(diffFields(ep, desired, "active", &observed, true)).To(BeEmpty())
 	})
+	t.Run("a disabled spec asks for inactive", func(t *testing.T) {
+		spec := elevenLabsSpec("a")
+		spec.Enabled = new(false)
+		ep := newEndpoint("ns", "res", spec)
+		desired := desiredEndpoint(ep, &resolved{})
+		observed := observedAs(desired)
+		diffs := diffFields(ep, desired, desiredStatus(ep), &observed, true)
+		NewWithT(t).Expect(driftOf(diffs)).To(Equal([]cockpitv1alpha1.FieldDrift{
+			{Field: "status", SpecField: "spec.enabled", Observed: "active", Desired: "inactive"}}))
+	})
+}
+
+// changed returns e with the field of JSON path field set to "changed".
+func changed(t *testing.T, e krosai.Endpoint, field string) krosai.Endpoint {
+	t.Helper()
+	raw, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	if pc, ok := strings.CutPrefix(field, "provider_config."); ok {
+		m["provider_config"].(map[string]any)[pc] = "changed"
+	} else {
+		m[field] = "changed"
+	}
+	raw, _ = json.Marshal(m)
+	var out krosai.Endpoint
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestUserAnnotationsChanged(t *testing.T) {

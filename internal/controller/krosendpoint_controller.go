@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -103,7 +104,7 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		markPaused(ep)
 		return ctrl.Result{}, nil
 	}
-	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, false)
+	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, observeOnly(ep))
 	if err != nil {
 		return r.fail(ctx, ep, err)
 	}
@@ -123,6 +124,9 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // sync creates the remote endpoint or brings it in line, and returns it as
 // the API last reported it.
 func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
+	if observeOnly(ep) {
+		return r.observeOnly(ctx, ep, res)
+	}
 	desired := desiredEndpoint(ep, res)
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
@@ -172,7 +176,40 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 			return observation{}, err
 		}
 	}
-	return r.update(ctx, ep, res, desired, obs)
+	updated, err := r.update(ctx, ep, res, desired, obs)
+	if endpointGone(err) {
+		// Deleted since the observation the PATCH was computed against.
+		return r.recreate(ctx, ep, res, desired, id, asked)
+	}
+	return updated, err
+}
+
+// observeOnly reads the endpoint named by the id annotation and writes
+// nothing to KrosAI: managementPolicy ObserveOnly.
+func (r *KrosEndpointReconciler) observeOnly(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
+	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
+	if id == "" {
+		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonEndpointIDRequired, message: fmt.Sprintf(
+			"managementPolicy ObserveOnly needs the annotation %s naming the endpoint to observe; "+
+				"find its id in the KrosAI dashboard (or with kubectl krosai import) and set it", cockpitv1alpha1.AnnotationEndpointID)}
+	}
+	adopting := ep.Status.ID != id
+	if adopting {
+		if err := r.refuseClaimedByAnother(ctx, ep, id); err != nil {
+			return observation{}, err
+		}
+	}
+	obs, err := r.observe(ctx, ep, res.credentials, id, adopting)
+	if endpointGone(err) {
+		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
+			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q; "+
+				"managementPolicy ObserveOnly never creates one", id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.credentials))}
+	}
+	return obs, err
+}
+
+func observeOnly(ep *cockpitv1alpha1.KrosEndpoint) bool {
+	return ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly
 }
 
 // wroteFor reports whether the latest thing known of endpoint id is our own
@@ -227,52 +264,66 @@ func (r *KrosEndpointReconciler) recreate(
 }
 
 // update PATCHes what differs between the desired and the observed endpoint,
-// and nothing when nothing does.
+// and nothing when nothing does. The observation may be the organization's
+// shared list: one call per edit. If the answer still differs from the spec
+// (KrosAI changed since that observation), the endpoint is read with its own
+// GET and corrected once more.
 func (r *KrosEndpointReconciler) update(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
 ) (observation, error) {
-	id := obs.endpoint.ID
-	update := diff(desired, desiredStatus(ep), &obs.endpoint, r.credentialsChanged(ep, res, obs))
-	if update == nil {
-		return obs, nil
+	for attempt := 0; ; attempt++ {
+		id, wantStatus := obs.endpoint.ID, desiredStatus(ep)
+		diffs := diffFields(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs))
+		if len(diffs) == 0 {
+			return obs, nil
+		}
+		if attempt > 0 {
+			e, err := r.API.GetEndpoint(ctx, res.credentials, id)
+			if err != nil {
+				return observation{}, fmt.Errorf("read endpoint %s again: %w", id, err)
+			}
+			obs = r.observer.remember(res.credentials, *e)
+			if diffs = diffFields(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs)); len(diffs) == 0 {
+				return obs, nil
+			}
+		}
+		updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *patchFor(desired, wantStatus, diffs))
+		if err != nil {
+			return observation{}, fmt.Errorf("update endpoint %s: %w", id, err)
+		}
+		if ep.Status.ObservedGeneration == ep.Generation {
+			r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
+			r.event(ep, corev1.EventTypeNormal, "DriftCorrected", "Update",
+				"Corrected endpoint %s, changed outside Kubernetes: %s", id, fieldNames(diffs))
+		} else {
+			r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, fieldNames(diffs))
+		}
+		obs = r.recordWrite(res.credentials, ep, updated, res)
+		if attempt > 0 || len(diffFields(ep, desired, wantStatus, &obs.endpoint, true)) == 0 {
+			return obs, nil
+		}
 	}
-	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *update)
-	if err != nil {
-		return observation{}, fmt.Errorf("update endpoint %s: %w", id, err)
-	}
-	if ep.Status.ObservedGeneration == ep.Generation {
-		r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
-	}
-	r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, changedFields(update))
-	return r.recordWrite(res.credentials, ep, updated, res), nil
 }
 
 // observe reads the endpoint as KrosAI holds it now, as cheaply as the
 // freshness rule of docs/reliability.md allows:
 //
 //   - from the organization's shared list, refreshed once per sync period,
-//     for a resource whose generation has been handled, if the list was sent
-//     after the resource last stopped being Ready (so unpausing, or leaving
-//     an error, never reports Ready from an observation made before);
-//   - from the echo of our own write for this generation, by the same test:
-//     it stands in for the list entry until the next list replaces it;
-//   - otherwise with its own GET: adopting, a new generation, a requested
-//     reconcile, or an endpoint the list lacks. Only this GET's 404 says an
-//     endpoint is gone (endpointGone); a failed list says nothing of any.
+//     or the echo of our own write, which stands in for the list entry until
+//     the next list replaces it; if the resource is not Ready, only an
+//     observation made after it stopped being Ready will do (so unpausing,
+//     or leaving an error, never reports Ready from what was seen before). A
+//     spec edit is computed against it too, and update checks the answer;
+//   - otherwise with its own GET: adopting, a requested reconcile, or an
+//     endpoint the list lacks. Only a 404 naming the endpoint says it is gone
+//     (endpointGone); a failed list says nothing of any.
 func (r *KrosEndpointReconciler) observe(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string, adopting bool,
 ) (observation, error) {
 	if !adopting && !reconcileRequested(ep) {
-		var obs observation
-		var found bool
-		if ep.Status.ObservedGeneration == ep.Generation {
-			var err error
-			if obs, found, err = r.observer.lookup(ctx, cred, id); err != nil {
-				return observation{}, err
-			}
-		} else {
-			obs, found = r.observer.peek(cred, id)
-			found = found && obs.writtenFor == ep.UID && obs.generation == ep.Generation
+		obs, found, err := r.observer.lookup(ctx, cred, id)
+		if err != nil {
+			return observation{}, err
 		}
 		if found && observedSinceNotReady(ep, obs.at) {
 			return obs, nil
@@ -309,18 +360,29 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 	st.State = cockpitv1alpha1.EndpointState(remote.Status)
 	st.OrganizationID = remote.OrganizationID
 	st.LastObservedTime = &metav1.Time{Time: obs.at}
-	st.SecretResourceVersions = res.versions
 	st.LastHandledReconcileAt = ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
-	if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
-		if err := r.writeSigningSecret(ctx, ep, remote.Secret); err != nil {
-			return err
+	// Under ObserveOnly nothing is pushed, so nothing is recorded as pushed:
+	// switching to Full then pushes the SIP credentials.
+	credentialsKnown := !observeOnly(ep) && !r.credentialsChanged(ep, res, obs)
+	drift := diffFields(ep, desiredEndpoint(ep, res), desiredStatus(ep), remote, credentialsKnown)
+	markSynced(ep, driftOf(drift))
+	if !observeOnly(ep) {
+		st.SecretResourceVersions = res.versions
+		if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
+			if err := r.writeSigningSecret(ctx, ep, remote.Secret); err != nil {
+				return err
+			}
 		}
 	}
-	if remote.Status == krosai.StatusError {
+	switch {
+	case remote.Status == krosai.StatusError:
 		markRemoteError(ep, remote.ID, r.SyncPeriod, r.now())
-		return nil
+	case observeOnly(ep):
+		markReady(ep, fmt.Sprintf("endpoint %s is %s; observed only (managementPolicy ObserveOnly): %s",
+			remote.ID, remote.Status, syncedMessage(ep)))
+	default:
+		markReady(ep, fmt.Sprintf("endpoint %s is %s and matches the spec", remote.ID, remote.Status))
 	}
-	markReady(ep, fmt.Sprintf("endpoint %s is %s and matches the spec", remote.ID, remote.Status))
 	return nil
 }
 
@@ -334,6 +396,13 @@ func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alph
 	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
 		markPaused(ep)
 		return ctrl.Result{}, nil
+	}
+	if observeOnly(ep) {
+		markReconciling(ep, cockpitv1alpha1.ReasonDeleting, "the resource is being deleted; managementPolicy "+
+			"ObserveOnly leaves the endpoint in KrosAI whatever deletionPolicy says")
+		return ctrl.Result{}, r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+			controllerutil.RemoveFinalizer(obj, cockpitv1alpha1.Finalizer)
+		})
 	}
 	markReconciling(ep, cockpitv1alpha1.ReasonDeleting, "the resource is being deleted; deletionPolicy is "+
 		string(ep.Spec.DeletionPolicy))
@@ -488,22 +557,4 @@ func orgName(cred krosai.Credentials) string {
 		return "(the API key's default)"
 	}
 	return cred.OrganizationID
-}
-
-// changedFields names the fields a PATCH sends, never their values.
-func changedFields(u *krosai.EndpointUpdate) string {
-	var fields []string
-	if u.Name != nil {
-		fields = append(fields, "name")
-	}
-	if u.URL != nil {
-		fields = append(fields, "url")
-	}
-	if u.Status != nil {
-		fields = append(fields, "status")
-	}
-	if u.ProviderConfig != nil {
-		fields = append(fields, "provider_config")
-	}
-	return fmt.Sprint(fields)
 }

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -79,6 +80,37 @@ func markRemoteError(ep *cockpitv1alpha1.KrosEndpoint, id string, syncPeriod tim
 			"KrosAI has reported endpoint %s in state error since %s, for more than three syncs"+advice,
 			id, since.UTC().Format(time.RFC3339), syncPeriod))
 	}
+}
+
+// markSynced records the drift between the remote endpoint and the spec,
+// and the Synced condition that summarises it: False when a field that can
+// be compared differs. Write-only fields are listed without making it False.
+func markSynced(ep *cockpitv1alpha1.KrosEndpoint, drift []cockpitv1alpha1.FieldDrift) {
+	ep.Status.Drift = drift
+	var differ []string
+	for _, d := range drift {
+		if !d.WriteOnly {
+			differ = append(differ, d.Field)
+		}
+	}
+	if len(differ) > 0 {
+		setCondition(ep, cockpitv1alpha1.ConditionSynced, metav1.ConditionFalse, cockpitv1alpha1.ReasonDriftDetected,
+			fmt.Sprintf("%d fields differ from the spec: %s; see status.drift", len(differ), strings.Join(differ, ", ")))
+		return
+	}
+	message := "the endpoint matches the spec"
+	if len(drift) > 0 {
+		message += "; its SIP credentials are write-only and cannot be compared"
+	}
+	setCondition(ep, cockpitv1alpha1.ConditionSynced, metav1.ConditionTrue, cockpitv1alpha1.ReasonInSync, message)
+}
+
+// syncedMessage is the Synced condition's message, for the Ready one.
+func syncedMessage(ep *cockpitv1alpha1.KrosEndpoint) string {
+	if c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionSynced); c != nil {
+		return c.Message
+	}
+	return ""
 }
 
 // markPaused records that the paused annotation stops all API calls. The

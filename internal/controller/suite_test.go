@@ -65,6 +65,8 @@ var (
 	sim       *simulator.Simulator
 	apiURL    string
 	logs      harness.LogBuffer
+	// reconciler is the one the manager runs, for its metrics.
+	reconciler *KrosEndpointReconciler
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks into logs, Events or status.
 	secretValues = []string{defaultAPIKey}
@@ -115,14 +117,15 @@ var _ = BeforeSuite(func() {
 		BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&KrosEndpointReconciler{
+	reconciler = &KrosEndpointReconciler{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
 		API:                api,
 		Recorder:           mgr.GetEventRecorder("kros-operator"),
 		DefaultCredentials: types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
 		SyncPeriod:         syncPeriod,
-	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4})).To(Succeed())
+	}
+	Expect(reconciler.SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

@@ -1,0 +1,184 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/simulator"
+)
+
+// Observe before you manage (issue 12).
+var _ = Describe("managementPolicy ObserveOnly", func() {
+	// writes counts the requests that change an endpoint of org.
+	writes := func(org string) int {
+		n := 0
+		for _, op := range []string{"createEndpoint", "updateEndpoint", "deleteEndpoint"} {
+			n += len(requests(op, inOrg(org)))
+		}
+		return n
+	}
+	// observeOnly is a resource observing id with the given agent and name.
+	observeOnly := func(ns, name, id, agent, display string) *cockpitv1alpha1.KrosEndpoint {
+		spec := elevenLabsWithOwnKey()
+		spec.ElevenLabs.AgentID, spec.DisplayName = agent, display
+		spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+		ep := newEndpoint(ns, name, spec)
+		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: id}
+		return ep
+	}
+
+	It("reports drift without writing, clears it when the manifest is fixed, and applies what remains in one PATCH", func() {
+		ns, key, org := isolated()
+		dashboard := createRemote(key, org, "Clicked together", map[string]any{"elevenlabs_agent_id": "agent-dashboard"})
+		_, err := sim.UpdateEndpoint(dashboard.ID, simulator.EndpointPatch{Status: new("inactive")})
+		Expect(err).NotTo(HaveOccurred())
+		ep := observeOnly(ns, "brownfield", dashboard.ID, "agent-git", "From Git")
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+
+		got := waitReady(ep)
+		Expect(got.Status.ID).To(Equal(dashboard.ID))
+		Expect(got.Status.State).To(Equal(cockpitv1alpha1.EndpointStateInactive), "status mirrors KrosAI")
+		Expect(got.Status.URL).To(Equal(remote(dashboard.ID).URL))
+		Expect(got.Status.Drift).To(ConsistOf(
+			cockpitv1alpha1.FieldDrift{Field: "name", SpecField: "spec.displayName", Observed: "Clicked together", Desired: "From Git"},
+			cockpitv1alpha1.FieldDrift{Field: "status", SpecField: "spec.enabled", Observed: "inactive", Desired: "active"},
+			cockpitv1alpha1.FieldDrift{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID",
+				Observed: "agent-dashboard", Desired: "agent-git"},
+		))
+		synced := meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionSynced)
+		Expect(synced.Status).To(Equal(metav1.ConditionFalse))
+		Expect(synced.Reason).To(Equal(cockpitv1alpha1.ReasonDriftDetected))
+		Expect(writes(org)).To(Equal(1), "only the dashboard's own create")
+		time.Sleep(3 * syncPeriod)
+		Expect(writes(org)).To(Equal(1), "no POST, PATCH or DELETE over several syncs")
+		Expect(requests("listEndpoints", inOrg(org))).NotTo(BeEmpty(), "observed on the list-based schedule")
+
+		By("fixing the manifest until the drift is empty")
+		current := get(ep)
+		current.Spec.DisplayName, current.Spec.ElevenLabs.AgentID = "Clicked together", "agent-dashboard"
+		current.Spec.Enabled = new(false)
+		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := get(ep)
+			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+			g.Expect(got.Status.Drift).To(BeEmpty())
+			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, cockpitv1alpha1.ConditionSynced)).To(BeTrue())
+		}, timeout, interval).Should(Succeed())
+
+		By("switching to Full with no drift left: nothing is written")
+		current = get(ep)
+		current.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
+		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		waitReady(ep)
+		time.Sleep(2 * syncPeriod)
+		Expect(writes(org)).To(Equal(1))
+
+		By("back to ObserveOnly, a dashboard edit is reported, and switching to Full applies it in one PATCH")
+		current = get(ep)
+		current.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		waitReady(ep)
+		_, err = sim.UpdateEndpoint(dashboard.ID, simulator.EndpointPatch{Name: new("Renamed in the dashboard")})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() []cockpitv1alpha1.FieldDrift { return get(ep).Status.Drift }, timeout, interval).Should(ConsistOf(
+			cockpitv1alpha1.FieldDrift{Field: "name", SpecField: "spec.displayName", Observed: "Renamed in the dashboard",
+				Desired: "Clicked together"}))
+		Expect(writes(org)).To(Equal(1), "ObserveOnly does not correct it")
+		current = get(ep)
+		current.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
+		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		Eventually(func() string { return remote(dashboard.ID).Name }, timeout, interval).Should(Equal("Clicked together"))
+		Expect(waitReady(ep).Status.Drift).To(BeEmpty())
+		patches := requests("updateEndpoint", forID(dashboard.ID))
+		Expect(patches).To(HaveLen(1))
+		Expect(string(patches[0].Body)).To(MatchJSON(`{"name":"Clicked together"}`), "exactly the listed drift")
+	})
+
+	It("never deletes the endpoint, whatever deletionPolicy says", func() {
+		ns, key, org := isolated()
+		dashboard := createRemote(key, org, "Keep me", map[string]any{"elevenlabs_agent_id": "a"})
+		ep := observeOnly(ns, "keep", dashboard.ID, "a", "Keep me")
+		ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyDelete
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		waitReady(ep)
+		Expect(k8sClient.Delete(ctx, ep)).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
+		}, timeout, interval).Should(BeTrue())
+		Expect(remote(dashboard.ID).Name).To(Equal("Keep me"))
+		Expect(writes(org)).To(Equal(1))
+	})
+
+	It("stalls with a clear message without an endpoint id", func() {
+		ns, _, org := isolated()
+		ep := observeOnly(ns, "no-id", "", "a", "")
+		ep.Annotations = nil
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		cond := waitStalled(ep, cockpitv1alpha1.ReasonEndpointIDRequired)
+		Expect(cond.Message).To(ContainSubstring(cockpitv1alpha1.AnnotationEndpointID))
+		Expect(writes(org)).To(BeZero())
+	})
+})
+
+var _ = Describe("Drift under managementPolicy Full", func() {
+	It("corrects a dashboard edit at once, with an Event naming the fields and a metric", func() {
+		ns, _, _ := isolated()
+		ep := newEndpoint(ns, "corrected", elevenLabsWithOwnKey())
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		id := waitReady(ep).Status.ID
+		before := testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))
+
+		_, err := sim.UpdateEndpoint(id, simulator.EndpointPatch{Name: new("edited"),
+			ProviderConfig: map[string]any{"elevenlabs_agent_id": "someone-else"}})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() string { return remote(id).Name }, timeout, interval).Should(Equal("corrected"))
+		Expect(remote(id).ProviderConfig).To(HaveKeyWithValue("elevenlabs_agent_id", "agent"))
+		expectEventNote(ns, "corrected", "DriftCorrected", "name, provider_config.elevenlabs_agent_id")
+		Expect(testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))).To(Equal(before + 1))
+		got := waitReady(ep)
+		Expect(got.Status.Drift).To(BeEmpty())
+		Expect(meta.IsStatusConditionTrue(got.Status.Conditions, cockpitv1alpha1.ConditionSynced)).To(BeTrue())
+	})
+})
+
+// expectEventNote waits for an Event of reason on the resource whose note
+// contains note.
+func expectEventNote(ns, name, reason, note string) {
+	EventuallyWithOffset(1, func(g Gomega) {
+		var events eventsv1.EventList
+		g.Expect(k8sClient.List(ctx, &events, client.InNamespace(ns))).To(Succeed())
+		var notes []string
+		for _, e := range events.Items {
+			if e.Regarding.Name == name && e.Reason == reason {
+				notes = append(notes, e.Note)
+			}
+		}
+		g.Expect(notes).To(ContainElement(ContainSubstring(note)))
+	}, timeout, interval).Should(Succeed())
+}
