@@ -225,6 +225,7 @@ func TestArgoCDHealthCheck(t *testing.T) {
 			want: "Progressing", message: "503 from the API"},
 		{name: "updating a ready endpoint", ep: endpointAt(2, ready, editSpec, reconciling(cockpitv1alpha1.ReasonProgressing, "updating")),
 			want: "Progressing", message: "updating"},
+		{name: "observed only, with drift", ep: endpointAt(1, observedWithDrift), want: "Healthy", message: readyMessage},
 		{name: "remote endpoint in state error", ep: remoteError,
 			want: "Progressing", message: readyConditionMessage(remoteError)},
 		{name: "remote endpoint in state error for three syncs", ep: remoteErrorLasting,

@@ -235,10 +235,6 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func sameReadableConfig(a, b krosai.ProviderConfig) bool {
-	return withoutSIPCredentials(a) == withoutSIPCredentials(b)
-}
-
 // withoutSIPCredentials drops the SIP usernames and passwords, which the API
 // does not reliably return (it may omit, mask or echo them).
 func withoutSIPCredentials(pc krosai.ProviderConfig) krosai.ProviderConfig {

@@ -57,6 +57,14 @@ func endpointAt(generation int64, steps ...step) *cockpitv1alpha1.KrosEndpoint {
 
 func ready(ep *cockpitv1alpha1.KrosEndpoint) { markReady(ep, readyMessage) }
 
+// observedWithDrift is an ObserveOnly resource whose endpoint exists and
+// differs from the spec, as the operator reports it.
+func observedWithDrift(ep *cockpitv1alpha1.KrosEndpoint) {
+	ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+	markSynced(ep, []cockpitv1alpha1.FieldDrift{{Field: "name", SpecField: "spec.displayName", Observed: "a", Desired: "b"}})
+	markReady(ep, readyMessage)
+}
+
 // remoteErrorFor reports KrosAI's state error as the operator does, that
 // long after it was first seen.
 func remoteErrorFor(d time.Duration) step {
@@ -136,6 +144,8 @@ func TestKstatus(t *testing.T) {
 			want: kstatus.InProgressStatus, message: "503 from the API"},
 		{name: "rate limited", ep: endpointAt(2, ready, editSpec, reconciling(cockpitv1alpha1.ReasonRateLimited, "retrying in 2s")),
 			want: kstatus.InProgressStatus},
+		{name: "observed only, with drift: Current, drift reported apart", ep: endpointAt(1, observedWithDrift),
+			want: kstatus.CurrentStatus},
 		{name: "remote endpoint in state error", ep: endpointAt(1, ready, remoteErrorFor(time.Minute)),
 			want: kstatus.InProgressStatus},
 		{name: "remote endpoint in state error for three syncs", ep: endpointAt(1, ready, remoteErrorFor(3*time.Minute)),

@@ -52,10 +52,11 @@ const (
 	invUp          = "processes-stay-up"
 	invMisrouted   = "never-another-resources-spec"
 	invOutnumbered = "remotes-never-outnumber-owners"
+	invObserveOnly = "observe-only-never-writes"
 )
 
 var invariants = []string{invReady, invOneRemote, invMatches, invSIP, invHonest, invLeftBehind, invStuck,
-	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered}
+	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered, invObserveOnly}
 
 // violation is one broken invariant, about a resource or a remote endpoint.
 type violation struct {
@@ -190,6 +191,7 @@ func (s *soak) check(ctx context.Context) ([]violation, error) {
 	}
 	out = append(out, s.checkLeftBehind(remotes, claims)...)
 	out = append(out, s.checkMisrouted(keps.Items)...)
+	out = append(out, s.checkObserveOnlyWrites()...)
 	for _, ns := range nss.Items {
 		if ns.DeletionTimestamp != nil {
 			out = append(out, violation{invStuck, ns.Name, nil, fmt.Sprintf("namespace %s deleting since %s: %s",
@@ -245,6 +247,20 @@ func (s *soak) checkResource(ep *cockpitv1alpha1.KrosEndpoint, remotes map[strin
 	if !ok {
 		return append(out, v(invOneRemote, "its remote endpoint %s does not exist", id))
 	}
+	if ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly {
+		// Its spec need not match: status mirrors the endpoint, and
+		// status.drift says how they differ.
+		wantName := expectRemote(ep, secretOf).name
+		i := slices.IndexFunc(ep.Status.Drift, func(d cockpitv1alpha1.FieldDrift) bool { return d.Field == "name" })
+		switch {
+		case e.Name != wantName && (i < 0 || ep.Status.Drift[i].Observed != e.Name):
+			out = append(out, v(invHonest, "remote name %q differs from the spec's %q, and status.drift does not say so",
+				e.Name, wantName))
+		case e.Name == wantName && i >= 0:
+			out = append(out, v(invHonest, "status.drift lists the name, which matches"))
+		}
+		return append(out, checkStatus(ep, e, secretOf, v)...)
+	}
 	want := expectRemote(ep, secretOf)
 	if e.OrganizationID != want.org {
 		out = append(out, v(invMatches, "remote is in organization %s, want %s", e.OrganizationID, want.org))
@@ -299,7 +315,8 @@ func checkStatus(ep *cockpitv1alpha1.KrosEndpoint, e simulator.Endpoint, secretO
 			out = append(out, v(invHonest, "status.%s is %q, the remote's is %q", d.field, d.got, d.want))
 		}
 	}
-	if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
+	observeOnly := ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly
+	if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook && !observeOnly { // ObserveOnly writes no Secret
 		name := ep.Name + "-webhook-signing"
 		sec := secretOf[ep.Namespace+"/"+name]
 		switch {
@@ -426,6 +443,31 @@ func (s *soak) checkMisrouted(keps []cockpitv1alpha1.KrosEndpoint) []violation {
 					"its endpoint %s received a %s at %s carrying %v, none of which its specs ever had",
 					id, req.Operation, req.Time.Format("15:04:05.000"), tokens)})
 			}
+		}
+	}
+	return out
+}
+
+// checkObserveOnlyWrites checks, from the request log, that no endpoint a
+// resource observed with managementPolicy ObserveOnly ever received a PATCH
+// or a DELETE.
+func (s *soak) checkObserveOnlyWrites() []violation {
+	observed := map[string]string{}
+	for _, m := range []map[string]*resModel{s.res, s.gone} {
+		for _, r := range m {
+			if r.observeOnly {
+				observed[r.adoptedFrom] = r.key
+			}
+		}
+	}
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	var out []violation
+	for _, req := range s.apiRequests {
+		key, ok := observed[req.EndpointID]
+		if ok && (req.Operation == "updateEndpoint" || req.Operation == "deleteEndpoint") {
+			out = append(out, violation{invObserveOnly, key, []string{req.EndpointID}, fmt.Sprintf(
+				"%s of the endpoint it only observes at %s: %s", req.Operation, req.Time.Format("15:04:05.000"), req.Body)})
 		}
 	}
 	return out

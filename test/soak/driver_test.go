@@ -84,6 +84,7 @@ func (s *soak) operations() []weighted {
 		{"dashboard-edit", 5, s.opDashboardEdit},
 		{"dashboard-delete", 3, s.opDashboardDelete},
 		{"twins", 3, s.opTwins},
+		{"observe-only", 3, s.opObserveOnly},
 		{"move-organization", 1, s.opMoveOrganization},
 	}
 }
@@ -404,6 +405,11 @@ func providerSummary(spec *cockpitv1alpha1.KrosEndpointSpec) string {
 func (s *soak) forget(r *resModel, ep *cockpitv1alpha1.KrosEndpoint) {
 	delete(s.res, r.key)
 	s.gone[r.key] = r
+	if r.observeOnly && ep != nil && ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly {
+		s.leftovers = append(s.leftovers, &leftover{key: r.key, ids: []string{r.adoptedFrom},
+			why: "observed only: deleting the resource leaves the endpoint"})
+		return
+	}
 	if r.adoptedFrom != "" && ep != nil && !controllerutil.ContainsFinalizer(ep, cockpitv1alpha1.Finalizer) {
 		s.leftovers = append(s.leftovers, &leftover{key: r.key, ids: []string{r.adoptedFrom},
 			why: "adoption source whose adopter was deleted before the operator claimed it"})
@@ -501,6 +507,45 @@ func (s *soak) opOrphan(ctx context.Context) error {
 // KrosEndpoint that adopts it through the endpoint-id annotation.
 func (s *soak) opAdopt(ctx context.Context) error {
 	typ := pick(s.rng, endpointTypes)
+	useB := s.chance(0.4)
+	id, err := s.createSource(ctx, typ, useB)
+	if err != nil {
+		return err
+	}
+	r, err := s.createAdopter(ctx, pick(s.rng, s.namespaces), typ, id, useB, false)
+	if err != nil {
+		// Nobody owns the source: remove it, as its maker would.
+		_ = s.sim.dashboardDelete(ctx, id)
+		s.log.add("adopt-source-gone", "remote:"+id, "adopter not created (%v); source deleted", err)
+		return err
+	}
+	r.adoptedFrom = id
+	return nil
+}
+
+// opObserveOnly creates an endpoint through the API, as the dashboard would,
+// then a KrosEndpoint that observes it with managementPolicy ObserveOnly and
+// a spec of its own: the operator must report the drift and never write.
+func (s *soak) opObserveOnly(ctx context.Context) error {
+	typ := pick(s.rng, endpointTypes)
+	useB := s.chance(0.4)
+	id, err := s.createSource(ctx, typ, useB)
+	if err != nil {
+		return err
+	}
+	r, err := s.createAdopter(ctx, pick(s.rng, s.namespaces), typ, id, useB, true)
+	if err != nil {
+		_ = s.sim.dashboardDelete(ctx, id)
+		s.log.add("observe-source-gone", "remote:"+id, "observer not created (%v); source deleted", err)
+		return err
+	}
+	r.adoptedFrom, r.observeOnly = id, true
+	return nil
+}
+
+// createSource creates an endpoint of typ through the API with a key of the
+// driver's own, in organization B if useB, and returns its id.
+func (s *soak) createSource(ctx context.Context, typ cockpitv1alpha1.EndpointType, useB bool) (string, error) {
 	s.adoptCounter++
 	srcName := fmt.Sprintf("adopt-src-%d", s.adoptCounter)
 	body := map[string]any{"name": srcName, "type": string(typ)}
@@ -530,7 +575,6 @@ func (s *soak) opAdopt(ctx context.Context) error {
 		body["provider_config"] = cfg
 	}
 	// The resource's organization decides the source's.
-	useB := s.chance(0.4)
 	key, org := s.driverKeyA, orgA
 	if useB {
 		key, org = s.driverKeyB, orgB
@@ -540,24 +584,15 @@ func (s *soak) opAdopt(ctx context.Context) error {
 		// A fault may have answered an error after creating it: look.
 		id = s.findByName(ctx, srcName)
 		if id == "" {
-			return fmt.Errorf("source: %w", err)
+			return "", fmt.Errorf("source: %w", err)
 		}
 	}
 	s.log.add("adopt-source", "remote:"+id, "%s %q created through the API in org %s", typ, srcName, org)
-	ns := pick(s.rng, s.namespaces)
-	r, err := s.createAdopter(ctx, ns, typ, id, useB)
-	if err != nil {
-		// Nobody owns the source: remove it, as its maker would.
-		_ = s.sim.dashboardDelete(ctx, id)
-		s.log.add("adopt-source-gone", "remote:"+id, "adopter not created (%v); source deleted", err)
-		return err
-	}
-	r.adoptedFrom = id
-	return nil
+	return id, nil
 }
 
 func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1.EndpointType, id string,
-	useB bool) (*resModel, error) {
+	useB, observeOnly bool) (*resModel, error) {
 	// createResource draws the organization at random; redraw until it fits.
 	for range 50 {
 		s.resCounter++
@@ -567,6 +602,10 @@ func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1
 		if (spec.APIKeySecretRef != nil) != useB {
 			s.resCounter--
 			continue
+		}
+		verb := "adopts"
+		if observeOnly {
+			spec.ManagementPolicy, verb = cockpitv1alpha1.ManagementPolicyObserveOnly, "observes (ObserveOnly)"
 		}
 		ep := &cockpitv1alpha1.KrosEndpoint{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
@@ -580,7 +619,7 @@ func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1
 		r.remember(&ep.Spec)
 		s.res[r.key] = r
 		s.displayNames[display] = r.key
-		s.log.add("adopt", r.key, "type %s adopts remote %s (org B %v)", typ, id, useB)
+		s.log.add("adopt", r.key, "type %s %s remote %s (org B %v)", typ, verb, id, useB)
 		return r, nil
 	}
 	return nil, errors.New("no spec of the wanted organization drawn")
@@ -834,6 +873,9 @@ func (s *soak) opDashboardDelete(ctx context.Context) error {
 	r, id, err := s.dashboardTarget(ctx)
 	if err != nil {
 		return err
+	}
+	if r.observeOnly {
+		return errNothingToDo // it would stall, by design: ObserveOnly never creates
 	}
 	if err := s.sim.dashboardDelete(ctx, id); err != nil {
 		return err

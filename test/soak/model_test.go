@@ -151,6 +151,9 @@ type resModel struct {
 	// moving is set while it is moved to another organization: Orphan, then
 	// deleted.
 	moving bool
+	// observeOnly is set for a resource created with managementPolicy
+	// ObserveOnly to observe adoptedFrom; the driver never switches it.
+	observeOnly bool
 }
 
 // remember records the identifying values of a spec the resource is given.
