@@ -271,38 +271,41 @@ func (r *KrosEndpointReconciler) recreate(
 func (r *KrosEndpointReconciler) update(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
 ) (observation, error) {
-	for attempt := 0; ; attempt++ {
-		id, wantStatus := obs.endpoint.ID, desiredStatus(ep)
-		diffs := diffFields(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs))
-		if len(diffs) == 0 {
-			return obs, nil
-		}
-		if attempt > 0 {
-			e, err := r.API.GetEndpoint(ctx, res.credentials, id)
-			if err != nil {
-				return observation{}, fmt.Errorf("read endpoint %s again: %w", id, err)
-			}
-			obs = r.observer.remember(res.credentials, *e)
-			if diffs = diffFields(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs)); len(diffs) == 0 {
-				return obs, nil
-			}
-		}
-		updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *patchFor(desired, wantStatus, diffs))
-		if err != nil {
-			return observation{}, fmt.Errorf("update endpoint %s: %w", id, err)
-		}
-		if ep.Status.ObservedGeneration == ep.Generation {
-			r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
-			r.event(ep, corev1.EventTypeNormal, "DriftCorrected", "Update",
-				"Corrected endpoint %s, changed outside Kubernetes: %s", id, fieldNames(diffs))
-		} else {
-			r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, fieldNames(diffs))
-		}
-		obs = r.recordWrite(res.credentials, ep, updated, res)
-		if attempt > 0 || len(diffFields(ep, desired, wantStatus, &obs.endpoint, true)) == 0 {
-			return obs, nil
-		}
+	updated, differs, err := r.patch(ctx, ep, res, desired, obs)
+	if err != nil || !differs {
+		return updated, err
 	}
+	e, err := r.API.GetEndpoint(ctx, res.credentials, obs.endpoint.ID)
+	if err != nil {
+		return observation{}, fmt.Errorf("read endpoint %s again: %w", obs.endpoint.ID, err)
+	}
+	updated, _, err = r.patch(ctx, ep, res, desired, r.observer.remember(res.credentials, *e))
+	return updated, err
+}
+
+// patch sends the PATCH that corrects what obs differs in from the spec, if
+// anything, and reports whether KrosAI's answer still differs.
+func (r *KrosEndpointReconciler) patch(
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
+) (observation, bool, error) {
+	id, wantStatus := obs.endpoint.ID, desiredStatus(ep)
+	diffs := diffFields(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs))
+	if len(diffs) == 0 {
+		return obs, false, nil
+	}
+	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *patchFor(desired, wantStatus, diffs))
+	if err != nil {
+		return observation{}, false, fmt.Errorf("update endpoint %s: %w", id, err)
+	}
+	if ep.Status.ObservedGeneration == ep.Generation {
+		r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
+		r.event(ep, corev1.EventTypeNormal, "DriftCorrected", "Update",
+			"Corrected endpoint %s, changed outside Kubernetes: %s", id, fieldNames(diffs))
+	} else {
+		r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, fieldNames(diffs))
+	}
+	obs = r.recordWrite(res.credentials, ep, updated, res)
+	return obs, len(diffFields(ep, desired, wantStatus, &obs.endpoint, true)) > 0, nil
 }
 
 // observe reads the endpoint as KrosAI holds it now, as cheaply as the

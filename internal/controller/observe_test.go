@@ -178,3 +178,65 @@ func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	g.Expect(found).NotTo(BeNil())
 	g.Expect(found.ID).To(Equal("made"))
 }
+
+// patchingAPI answers PATCHes with the endpoint as patched, then changed by
+// meddle (someone else's edit landing meanwhile), and GETs with the latest.
+type patchingAPI struct {
+	countingAPI
+	current krosai.Endpoint
+	meddle  func(*krosai.Endpoint)
+	patches int
+}
+
+func (a *patchingAPI) UpdateEndpoint(_ context.Context, _ krosai.Credentials, _ string, u krosai.EndpointUpdate) (*krosai.Endpoint, error) {
+	a.patches++
+	if u.Name != nil {
+		a.current.Name = *u.Name
+	}
+	if u.ProviderConfig != nil {
+		a.current.ProviderConfig = *u.ProviderConfig
+	}
+	if a.meddle != nil {
+		a.meddle(&a.current)
+		a.meddle = nil
+	}
+	e := a.current
+	return &e, nil
+}
+
+func (a *patchingAPI) GetEndpoint(context.Context, krosai.Credentials, string) (*krosai.Endpoint, error) {
+	a.gets++
+	e := a.current
+	return &e, nil
+}
+
+// TestOneCallPerEdit: a spec edit is one PATCH computed against the last
+// observation; only an answer that still differs costs a GET and a second
+// PATCH.
+func TestOneCallPerEdit(t *testing.T) {
+	ep := newEndpoint("ns", "res", elevenLabsSpec("agent"))
+	ep.Spec.DisplayName = "new name"
+	desired := desiredEndpoint(ep, &resolved{})
+	stale := krosai.Endpoint{ID: "1", Name: "old name", Type: "elevenlabs", Status: "active",
+		ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "agent"}}
+	for _, tt := range []struct {
+		name          string
+		meddle        func(*krosai.Endpoint)
+		patches, gets int
+	}{
+		{"the answer matches: one PATCH", nil, 1, 0},
+		{"the agent was changed meanwhile: read again, correct once more",
+			func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "someone else's" }, 2, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			api := &patchingAPI{current: stale, meddle: tt.meddle}
+			r := &KrosEndpointReconciler{API: api, observer: newObserver(api.ListEndpoints, time.Hour), metrics: newMetrics(), now: time.Now}
+			obs, err := r.update(context.Background(), ep, &resolved{}, desired, observation{endpoint: stale, at: time.Now()})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect([]int{api.patches, api.gets}).To(Equal([]int{tt.patches, tt.gets}), "PATCHes, GETs")
+			g.Expect(obs.endpoint.Name).To(Equal("new name"))
+			g.Expect(obs.endpoint.ProviderConfig.ElevenLabsAgentID).To(Equal("agent"))
+		})
+	}
+}

@@ -287,6 +287,8 @@ func (b *bench) update() error {
 		return err
 	}
 	b.add("update", "time to converge", elapsed.Seconds(), "s", "")
+	b.add("update", "ratio to the floor N/R", elapsed.Seconds()/(float64(b.c.n)/b.c.rate), "x", "")
+	b.add("update", "API calls per resource", float64(d.apiTotal())/float64(b.c.n), "", "1.000")
 	b.add("update", "PATCHes per resource", float64(d.api["updateEndpoint"])/float64(b.c.n), "", "1.000")
 	b.add("update", "other API calls per resource", float64(d.apiTotal()-d.api["updateEndpoint"])/float64(b.c.n), "", "")
 	return nil
