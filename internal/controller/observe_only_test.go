@@ -80,10 +80,9 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		Expect(requests("listEndpoints", inOrg(org))).NotTo(BeEmpty(), "observed on the list-based schedule")
 
 		By("fixing the manifest until the drift is empty")
-		current := get(ep)
-		current.Spec.DisplayName, current.Spec.ElevenLabs.AgentID = "Clicked together", "agent-dashboard"
-		current.Spec.Enabled = new(false)
-		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.DisplayName, spec.ElevenLabs.AgentID, spec.Enabled = "Clicked together", "agent-dashboard", new(false)
+		})
 		Eventually(func(g Gomega) {
 			got := get(ep)
 			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
@@ -92,17 +91,15 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		}, timeout, interval).Should(Succeed())
 
 		By("switching to Full with no drift left: nothing is written")
-		current = get(ep)
-		current.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
-		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) { spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull })
 		waitReady(ep)
 		time.Sleep(2 * syncPeriod)
 		Expect(writes(org)).To(Equal(1))
 
 		By("back to ObserveOnly, a dashboard edit is reported, and switching to Full applies it in one PATCH")
-		current = get(ep)
-		current.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
-		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+		})
 		waitReady(ep)
 		_, err = sim.UpdateEndpoint(dashboard.ID, simulator.EndpointPatch{Name: new("Renamed in the dashboard")})
 		Expect(err).NotTo(HaveOccurred())
@@ -110,9 +107,7 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 			cockpitv1alpha1.FieldDrift{Field: "name", SpecField: "spec.displayName", Observed: "Renamed in the dashboard",
 				Desired: "Clicked together"}))
 		Expect(writes(org)).To(Equal(1), "ObserveOnly does not correct it")
-		current = get(ep)
-		current.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
-		Expect(k8sClient.Update(ctx, current)).To(Succeed())
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) { spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull })
 		Eventually(func() string { return remote(dashboard.ID).Name }, timeout, interval).Should(Equal("Clicked together"))
 		Expect(waitReady(ep).Status.Drift).To(BeEmpty())
 		patches := requests("updateEndpoint", forID(dashboard.ID))

@@ -247,9 +247,7 @@ var _ = Describe("Status never lies", func() {
 		Expect(k8sClient.Delete(ctx, ep)).To(Succeed())
 		Eventually(func() string { return readyConditionMessage(get(ep)) }, timeout, interval).Should(ContainSubstring("Orphan"))
 		Expect(remote(id).OrganizationID).To(Equal(org), "nothing was deleted")
-		got = get(ep)
-		got.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
-		Expect(k8sClient.Update(ctx, got)).To(Succeed())
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) { spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan })
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
 		}, timeout, interval).Should(BeTrue())
@@ -337,6 +335,15 @@ func patchAnnotations(ep *cockpitv1alpha1.KrosEndpoint) {
 	ExpectWithOffset(1, k8sClient.Patch(ctx, current, patch)).To(Succeed())
 }
 
+// patchSpec changes the spec with a merge patch, which the operator's own
+// status writes cannot make conflict.
+func patchSpec(ep *cockpitv1alpha1.KrosEndpoint, mutate func(*cockpitv1alpha1.KrosEndpointSpec)) {
+	current := get(ep)
+	patch := client.MergeFrom(current.DeepCopy())
+	mutate(&current.Spec)
+	ExpectWithOffset(1, k8sClient.Patch(ctx, current, patch)).To(Succeed())
+}
+
 // requestReconcile sets reconcile-requested-at to now.
 func requestReconcile(ep *cockpitv1alpha1.KrosEndpoint) {
 	current := get(ep)
@@ -345,10 +352,12 @@ func requestReconcile(ep *cockpitv1alpha1.KrosEndpoint) {
 	patchAnnotations(ep)
 }
 
-// updateSecret sets (or, with an empty value, removes) keys of a Secret.
+// updateSecret sets (or, with an empty value, removes) keys of a Secret,
+// with a merge patch: the operator adds its finalizer meanwhile.
 func updateSecret(ns, name string, values map[string]string) {
 	var s corev1.Secret
 	ExpectWithOffset(1, k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s)).To(Succeed())
+	patch := client.MergeFrom(s.DeepCopy())
 	for k, v := range values {
 		if v == "" {
 			delete(s.Data, k)
@@ -356,7 +365,7 @@ func updateSecret(ns, name string, values map[string]string) {
 		}
 		s.Data[k] = []byte(v)
 	}
-	ExpectWithOffset(1, k8sClient.Update(ctx, &s)).To(Succeed())
+	ExpectWithOffset(1, k8sClient.Patch(ctx, &s, patch)).To(Succeed())
 }
 
 var _ = Describe("CacheOptions", func() {

@@ -232,6 +232,9 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 		Entry("a 307 to another server", modeRedirect307, `307 Temporary Redirect`),
 	)
 
+	// A spec edit is computed against the organization's list (one call per
+	// edit), so the first bad answer may be the list's, the PATCH's or a GET's.
+	const anyRead = "krosai (listEndpoints|getEndpoint|updateEndpoint): "
 	DescribeTable("on an existing endpoint: the resource reports it and recovers, with no duplicate",
 		func(m mode, want string) {
 			ns, key, org := isolated()
@@ -253,12 +256,12 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			Expect(createsSucceeded(org)).To(Equal(1))
 			Expect(elsewhere.requests()).To(BeEmpty())
 		},
-		Entry("invalid JSON", modeInvalidJSON, `krosai getEndpoint: 200 OK: decode response`),
-		Entry("an HTML page with 200", modeHTML, `krosai getEndpoint: 200 OK: decode response: invalid character '<'`),
-		Entry("a 64 MiB body", modeHugeBody, `krosai getEndpoint: 200 OK: response body too large`),
-		Entry("a body that never ends", modeEndlessBody, `krosai getEndpoint: (context deadline exceeded|.*Timeout)`),
-		Entry("an empty id", modeEmptyID, `krosai getEndpoint: 200 OK: decode response: endpoint has no id`),
-		Entry("a 307 to another server", modeRedirect307, `krosai getEndpoint: 307 Temporary Redirect`),
+		Entry("invalid JSON", modeInvalidJSON, anyRead+`200 OK: decode response`),
+		Entry("an HTML page with 200", modeHTML, anyRead+`200 OK: decode response: invalid character '<'`),
+		Entry("a 64 MiB body", modeHugeBody, anyRead+`200 OK: response body too large`),
+		Entry("a body that never ends", modeEndlessBody, anyRead+`(context deadline exceeded|.*Timeout)`),
+		Entry("an empty id", modeEmptyID, anyRead+`200 OK: decode response: endpoint has no id`),
+		Entry("a 307 to another server", modeRedirect307, anyRead+`307 Temporary Redirect`),
 	)
 })
 
