@@ -91,7 +91,9 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		}, timeout, interval).Should(Succeed())
 
 		By("switching to Full with no drift left: nothing is written")
-		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) { spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull })
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
+		})
 		waitReady(ep)
 		time.Sleep(2 * syncPeriod)
 		Expect(writes(org)).To(Equal(1))
@@ -107,7 +109,9 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 			cockpitv1alpha1.FieldDrift{Field: "name", SpecField: "spec.displayName", Observed: "Renamed in the dashboard",
 				Desired: "Clicked together"}))
 		Expect(writes(org)).To(Equal(1), "ObserveOnly does not correct it")
-		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) { spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull })
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
+		})
 		Eventually(func() string { return remote(dashboard.ID).Name }, timeout, interval).Should(Equal("Clicked together"))
 		Expect(waitReady(ep).Status.Drift).To(BeEmpty())
 		patches := requests("updateEndpoint", forID(dashboard.ID))

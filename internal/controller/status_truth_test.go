@@ -247,7 +247,9 @@ var _ = Describe("Status never lies", func() {
 		Expect(k8sClient.Delete(ctx, ep)).To(Succeed())
 		Eventually(func() string { return readyConditionMessage(get(ep)) }, timeout, interval).Should(ContainSubstring("Orphan"))
 		Expect(remote(id).OrganizationID).To(Equal(org), "nothing was deleted")
-		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) { spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan })
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
+		})
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
 		}, timeout, interval).Should(BeTrue())
