@@ -152,6 +152,25 @@ build: manifests generate fmt vet ## Build the manager and the KrosAI simulator.
 run: manifests generate fmt vet ## Run the manager from your host against ~/.kube/config; flags in ARGS.
 	go run ./cmd $(ARGS)
 
+# The image's version, commit and date: main.version, main.commit, main.date
+# and the OCI labels. DATE is the commit's, not the clock's, so that building
+# one commit twice gives the same image digest.
+VERSION ?= $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null || echo dev))
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+# The repository the image is tagged with in the docker load tarballs.
+IMAGE_REPO ?= ghcr.io/krosai/kros-operator
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+
+.PHONY: image
+image: ## Build the image for IMAGE_PLATFORMS without a container engine: dist/image (OCI layout), dist/kros-operator-linux-*.tar (docker load).
+	go run ./hack/image build -out dist -name $(IMAGE_REPO) -version $(VERSION) -commit $(COMMIT) \
+		$(if $(DATE),-date $(DATE)) -platforms $(IMAGE_PLATFORMS)
+
+.PHONY: image-push
+image-push: ## Push the image make image built (dist/image, all platforms) to IMG; credentials from ~/.docker/config.json.
+	go run ./hack/image push -out dist -ref $(IMG)
+
 # If you wish to build the manager image targeting other platforms you can use the --platform flag.
 # (i.e. docker build --platform linux/arm64). However, you must enable docker buildKit for it.
 # More info: https://docs.docker.com/develop/develop-images/build_enhancements/
@@ -159,7 +178,8 @@ run: manifests generate fmt vet ## Run the manager from your host against ~/.kub
 # make docker-build IMG=<img> BASE_IMAGE=docker.io/library/golang:1.26
 .PHONY: docker-build
 docker-build: ## Build docker image with the manager.
-	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t ${IMG} .
+	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		--build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t ${IMG} .
 
 .PHONY: docker-push
 docker-push: ## Push docker image with the manager.
