@@ -228,6 +228,7 @@ func run(o options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	setupLog.Info("starting manager", "version", version, "commit", commit, "date", date, "apiURL", o.apiURL, "syncPeriod", o.syncPeriod)
+	setupLog.Info("starting manager", "version", version, "commit", commit, "date", date,
+		"apiURL", o.apiURL, "syncPeriod", o.syncPeriod)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

@@ -170,7 +170,9 @@ func TestImage(t *testing.T) {
 
 			dir := t.TempDir()
 			entries := extract(t, img, dir)
-			g.Expect(slices.Sorted(maps.Keys(entries))).To(Equal([]string{"etc", "etc/group", "etc/passwd", "home", "home/nonroot", "manager", "tmp"}),
+			g.Expect(slices.Sorted(maps.Keys(entries))).To(Equal([]string{
+				"etc", "etc/group", "etc/passwd", "home", "home/nonroot", "manager", "tmp",
+			}),
 				"the manager, the nonroot user and /tmp; no shell, no package manager")
 			g.Expect(entries["manager"].Mode).To(BeEquivalentTo(0o755))
 			g.Expect(entries["home/nonroot"].Uid).To(Equal(65532))
@@ -207,7 +209,8 @@ func TestImage(t *testing.T) {
 
 			// The docker load tarball holds the same config and layer (its
 			// manifest is docker's, so the manifest digest differs).
-			tb, err := tarball.ImageFromPath(filepath.Join(dist, "kros-operator-"+strings.ReplaceAll(p, "/", "-")+".tar"), nil)
+			tarPath := filepath.Join(dist, "kros-operator-"+strings.ReplaceAll(p, "/", "-")+".tar")
+			tb, err := tarball.ImageFromPath(tarPath, nil)
 			g.Expect(err).NotTo(HaveOccurred())
 			configName, err := img.ConfigName()
 			g.Expect(err).NotTo(HaveOccurred())

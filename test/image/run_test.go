@@ -127,7 +127,8 @@ func TestImageRuns(t *testing.T) {
 	sample := filepath.Join(root, "config", "samples", "cockpit_v1alpha1_krosendpoint_webhook.yaml")
 	_, err = cp.Kubectl(ctx, "apply", "-n", samplesNamespace, "-f", sample)
 	g.Expect(err).NotTo(HaveOccurred())
-	_, err = cp.Kubectl(ctx, "wait", "-n", samplesNamespace, "--for=condition=Ready", "krosendpoints", "--all", "--timeout=60s")
+	_, err = cp.Kubectl(ctx, "wait", "-n", samplesNamespace, "--for=condition=Ready", "krosendpoints", "--all",
+		"--timeout=60s")
 	g.Expect(err).NotTo(HaveOccurred())
 
 	logText, err := os.ReadFile(p.Log)

@@ -18,10 +18,12 @@ package install
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +38,8 @@ import (
 )
 
 // monitoringOn turns on every optional monitoring object of the chart.
-const monitoringOn = "{monitoring: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}, dashboard: {enabled: true}}}"
+const monitoringOn = "{monitoring: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}, " +
+	"dashboard: {enabled: true}}}"
 
 // chartFeatures are the values that switch each optional feature of the
 // chart on, one at a time and all together.
@@ -60,7 +63,8 @@ monitoring:
 krosai: {credentialsSecret: {create: true, apiKey: k}}
 watchNamespaces: [a, b]
 replicas: 2`,
-	"monitoring-plain-http":        "{metrics: {secure: false}, monitoring: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}}}",
+	"monitoring-plain-http": "{metrics: {secure: false}, " +
+		"monitoring: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}}}",
 	"monitoring-no-leader-election": "{leaderElection: {enabled: false}, monitoring: {prometheusRule: {enabled: true}}}",
 }
 
@@ -174,7 +178,7 @@ func TestChartPrometheusRule(t *testing.T) {
 	g.Expect(alerts["KrosAIRateLimited"].Expr).To(HaveSuffix("> 0.01"), "429s above 1 % of requests")
 	g.Expect(alerts["KrosEndpointStalled"].For).To(Equal("15m"))
 	g.Expect(alerts["KrosOperatorDown"].Expr).To(Equal(
-		`absent(up{job="kros-operator-controller-manager-metrics-service",namespace="` + helmNamespace + `"} == 1)`),
+		`absent(up{job="kros-operator-controller-manager-metrics-service",namespace="`+helmNamespace+`"} == 1)`),
 		"up of the ServiceMonitor's targets: job is the Service's name")
 	// Prometheus' own templates reach Prometheus unrendered by Helm.
 	g.Expect(alerts["KrosEndpointStalled"].Annotations["summary"]).To(ContainSubstring("{{ $labels.reason }}"))
@@ -194,7 +198,8 @@ func TestChartPrometheusRule(t *testing.T) {
 	}
 
 	_, rules = alertRules(t, `{leaderElection: {enabled: false},
-monitoring: {prometheusRule: {enabled: true, rateLimitedRatio: 0.2, serverErrorRatio: 0.3, driftCorrectionsPerHour: 40}}}`)
+monitoring: {prometheusRule: {enabled: true,
+  rateLimitedRatio: 0.2, serverErrorRatio: 0.3, driftCorrectionsPerHour: 40}}}`)
 	exprs := map[string]string{}
 	for _, r := range rules {
 		exprs[r.Alert] = r.Expr
@@ -251,7 +256,7 @@ func TestChartGrafanaDashboard(t *testing.T) {
 	}
 	g.Expect(json.Unmarshal([]byte(cm.Data["kros-operator.json"]), &dashboard)).To(Succeed())
 	g.Expect(dashboard.UID).To(Equal("kros-operator"))
-	var titles []string
+	titles := make([]string, 0, len(dashboard.Panels))
 	for _, p := range dashboard.Panels {
 		titles = append(titles, p.Title)
 		g.Expect(p.Targets).NotTo(BeEmpty(), p.Title)
@@ -279,4 +284,151 @@ func TestChartMonitoringDryRun(t *testing.T) {
 		objs = append(objs, ns)
 	}
 	dryRunApply(t, objs)
+}
+
+// alertCase is a promtool rule unit test: input series, and the alert that
+// must fire at evalTime with these labels and summary (its other
+// annotations are the rule's own, taken from the rendered rule).
+type alertCase struct {
+	alert    string
+	series   map[string]string
+	evalTime string
+	labels   map[string]string
+	summary  string
+}
+
+// The service labels Prometheus adds to the manager's series when the
+// chart's ServiceMonitor scrapes it.
+const scraped = `job="kros-operator-controller-manager-metrics-service",namespace="` + helmNamespace + `"`
+
+var alertCases = []alertCase{{
+	alert: "KrosEndpointStalled",
+	series: map[string]string{
+		`kros_operator_endpoint_conditions{condition="Stalled",status="True",reason="SecretNotFound",` +
+			scraped + `}`: "0 1x30",
+	},
+	evalTime: "20m",
+	labels:   map[string]string{"reason": "SecretNotFound"},
+	summary:  "1 KrosEndpoint(s) Stalled with reason SecretNotFound for 15 minutes",
+}, {
+	alert:    "KrosEndpointRemoteError",
+	series:   map[string]string{`kros_operator_endpoints{type="vapi",state="error",` + scraped + `}`: "2x30"},
+	evalTime: "20m",
+	labels:   map[string]string{"type": "vapi"},
+	summary:  "2 vapi endpoint(s) in state error at KrosAI for 15 minutes",
+}, {
+	alert: "KrosAIRateLimited",
+	series: map[string]string{
+		`krosai_client_requests_total{operation="listEndpoints",code="200",` + scraped + `}`: "0+100x40",
+		`krosai_client_requests_total{operation="listEndpoints",code="429",` + scraped + `}`: "0+2x40",
+	},
+	evalTime: "30m",
+	summary:  "1.961% of KrosAI API requests are answered 429",
+}, {
+	alert: "KrosAIServerErrors",
+	series: map[string]string{
+		`krosai_client_requests_total{operation="updateEndpoint",code="200",` + scraped + `}`: "0+100x40",
+		`krosai_client_requests_total{operation="updateEndpoint",code="503",` + scraped + `}`: "0+10x40",
+	},
+	evalTime: "30m",
+	summary:  "9.091% of KrosAI API requests fail with a 5xx",
+}, {
+	alert: "KrosEndpointDriftCorrections",
+	series: map[string]string{
+		// honorLabels: the KrosEndpoint's namespace, not the manager's.
+		`kros_operator_drift_corrections_total{namespace="team-a",` +
+			`job="kros-operator-controller-manager-metrics-service"}`: "0+1x120",
+	},
+	evalTime: "90m",
+	labels:   map[string]string{"namespace": "team-a"},
+	summary:  "60 writes in the last hour to endpoints of namespace team-a whose spec had not changed",
+}, {
+	alert:    "KrosOperatorDown",
+	series:   map[string]string{`up{` + scraped + `,pod="manager-0"}`: "1 1 0x20"},
+	evalTime: "15m",
+	summary:  "No replica of the kros-operator manager in " + helmNamespace + " is up and serving metrics",
+}, {
+	alert: "KrosOperatorNoLeader",
+	series: map[string]string{
+		`leader_election_master_status{name="kros-operator.cockpit.krosai.com",` + scraped + `,pod="manager-0"}`: "1 0x20",
+	},
+	evalTime: "10m",
+	summary:  "No kros-operator manager replica in " + helmNamespace + " holds the leader lease",
+}}
+
+// promtool test rules: each alert fires on the series it is about, with the
+// labels and summary its runbook expects, and stays silent below its
+// threshold or before its `for`.
+func TestChartPrometheusRuleFires(t *testing.T) {
+	promtool := os.Getenv("PROMTOOL")
+	if promtool == "" {
+		t.Fatal("PROMTOOL is not set: run `make test`, which builds bin/promtool, or export PROMTOOL=$(pwd)/bin/promtool")
+	}
+	g := NewWithT(t)
+	spec, rules := alertRules(t, "{monitoring: {prometheusRule: {enabled: true}}}")
+	byName := map[string]rule{}
+	for _, r := range rules {
+		byName[r.Alert] = r
+	}
+	g.Expect(alertCases).To(HaveLen(len(rules)), "a case for every alert")
+
+	type series struct {
+		Series string `json:"series"`
+		Values string `json:"values"`
+	}
+	type expAlert struct {
+		ExpLabels      map[string]string `json:"exp_labels"`
+		ExpAnnotations map[string]string `json:"exp_annotations"`
+	}
+	type alertTest struct {
+		EvalTime  string     `json:"eval_time"`
+		Alertname string     `json:"alertname"`
+		ExpAlerts []expAlert `json:"exp_alerts"`
+	}
+	type testGroup struct {
+		Interval       string      `json:"interval"`
+		InputSeries    []series    `json:"input_series"`
+		AlertRuleTests []alertTest `json:"alert_rule_test"`
+	}
+	groups := make([]testGroup, 0, len(alertCases)+1)
+	for _, c := range alertCases {
+		r, ok := byName[c.alert]
+		g.Expect(ok).To(BeTrue(), c.alert)
+		labels := map[string]string{"severity": r.Labels["severity"]}
+		maps.Copy(labels, c.labels)
+		annotations := maps.Clone(r.Annotations)
+		annotations["summary"] = c.summary
+		tg := testGroup{Interval: "1m", AlertRuleTests: []alertTest{
+			// Not yet: the expression holds, but not for the rule's `for`.
+			{EvalTime: "1m", Alertname: c.alert},
+			{EvalTime: c.evalTime, Alertname: c.alert, ExpAlerts: []expAlert{{ExpLabels: labels, ExpAnnotations: annotations}}},
+		}}
+		for _, s := range slices.Sorted(maps.Keys(c.series)) {
+			tg.InputSeries = append(tg.InputSeries, series{Series: s, Values: c.series[s]})
+		}
+		groups = append(groups, tg)
+	}
+	// Below the thresholds: 0.5 % 429s, 2 % 5xx, 6 drift corrections an hour.
+	groups = append(groups, testGroup{Interval: "1m", InputSeries: []series{
+		{Series: `krosai_client_requests_total{operation="getEndpoint",code="200",` + scraped + `}`, Values: "0+1000x120"},
+		{Series: `krosai_client_requests_total{operation="getEndpoint",code="429",` + scraped + `}`, Values: "0+5x120"},
+		{Series: `krosai_client_requests_total{operation="getEndpoint",code="500",` + scraped + `}`, Values: "0+20x120"},
+		{Series: `kros_operator_drift_corrections_total{namespace="team-a"}`, Values: "0+0.1x120"},
+	}, AlertRuleTests: []alertTest{
+		{EvalTime: "110m", Alertname: "KrosAIRateLimited"},
+		{EvalTime: "110m", Alertname: "KrosAIServerErrors"},
+		{EvalTime: "110m", Alertname: "KrosEndpointDriftCorrections"},
+	}})
+
+	dir := t.TempDir()
+	rulesYAML, err := yaml.Marshal(spec)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(os.WriteFile(filepath.Join(dir, "rules.yaml"), rulesYAML, 0o600)).To(Succeed())
+	testsYAML, err := yaml.Marshal(map[string]any{
+		"rule_files": []string{"rules.yaml"}, "evaluation_interval": "1m", "tests": groups,
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(os.WriteFile(filepath.Join(dir, "tests.yaml"), testsYAML, 0o600)).To(Succeed())
+	out, err := exec.Command(promtool, "test", "rules", filepath.Join(dir, "tests.yaml")).CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), "promtool test rules:\n%s\n%s", out, testsYAML)
 }
