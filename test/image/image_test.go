@@ -206,6 +206,14 @@ func TestImage(t *testing.T) {
 			}
 			g.Expect(bi.Deps).To(ContainElement(HaveField("Path", "golang.org/x/crypto/x509roots/fallback")),
 				"CA roots compiled in: the image has no /etc/ssl")
+			// The Dockerfile builds with the same script; with the same Go
+			// it gives the same binary.
+			dockerfile, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(string(dockerfile)).To(And(
+				ContainSubstring("\nARG BASE_IMAGE=golang:"+strings.TrimPrefix(bi.GoVersion, "go")+"\n"),
+				ContainSubstring("sh hack/build-manager.sh manager")),
+				"the Dockerfile's Go is the one that built this image")
 
 			// The docker load tarball holds the same config and layer (its
 			// manifest is docker's, so the manifest digest differs).
