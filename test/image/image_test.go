@@ -29,8 +29,11 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
+	"log"
 	"maps"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -39,9 +42,12 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -110,9 +116,9 @@ func extract(t *testing.T, img v1.Image, dir string) map[string]*tar.Header {
 		if err != nil {
 			t.Fatalf("read the root filesystem: %v", err)
 		}
-		name := strings.TrimSuffix(filepath.Clean(h.Name), "/")
-		entries[name] = h
-		path := filepath.Join(dir, name)
+		entry := strings.TrimSuffix(filepath.Clean(h.Name), "/")
+		entries[entry] = h
+		path := filepath.Join(dir, entry)
 		if !strings.HasPrefix(path, filepath.Clean(dir)+string(filepath.Separator)) {
 			t.Fatalf("entry %q leaves the root", h.Name)
 		}
@@ -248,4 +254,35 @@ func hostImage(t *testing.T) (b built, rootfs string) {
 	rootfs = t.TempDir()
 	extract(t, img, rootfs)
 	return b, rootfs
+}
+
+// make image-push sends the layout's index, unchanged, to a registry: here
+// go-containerregistry's in-memory one.
+func TestImagePush(t *testing.T) {
+	b := openLayout(t)
+	g := NewWithT(t)
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	ref := strings.TrimPrefix(reg.URL, "http://") + "/krosai/kros-operator:" + b.version
+
+	push := exec.Command("go", "run", "./hack/image", "push", "-out", "dist", "-ref", ref)
+	push.Dir = repoRoot
+	out, err := push.CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), "%s", out)
+
+	want, err := b.index.Digest()
+	g.Expect(err).NotTo(HaveOccurred())
+	dst, err := name.ParseReference(ref)
+	g.Expect(err).NotTo(HaveOccurred())
+	pushed, err := remote.Index(dst)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pushed.Digest()).To(Equal(want), "the registry serves the index make image built")
+	for p, img := range b.images {
+		osName, arch, _ := strings.Cut(p, "/")
+		got, err := remote.Image(dst, remote.WithPlatform(v1.Platform{OS: osName, Architecture: arch}))
+		g.Expect(err).NotTo(HaveOccurred(), p)
+		wantImg, err := img.Digest()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got.Digest()).To(Equal(wantImg), p)
+	}
 }
