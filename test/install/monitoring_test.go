@@ -210,13 +210,20 @@ monitoring: {prometheusRule: {enabled: true,
 	g.Expect(exprs["KrosEndpointDriftCorrections"]).To(HaveSuffix("> 40"))
 }
 
-// promtool check rules (Prometheus' own rule parser and PromQL parser)
-// accepts the chart's rules, with leader election and without.
-func TestChartPrometheusRulePromtool(t *testing.T) {
+// promtoolPath is the promtool make test builds (bin/promtool).
+func promtoolPath(t *testing.T) string {
+	t.Helper()
 	promtool := os.Getenv("PROMTOOL")
 	if promtool == "" {
 		t.Fatal("PROMTOOL is not set: run `make test`, which builds bin/promtool, or export PROMTOOL=$(pwd)/bin/promtool")
 	}
+	return promtool
+}
+
+// promtool check rules (Prometheus' own rule parser and PromQL parser)
+// accepts the chart's rules, with leader election and without.
+func TestChartPrometheusRulePromtool(t *testing.T) {
+	promtool := promtoolPath(t)
 	for name, values := range map[string]string{
 		"leader-election":    "{monitoring: {prometheusRule: {enabled: true}}}",
 		"no-leader-election": "{leaderElection: {enabled: false}, monitoring: {prometheusRule: {enabled: true}}}",
@@ -360,10 +367,7 @@ var alertCases = []alertCase{{
 // labels and summary its runbook expects, and stays silent below its
 // threshold or before its `for`.
 func TestChartPrometheusRuleFires(t *testing.T) {
-	promtool := os.Getenv("PROMTOOL")
-	if promtool == "" {
-		t.Fatal("PROMTOOL is not set: run `make test`, which builds bin/promtool, or export PROMTOOL=$(pwd)/bin/promtool")
-	}
+	promtool := promtoolPath(t)
 	g := NewWithT(t)
 	spec, rules := alertRules(t, "{monitoring: {prometheusRule: {enabled: true}}}")
 	byName := map[string]rule{}
