@@ -83,8 +83,8 @@ demo: build envtest ## Show the operator at work: control plane, simulator, mana
 		go run ./hack/demo $(if $(KEEP),--keep)
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run the unit and envtest suites (race detector on), then a short fuzz run.
-	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
+test: manifests generate fmt vet envtest image promtool ## Run the unit and envtest suites (race detector on; the image's and the chart's tests too), then a short fuzz run.
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" PROMTOOL="$(PROMTOOL)" \
 		go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 	@$(MAKE) --no-print-directory fuzz
 
@@ -152,6 +152,25 @@ build: manifests generate fmt vet ## Build the manager and the KrosAI simulator.
 run: manifests generate fmt vet ## Run the manager from your host against ~/.kube/config; flags in ARGS.
 	go run ./cmd $(ARGS)
 
+# The image's version, commit and date: main.version, main.commit, main.date
+# and the OCI labels. DATE is the commit's, not the clock's, so that building
+# one commit twice gives the same image digest.
+VERSION ?= $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null || echo dev))
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE ?= $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
+# The repository the image is tagged with in the docker load tarballs.
+IMAGE_REPO ?= ghcr.io/krosai/kros-operator
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+
+.PHONY: image
+image: ## Build the image for IMAGE_PLATFORMS without a container engine: dist/image (OCI layout), dist/kros-operator-linux-*.tar (docker load).
+	go run ./hack/image build -out dist -name $(IMAGE_REPO) -version $(VERSION) -commit $(COMMIT) \
+		$(if $(DATE),-date $(DATE)) -platforms $(IMAGE_PLATFORMS)
+
+.PHONY: image-push
+image-push: ## Push the image make image built (dist/image, all platforms) to IMG; credentials from ~/.docker/config.json.
+	go run ./hack/image push -out dist -ref $(IMG)
+
 # If you wish to build the manager image targeting other platforms you can use the --platform flag.
 # (i.e. docker build --platform linux/arm64). However, you must enable docker buildKit for it.
 # More info: https://docs.docker.com/develop/develop-images/build_enhancements/
@@ -159,7 +178,8 @@ run: manifests generate fmt vet ## Run the manager from your host against ~/.kub
 # make docker-build IMG=<img> BASE_IMAGE=docker.io/library/golang:1.26
 .PHONY: docker-build
 docker-build: ## Build docker image with the manager.
-	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t ${IMG} .
+	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		--build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t ${IMG} .
 
 .PHONY: docker-push
 docker-push: ## Push docker image with the manager.
@@ -197,6 +217,25 @@ build-installer: manifests generate kustomize ## Write dist/install.yaml (CRD, R
 	@$(kustomize-build-default) > dist/install.yaml
 	@echo "wrote dist/install.yaml (image $(IMG))"
 
+##@ Release
+
+# The release bundle in dist/: the image (OCI layout, a tar of it, and docker
+# load tarballs), install.yaml with the image pinned to the index digest, the
+# chart package, and sha256sums.txt over all of them. CHANGELOG.md needs a
+# "## [VERSION]" section first (written by hand).
+.PHONY: release
+release: manifests generate kustomize ## Write the release bundle of VERSION=x.y.z to dist/ (see CHANGELOG.md first).
+	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "release: set VERSION=x.y.z (got $(VERSION))"; exit 1; }
+	@grep -q '^## \[$(VERSION)\]' CHANGELOG.md || { echo "release: CHANGELOG.md has no section \"## [$(VERSION)]\""; exit 1; }
+	rm -rf dist/image dist/image.digest dist/*.tar dist/*.tgz dist/install.yaml dist/sha256sums.txt
+	$(MAKE) --no-print-directory image VERSION=$(VERSION)
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf dist/kros-operator-$(VERSION)-oci-layout.tar -C dist/image .
+	$(MAKE) --no-print-directory build-installer IMG=$(IMAGE_REPO)@$$(cat dist/image.digest)
+	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) -out dist
+	cd dist && sha256sum install.yaml kros-operator-$(VERSION).tgz kros-operator-$(VERSION)-oci-layout.tar \
+		kros-operator-linux-*.tar > sha256sums.txt
+	@echo "release $(VERSION): image $(IMAGE_REPO)@$$(cat dist/image.digest)"; cat dist/sha256sums.txt
+
 ##@ Deployment
 
 ifndef ignore-not-found
@@ -233,12 +272,18 @@ KUBECTL ?= kubectl
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 GOLANGCI_LINT = $(LOCALBIN)/golangci-lint
+PROMTOOL ?= $(LOCALBIN)/promtool
 
 ## Tool Versions
 KUSTOMIZE_VERSION ?= v5.8.1
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
+# Prometheus 3.16.0's module version. promtool only installs from releases
+# whose go.mod has no replace directive (v0.312 to v0.315 have one); the Go
+# tests parse PromQL with the older v0.311.0 in go.mod, which changes none of
+# the manager's dependencies.
+PROMETHEUS_VERSION ?= v0.316.0
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Download kustomize locally if necessary.
 $(KUSTOMIZE): $(LOCALBIN)
@@ -253,6 +298,11 @@ $(CONTROLLER_GEN): $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Download golangci-lint locally if necessary.
 $(GOLANGCI_LINT): $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Build promtool (checks the chart's alerting rules) locally if necessary.
+$(PROMTOOL): $(LOCALBIN)
+	$(call go-install-tool,$(PROMTOOL),github.com/prometheus/prometheus/cmd/promtool,$(PROMETHEUS_VERSION))
 
 # go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
 # $1 - target path with name of binary

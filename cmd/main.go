@@ -26,6 +26,9 @@ import (
 	"strings"
 	"time"
 
+	// CA roots compiled in, used only when the system has none: the image
+	// has no base layer and so no /etc/ssl/certs.
+	_ "golang.org/x/crypto/x509roots/fallback"
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
@@ -46,8 +49,13 @@ import (
 	"github.com/krosai/kros-operator/internal/metricsauth"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, commit and date are set at build time with -ldflags
+// "-X main.version=... -X main.commit=... -X main.date=..." (hack/build-manager.sh).
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
 
 var (
 	scheme   = runtime.NewScheme()
@@ -217,6 +225,7 @@ func run(o options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	setupLog.Info("starting manager", "version", version, "apiURL", o.apiURL, "syncPeriod", o.syncPeriod)
+	setupLog.Info("starting manager", "version", version, "commit", commit, "date", date,
+		"apiURL", o.apiURL, "syncPeriod", o.syncPeriod)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

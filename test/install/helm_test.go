@@ -31,8 +31,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+
+	"github.com/krosai/kros-operator/test/helmchart"
 )
 
 const (
@@ -49,21 +49,7 @@ const (
 // returns the objects and the rendered text of every template.
 func renderChart(t *testing.T, values string) (bundle, map[string]string, error) {
 	t.Helper()
-	chrt, err := loader.Load(chartDir)
-	if err != nil {
-		t.Fatalf("load %s: %v", chartDir, err)
-	}
-	vals, err := chartutil.ReadValues([]byte(values))
-	if err != nil {
-		t.Fatalf("values %q: %v", values, err)
-	}
-	top, err := chartutil.ToRenderValues(chrt, vals,
-		chartutil.ReleaseOptions{Name: releaseName, Namespace: helmNamespace, IsInstall: true, Revision: 1}, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Strict, as helm lint renders: a reference to a missing value fails.
-	out, err := engine.Engine{Strict: true}.Render(chrt, top)
+	out, err := helmchart.Render(chartDir, values, releaseName, helmNamespace)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,3 +45,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   name: {{ include "kros-operator.managerName" . }}
   namespace: {{ .Release.Namespace }}
 {{- end }}
+
+{{/* The metrics Service's name: the job label of the ServiceMonitor's targets. */}}
+{{- define "kros-operator.metricsServiceName" -}}
+{{ printf "%s-controller-manager-metrics-service" (include "kros-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
