@@ -77,14 +77,14 @@ func (s *soak) operations() []weighted {
 		{"pause", 4, s.opSetPaused(true, "pause")},
 		{"unpause", 4, s.opSetPaused(false, "unpause")},
 		{"orphan", 3, s.opOrphan},
-		{"adopt", 4, s.opAdopt},
+		{"adopt", 4, s.opAdopt(false)},
 		{"rotate-sip", 5, s.opRotateSIP},
 		{"rotate-key", 3, s.opRotateKey},
 		{"delete-namespace", 1, s.opDeleteNamespace},
 		{"dashboard-edit", 5, s.opDashboardEdit},
 		{"dashboard-delete", 3, s.opDashboardDelete},
 		{"twins", 3, s.opTwins},
-		{"observe-only", 3, s.opObserveOnly},
+		{"observe-only", 3, s.opAdopt(true)},
 		{"move-organization", 1, s.opMoveOrganization},
 	}
 }
@@ -503,44 +503,29 @@ func (s *soak) opOrphan(ctx context.Context) error {
 	return nil
 }
 
-// opAdopt creates an endpoint through the API, as another tool would, then a
-// KrosEndpoint that adopts it through the endpoint-id annotation.
-func (s *soak) opAdopt(ctx context.Context) error {
-	typ := pick(s.rng, endpointTypes)
-	useB := s.chance(0.4)
-	id, err := s.createSource(ctx, typ, useB)
-	if err != nil {
-		return err
+// opAdopt creates an endpoint through the API, as another tool or the
+// dashboard would, then a KrosEndpoint that adopts it through the endpoint-id
+// annotation; with observeOnly, one that observes it with managementPolicy
+// ObserveOnly and a spec of its own, for which the operator must report the
+// drift and never write.
+func (s *soak) opAdopt(observeOnly bool) opFunc {
+	return func(ctx context.Context) error {
+		typ := pick(s.rng, endpointTypes)
+		useB := s.chance(0.4)
+		id, err := s.createSource(ctx, typ, useB)
+		if err != nil {
+			return err
+		}
+		r, err := s.createAdopter(ctx, pick(s.rng, s.namespaces), typ, id, useB, observeOnly)
+		if err != nil {
+			// Nobody owns the source: remove it, as its maker would.
+			_ = s.sim.dashboardDelete(ctx, id)
+			s.log.add("adopt-source-gone", "remote:"+id, "adopter not created (%v); source deleted", err)
+			return err
+		}
+		r.adoptedFrom, r.observeOnly = id, observeOnly
+		return nil
 	}
-	r, err := s.createAdopter(ctx, pick(s.rng, s.namespaces), typ, id, useB, false)
-	if err != nil {
-		// Nobody owns the source: remove it, as its maker would.
-		_ = s.sim.dashboardDelete(ctx, id)
-		s.log.add("adopt-source-gone", "remote:"+id, "adopter not created (%v); source deleted", err)
-		return err
-	}
-	r.adoptedFrom = id
-	return nil
-}
-
-// opObserveOnly creates an endpoint through the API, as the dashboard would,
-// then a KrosEndpoint that observes it with managementPolicy ObserveOnly and
-// a spec of its own: the operator must report the drift and never write.
-func (s *soak) opObserveOnly(ctx context.Context) error {
-	typ := pick(s.rng, endpointTypes)
-	useB := s.chance(0.4)
-	id, err := s.createSource(ctx, typ, useB)
-	if err != nil {
-		return err
-	}
-	r, err := s.createAdopter(ctx, pick(s.rng, s.namespaces), typ, id, useB, true)
-	if err != nil {
-		_ = s.sim.dashboardDelete(ctx, id)
-		s.log.add("observe-source-gone", "remote:"+id, "observer not created (%v); source deleted", err)
-		return err
-	}
-	r.adoptedFrom, r.observeOnly = id, true
-	return nil
 }
 
 // createSource creates an endpoint of typ through the API with a key of the
