@@ -125,7 +125,7 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // the API last reported it.
 func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
 	if observeOnly(ep) {
-		return r.observeOnly(ctx, ep, res)
+		return r.observeWithoutWriting(ctx, ep, res)
 	}
 	desired := desiredEndpoint(ep, res)
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
@@ -184,14 +184,14 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	return updated, err
 }
 
-// observeOnly reads the endpoint named by the id annotation and writes
-// nothing to KrosAI: managementPolicy ObserveOnly.
-func (r *KrosEndpointReconciler) observeOnly(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
+// observeWithoutWriting reads the endpoint named by the id annotation and
+// writes nothing to KrosAI: managementPolicy ObserveOnly.
+func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
 	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
 	if id == "" {
 		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonEndpointIDRequired, message: fmt.Sprintf(
 			"managementPolicy ObserveOnly needs the annotation %s naming the endpoint to observe; "+
-				"find its id in the KrosAI dashboard (or with kubectl krosai import) and set it", cockpitv1alpha1.AnnotationEndpointID)}
+				"find its id in the KrosAI dashboard and set it", cockpitv1alpha1.AnnotationEndpointID)}
 	}
 	adopting := ep.Status.ID != id
 	if adopting {
@@ -208,6 +208,7 @@ func (r *KrosEndpointReconciler) observeOnly(ctx context.Context, ep *cockpitv1a
 	return obs, err
 }
 
+// observeOnly reports managementPolicy ObserveOnly.
 func observeOnly(ep *cockpitv1alpha1.KrosEndpoint) bool {
 	return ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly
 }
