@@ -34,6 +34,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // createClockSkew widens the window in which a remote endpoint's created_at
@@ -171,7 +172,7 @@ type pendingCreate struct {
 
 func newPendingCreate(at time.Time, desired krosai.EndpointCreate) pendingCreate {
 	return pendingCreate{At: at, Name: desired.Name, Type: desired.Type,
-		Readable: fingerprint(readableOfRequest(desired)), Unreadable: fingerprint(desired.PhoneNumberID)}
+		Readable: fingerprint(mapping.ReadableOfRequest(desired)), Unreadable: fingerprint(desired.PhoneNumberID)}
 }
 
 func (p pendingCreate) String() string {
@@ -184,7 +185,7 @@ func (p pendingCreate) String() string {
 // person) matches by name, type and time alone.
 func (p pendingCreate) couldHaveMade(e krosai.Endpoint) bool {
 	return e.Name == p.Name && e.Type == p.Type && !e.CreatedAt.Before(p.At.Add(-createClockSkew)) &&
-		(p.Readable == "" || p.Readable == fingerprint(readableOfEndpoint(e)))
+		(p.Readable == "" || p.Readable == fingerprint(mapping.ReadableOfEndpoint(e)))
 }
 
 // parsePendingCreate reads the record. A bare timestamp (as a person might

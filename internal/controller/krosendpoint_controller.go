@@ -38,6 +38,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // EndpointAPI is the part of the KrosAI client the reconciler uses.
@@ -127,7 +128,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	if observeOnly(ep) {
 		return r.observeWithoutWriting(ctx, ep, res)
 	}
-	desired := desiredEndpoint(ep, res)
+	desired := mapping.Desired(ep, res.sip)
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
 		// The annotation was lost (kubectl replace, an Argo CD Replace sync)
@@ -289,24 +290,24 @@ func (r *KrosEndpointReconciler) update(
 func (r *KrosEndpointReconciler) patch(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
 ) (observation, bool, error) {
-	id, wantStatus := obs.endpoint.ID, desiredStatus(ep)
-	diffs := diffFields(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs))
+	id, wantStatus := obs.endpoint.ID, mapping.DesiredStatus(ep)
+	diffs := mapping.Diff(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs))
 	if len(diffs) == 0 {
 		return obs, false, nil
 	}
-	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *patchFor(desired, wantStatus, diffs))
+	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *mapping.Patch(desired, wantStatus, diffs))
 	if err != nil {
 		return observation{}, false, fmt.Errorf("update endpoint %s: %w", id, err)
 	}
 	if ep.Status.ObservedGeneration == ep.Generation {
 		r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
 		r.event(ep, corev1.EventTypeNormal, "DriftCorrected", "Update",
-			"Corrected endpoint %s, changed outside Kubernetes: %s", id, fieldNames(diffs))
+			"Corrected endpoint %s, changed outside Kubernetes: %s", id, mapping.FieldNames(diffs))
 	} else {
-		r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, fieldNames(diffs))
+		r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, mapping.FieldNames(diffs))
 	}
 	obs = r.recordWrite(res.credentials, ep, updated, res)
-	return obs, len(diffFields(ep, desired, wantStatus, &obs.endpoint, true)) > 0, nil
+	return obs, len(mapping.Diff(ep, desired, wantStatus, &obs.endpoint, true)) > 0, nil
 }
 
 // observe reads the endpoint as KrosAI holds it now, as cheaply as the
@@ -368,8 +369,8 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 	// Under ObserveOnly nothing is pushed, so nothing is recorded as pushed:
 	// switching to Full then pushes the SIP credentials.
 	credentialsKnown := !observeOnly(ep) && !r.credentialsChanged(ep, res, obs)
-	drift := diffFields(ep, desiredEndpoint(ep, res), desiredStatus(ep), remote, credentialsKnown)
-	markSynced(ep, driftOf(drift))
+	drift := mapping.Diff(ep, mapping.Desired(ep, res.sip), mapping.DesiredStatus(ep), remote, credentialsKnown)
+	markSynced(ep, mapping.Drift(drift))
 	if !observeOnly(ep) {
 		st.SecretResourceVersions = res.versions
 		if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
@@ -450,7 +451,7 @@ func (r *KrosEndpointReconciler) deleteFrom(ctx context.Context, ep *cockpitv1al
 	}
 	if id == "" {
 		// A create was interrupted: find what it made, so nothing is left behind.
-		sent := parsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], desiredEndpoint(ep, res))
+		sent := parsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], mapping.Desired(ep, res.sip))
 		found, err := r.recoverCreate(ctx, ep, res.credentials, sent)
 		if err != nil || found == nil {
 			return err

@@ -28,6 +28,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // countingAPI answers lists and GETs from fixed endpoints and counts them.
@@ -162,7 +163,7 @@ func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	at := time.Now().UTC()
 	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", UID: "uid"},
 		Spec: elevenLabsSpec("agent")}
-	desired := desiredEndpoint(ep, &resolved{})
+	desired := mapping.Desired(ep, mapping.SIPCredentials{})
 	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, desired).String()}
 	made := krosai.Endpoint{ID: "made", Name: desired.Name, Type: desired.Type, CreatedAt: at.Add(time.Second),
 		ProviderConfig: *desired.ProviderConfig}
@@ -216,7 +217,7 @@ func (a *patchingAPI) GetEndpoint(context.Context, krosai.Credentials, string) (
 func TestOneCallPerEdit(t *testing.T) {
 	ep := newEndpoint("ns", "res", elevenLabsSpec("agent"))
 	ep.Spec.DisplayName = "new name"
-	desired := desiredEndpoint(ep, &resolved{})
+	desired := mapping.Desired(ep, mapping.SIPCredentials{})
 	stale := krosai.Endpoint{ID: "1", Name: "old name", Type: "elevenlabs", Status: "active",
 		ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "agent"}}
 	for _, tt := range []struct {

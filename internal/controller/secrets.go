@@ -35,6 +35,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // indexSecretRefs indexes KrosEndpoints by the "namespace/name" of every
@@ -74,8 +75,8 @@ func secretRefs(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Names
 // KrosAI client never sees Kubernetes.
 type resolved struct {
 	credentials krosai.Credentials
-	// sipUsername and sipPassword are set for endpoints with SIP credentials.
-	sipUsername, sipPassword string
+	// sip is set for endpoints with SIP credentials.
+	sip mapping.SIPCredentials
 	// versions are the resourceVersions of the local Secrets read.
 	versions []cockpitv1alpha1.SecretResourceVersion
 	// pinnedOrganization is set when credentials.OrganizationID came from
@@ -128,7 +129,7 @@ func (r *resolved) explain(err error) error {
 
 // credentialsDigest identifies the SIP credentials, in memory only.
 func (r *resolved) credentialsDigest() [sha256.Size]byte {
-	return sha256.Sum256([]byte(r.sipUsername + "\x00" + r.sipPassword))
+	return sha256.Sum256([]byte(r.sip.Username + "\x00" + r.sip.Password))
 }
 
 // secretReader reads the few Secrets KrosEndpoints reference. The manager
@@ -220,13 +221,13 @@ func (s *secretReader) resolve(
 			}
 			continue
 		}
-		if res.sipUsername, err = secretValue(data, cockpitv1alpha1.SecretKeyUsername, ref, true); err != nil {
+		if res.sip.Username, err = secretValue(data, cockpitv1alpha1.SecretKeyUsername, ref, true); err != nil {
 			return nil, err
 		}
-		if res.sipPassword, err = secretValue(data, cockpitv1alpha1.SecretKeyPassword, ref, true); err != nil {
+		if res.sip.Password, err = secretValue(data, cockpitv1alpha1.SecretKeyPassword, ref, true); err != nil {
 			return nil, err
 		}
-		res.credentials.Redact = append(res.credentials.Redact, res.sipPassword)
+		res.credentials.Redact = append(res.credentials.Redact, res.sip.Password)
 	}
 	if ep.Spec.OrganizationID != "" {
 		res.credentials.OrganizationID = ep.Spec.OrganizationID

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/mapping"
 	"github.com/krosai/kros-operator/internal/simulator"
 )
 
@@ -145,7 +146,7 @@ var _ = Describe("Status never lies", func() {
 				spec.ElevenLabs.AgentID = agent
 				ep := newEndpoint(ns, name, spec)
 				ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(
-					time.Now().UTC(), desiredEndpoint(ep, &resolved{})).String()}
+					time.Now().UTC(), mapping.Desired(ep, mapping.SIPCredentials{})).String()}
 				return ep
 			}
 			// A's create landed but its answer was lost; B's failed before it
@@ -182,7 +183,7 @@ var _ = Describe("Status never lies", func() {
 			spec.DisplayName = "Same line"
 			ep := newEndpoint(ns, name, spec)
 			ep.Annotations = map[string]string{
-				cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, desiredEndpoint(ep, &resolved{})).String(),
+				cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, mapping.Desired(ep, mapping.SIPCredentials{})).String(),
 				// Both exist, each with its record, before either recovers.
 				cockpitv1alpha1.AnnotationPaused: "true",
 			}
