@@ -402,15 +402,12 @@ func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alph
 		markPaused(ep)
 		return ctrl.Result{}, nil
 	}
+	message := "the resource is being deleted; deletionPolicy is " + string(ep.Spec.DeletionPolicy)
 	if observeOnly(ep) {
-		markReconciling(ep, cockpitv1alpha1.ReasonDeleting, "the resource is being deleted; managementPolicy "+
-			"ObserveOnly leaves the endpoint in KrosAI whatever deletionPolicy says")
-		return ctrl.Result{}, r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
-			controllerutil.RemoveFinalizer(obj, cockpitv1alpha1.Finalizer)
-		})
+		message = "the resource is being deleted; managementPolicy ObserveOnly leaves the endpoint in KrosAI " +
+			"whatever deletionPolicy says"
 	}
-	markReconciling(ep, cockpitv1alpha1.ReasonDeleting, "the resource is being deleted; deletionPolicy is "+
-		string(ep.Spec.DeletionPolicy))
+	markReconciling(ep, cockpitv1alpha1.ReasonDeleting, message)
 	if err := r.deleteRemote(ctx, ep); err != nil {
 		return r.fail(ctx, ep, err)
 	}
@@ -422,6 +419,9 @@ func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alph
 func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	_, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
+	if observeOnly(ep) {
+		return nil // observed, never owned
+	}
 	if ep.Spec.DeletionPolicy == cockpitv1alpha1.DeletionPolicyOrphan {
 		if id != "" {
 			r.event(ep, corev1.EventTypeNormal, "Orphaned", "Delete", "Left endpoint %s in KrosAI (deletionPolicy: Orphan)", id)

@@ -621,16 +621,8 @@ func readyReason(ep *cockpitv1alpha1.KrosEndpoint) string {
 	return ""
 }
 
+// expectEvent waits for an Event of reason on the resource.
 func expectEvent(ns, name, reason string) {
-	EventuallyWithOffset(1, func(g Gomega) {
-		var events eventsv1.EventList
-		g.Expect(k8sClient.List(ctx, &events, client.InNamespace(ns))).To(Succeed())
-		var reasons []string
-		for _, e := range events.Items {
-			if e.Regarding.Name == name {
-				reasons = append(reasons, e.Reason)
-			}
-		}
-		g.Expect(reasons).To(ContainElement(reason))
-	}, timeout, interval).Should(Succeed())
+	GinkgoHelper()
+	expectEventNote(ns, name, reason, "")
 }

@@ -169,7 +169,8 @@ var _ = Describe("Drift under managementPolicy Full", func() {
 // expectEventNote waits for an Event of reason on the resource whose note
 // contains note.
 func expectEventNote(ns, name, reason, note string) {
-	EventuallyWithOffset(1, func(g Gomega) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
 		var events eventsv1.EventList
 		g.Expect(k8sClient.List(ctx, &events, client.InNamespace(ns))).To(Succeed())
 		var notes []string
