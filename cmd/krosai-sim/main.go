@@ -14,14 +14,15 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command krosai-sim serves the KrosAI API simulator (internal/simulator)
-// over HTTP, for tests that run the operator as a process.
+// Command krosai-sim serves the KrosAI API simulator (pkg/krosaisim) over
+// HTTP, for tests that run the operator as a process: flags to
+// krosaisim.Options, krosaisim.New, and Close on a signal.
 //
 //	krosai-sim --listen 127.0.0.1:0 --api-key KEY[=ORG_UUID] [--api-key ...] [faults]
 //
-// The faults flags set simulator.Faults; among them --password-mode=mask|omit|echo
+// The faults flags set krosaisim.Faults; among them --password-mode=mask|omit|echo
 // picks what API responses carry for a stored SIP password (mask, the
-// default, answers "********"; see the simulator package).
+// default, answers "********"; see pkg/krosaisim).
 //
 // Its first line on stdout is "listening on http://HOST:PORT"; clients use
 // the base URL http://HOST:PORT/v1, tests the admin API under /_sim/. Logs go
@@ -37,14 +38,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 func main() {
@@ -52,7 +51,7 @@ func main() {
 }
 
 // keysFlag collects repeated --api-key KEY[=ORG_UUID].
-type keysFlag []simulator.APIKey
+type keysFlag []krosaisim.APIKey
 
 func (k *keysFlag) String() string { return fmt.Sprintf("%d keys", len(*k)) }
 
@@ -61,7 +60,7 @@ func (k *keysFlag) Set(v string) error {
 	if key == "" {
 		return errors.New("want KEY or KEY=ORG_UUID")
 	}
-	*k = append(*k, simulator.APIKey{Key: key, Org: org})
+	*k = append(*k, krosaisim.APIKey{Key: key, Org: org})
 	return nil
 }
 
@@ -71,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		keys      keysFlag
-		f         simulator.Faults
+		f         krosaisim.Faults
 		listen    = fs.String("listen", "127.0.0.1:8089", "address to serve on; port 0 picks a free one")
 		stateFile = fs.String("state-file", "", "file to keep endpoints in across restarts")
 		seed      = fs.Uint64("seed", 0, "seed of the faults and generated ids (0: time-based, logged)")
@@ -87,11 +86,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&f.RateLimit, "rate-limit", 0, "requests per second per key (0: unlimited)")
 	fs.IntVar(&f.Burst, "burst", 0, "burst size of the rate limit (0: the rate, rounded up)")
 	fs.IntVar(&f.DailyLimit, "daily-limit", 0, "requests per key per UTC day (0: unlimited)")
-	fs.StringVar(&f.ListShape, "list-shape", simulator.ListShapeArray,
+	fs.StringVar(&f.ListShape, "list-shape", krosaisim.ListShapeArray,
 		"list response: array (the OpenAPI document) or wrapped (the narrative, with paging and filters)")
-	fs.StringVar(&f.IDFormat, "id-format", simulator.IDFormatUUID, "endpoint ids: uuid or prefixed (ep_...)")
-	fs.StringVar(&f.PasswordMode, "password-mode", simulator.PasswordModeMask,
-		"what API responses carry for a stored SIP password: mask (\""+simulator.PasswordMask+"\", valid against "+
+	fs.StringVar(&f.IDFormat, "id-format", krosaisim.IDFormatUUID, "endpoint ids: uuid or prefixed (ep_...)")
+	fs.StringVar(&f.PasswordMode, "password-mode", krosaisim.PasswordModeMask,
+		"what API responses carry for a stored SIP password: mask (\""+krosaisim.PasswordMask+"\", valid against "+
 			"the OpenAPI document), omit (the field left out, which the document forbids for vogent) or echo (the "+
 			"password itself); the admin API always shows stored passwords")
 	if err := fs.Parse(args); err != nil {
@@ -118,52 +117,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usageError("%v", err)
 	}
 
+	// Before serving: a client answered before the handler is installed
+	// could signal a process that would die of it, unsaved.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	sim, err := simulator.New(simulator.Options{Keys: keys, Faults: f, Seed: *seed, StateFile: *stateFile, Logger: log})
+	sim, err := krosaisim.New(krosaisim.Options{
+		Keys: keys, Faults: f, Seed: *seed, StateFile: *stateFile, Logger: log, Addr: *listen,
+	})
 	if err != nil {
+		complain("%v", err)
+		if _, listening := errors.AsType[*net.OpError](err); listening {
+			return 1 // the address is taken or not ours: not a usage error
+		}
 		// What the checks above leave: an --api-key organization that is not
 		// a UUID, or a --state-file that cannot be read.
-		complain("%v", err)
 		return 2
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		complain("%v", err)
-		_ = sim.Close()
-		return 1
-	}
-	if _, err := fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr()); err != nil {
+	if _, err := fmt.Fprintf(stdout, "listening on %s\n", sim.URL); err != nil {
 		complain("%v", err) // whoever started us cannot learn the address
 		_ = sim.Close()
 		return 1
 	}
-	log.Info("serving the KrosAI API simulator", "api", fmt.Sprintf("http://%s/v1", ln.Addr()),
+	log.Info("serving the KrosAI API simulator", "api", sim.APIURL(),
 		"seed", sim.Seed(), "keys", len(keys), "stateFile", *stateFile)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
+	<-ctx.Done()
+	log.Info("shutting down")
 	status := 0
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err := <-served:
-		log.Error("serving failed", "err", err)
-		status = 1
-	}
-	// Close first: it drops held and delayed requests, which Shutdown would
-	// wait for. Requests finishing during Shutdown are saved after it.
-	_ = sim.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Error("shutdown", "err", err)
-	}
-	if err := sim.Save(); err != nil {
-		log.Error("saving the state file failed", "err", err)
+	if err := sim.Close(); err != nil {
+		log.Error("shutting down failed", "err", err)
 		status = 1
 	}
 	return status

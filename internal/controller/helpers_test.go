@@ -33,7 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 const (
@@ -106,8 +106,8 @@ func waitStalled(ep *cockpitv1alpha1.KrosEndpoint, reason string) *metav1.Condit
 }
 
 // requests returns the simulator's log of an operation, filtered.
-func requests(operation string, match func(simulator.RequestRecord) bool) []simulator.RequestRecord {
-	var out []simulator.RequestRecord
+func requests(operation string, match func(krosaisim.RequestRecord) bool) []krosaisim.RequestRecord {
+	var out []krosaisim.RequestRecord
 	for _, r := range sim.Requests() {
 		if r.Operation == operation && (match == nil || match(r)) {
 			out = append(out, r)
@@ -117,29 +117,29 @@ func requests(operation string, match func(simulator.RequestRecord) bool) []simu
 }
 
 // forID matches requests addressed to one endpoint.
-func forID(id string) func(simulator.RequestRecord) bool {
-	return func(r simulator.RequestRecord) bool { return strings.HasSuffix(r.Path, "/endpoints/"+id) }
+func forID(id string) func(krosaisim.RequestRecord) bool {
+	return func(r krosaisim.RequestRecord) bool { return strings.HasSuffix(r.Path, "/endpoints/"+id) }
 }
 
 // named matches creates of an endpoint name.
-func named(name string) func(simulator.RequestRecord) bool {
-	return func(r simulator.RequestRecord) bool {
+func named(name string) func(krosaisim.RequestRecord) bool {
+	return func(r krosaisim.RequestRecord) bool {
 		var body struct{ Name string }
 		return json.Unmarshal(r.Body, &body) == nil && body.Name == name
 	}
 }
 
 // inOrg matches requests made in one organization.
-func inOrg(org string) func(simulator.RequestRecord) bool {
-	return func(r simulator.RequestRecord) bool { return r.Org == org }
+func inOrg(org string) func(krosaisim.RequestRecord) bool {
+	return func(r krosaisim.RequestRecord) bool { return r.Org == org }
 }
 
 // remoteEndpoints returns the simulator's endpoints of an organization.
-func remoteEndpoints(org string) []simulator.Endpoint {
+func remoteEndpoints(org string) []krosaisim.Endpoint {
 	return sim.Endpoints()[org]
 }
 
-func remote(id string) simulator.Endpoint {
+func remote(id string) krosaisim.Endpoint {
 	e, ok := sim.Endpoint(id)
 	ExpectWithOffset(1, ok).To(BeTrue(), "endpoint %s not in the simulator", id)
 	return e
@@ -147,7 +147,7 @@ func remote(id string) simulator.Endpoint {
 
 // createRemote makes an ElevenLabs endpoint through the API, as a user of the
 // dashboard would, and returns it.
-func createRemote(key, org, name string, providerConfig map[string]any) simulator.Endpoint {
+func createRemote(key, org, name string, providerConfig map[string]any) krosaisim.Endpoint {
 	before := map[string]bool{}
 	for _, e := range remoteEndpoints(org) {
 		before[e.ID] = true
@@ -162,7 +162,7 @@ func createRemote(key, org, name string, providerConfig map[string]any) simulato
 		}
 	}
 	Fail("created endpoint not found")
-	return simulator.Endpoint{}
+	return krosaisim.Endpoint{}
 }
 
 var orgCount int

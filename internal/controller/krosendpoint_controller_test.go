@@ -34,7 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 var _ = Describe("KrosEndpoint controller", func() {
@@ -182,7 +182,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		id := waitReady(ep).Status.ID
 
-		_, err := sim.UpdateEndpoint(id, simulator.EndpointPatch{Name: new("edited in the dashboard")})
+		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: new("edited in the dashboard")})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() string { return remote(id).Name }, timeout, interval).Should(Equal("drift"))
 

@@ -30,7 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // Observe before you manage (issue 12).
@@ -56,7 +56,7 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 	It("reports drift without writing, clears it when the manifest is fixed, and applies what remains in one PATCH", func() {
 		ns, key, org := isolated()
 		dashboard := createRemote(key, org, "Clicked together", map[string]any{"elevenlabs_agent_id": "agent-dashboard"})
-		_, err := sim.UpdateEndpoint(dashboard.ID, simulator.EndpointPatch{Status: new("inactive")})
+		_, err := sim.UpdateEndpoint(dashboard.ID, krosaisim.EndpointPatch{Status: new("inactive")})
 		Expect(err).NotTo(HaveOccurred())
 		ep := observeOnly(ns, "brownfield", dashboard.ID, "agent-git", "From Git")
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
@@ -103,7 +103,7 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
 		})
 		waitReady(ep)
-		_, err = sim.UpdateEndpoint(dashboard.ID, simulator.EndpointPatch{Name: new("Renamed in the dashboard")})
+		_, err = sim.UpdateEndpoint(dashboard.ID, krosaisim.EndpointPatch{Name: new("Renamed in the dashboard")})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() []cockpitv1alpha1.FieldDrift { return get(ep).Status.Drift }, timeout, interval).Should(ConsistOf(
 			cockpitv1alpha1.FieldDrift{Field: "name", SpecField: "spec.displayName", Observed: "Renamed in the dashboard",
@@ -153,7 +153,7 @@ var _ = Describe("Drift under managementPolicy Full", func() {
 		id := waitReady(ep).Status.ID
 		before := testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))
 
-		_, err := sim.UpdateEndpoint(id, simulator.EndpointPatch{Name: new("edited"),
+		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: new("edited"),
 			ProviderConfig: map[string]any{"elevenlabs_agent_id": "someone-else"}})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() string { return remote(id).Name }, timeout, interval).Should(Equal("corrected"))

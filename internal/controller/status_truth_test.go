@@ -32,7 +32,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/mapping"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // What status says is what KrosAI has now, and each resource owns exactly
@@ -65,13 +65,13 @@ var _ = Describe("Status never lies", func() {
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		id := waitReady(ep).Status.ID
 
-		_, err := sim.UpdateEndpoint(id, simulator.EndpointPatch{Status: new("error")})
+		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Status: new("error")})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonRemoteError))
 		Expect(get(ep).Status.State).To(Equal(cockpitv1alpha1.EndpointStateError))
 		waitStalled(ep, cockpitv1alpha1.ReasonRemoteError)
 
-		_, err = sim.UpdateEndpoint(id, simulator.EndpointPatch{Status: new("active")})
+		_, err = sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Status: new("active")})
 		Expect(err).NotTo(HaveOccurred())
 		got := waitReady(ep)
 		Expect(got.Status.ID).To(Equal(id))
@@ -85,7 +85,7 @@ var _ = Describe("Status never lies", func() {
 		ep := newEndpoint(ns, "err-gone", elevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		id := waitReady(ep).Status.ID
-		_, err := sim.UpdateEndpoint(id, simulator.EndpointPatch{Status: new("error")})
+		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Status: new("error")})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonRemoteError))
 
@@ -106,26 +106,26 @@ var _ = Describe("Status never lies", func() {
 		for _, ep := range eps {
 			waitReady(ep)
 		}
-		DeferCleanup(func() { Expect(sim.SetFaults(simulator.Faults{})).To(Succeed()) })
+		DeferCleanup(func() { Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed()) })
 		creates := len(requests("createEndpoint", inOrg(org)))
 
-		for _, fault := range []string{simulator.ListFaultNotFound, simulator.ListFaultServerError, simulator.ListFaultGarbage} {
+		for _, fault := range []string{krosaisim.ListFaultNotFound, krosaisim.ListFaultServerError, krosaisim.ListFaultGarbage} {
 			By("a list that answers " + fault)
-			Expect(sim.SetFaults(simulator.Faults{ListFault: fault})).To(Succeed())
+			Expect(sim.SetFaults(krosaisim.Faults{ListFault: fault})).To(Succeed())
 			for _, ep := range eps {
 				Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).
 					Should(Equal(cockpitv1alpha1.ReasonListFailed), fault)
 			}
 			time.Sleep(2 * syncPeriod)
 			Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(creates), "no endpoint is created from a failed list")
-			Expect(sim.SetFaults(simulator.Faults{})).To(Succeed())
+			Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed())
 			for _, ep := range eps {
 				waitReady(ep)
 			}
 		}
 
 		By("a list that silently leaves endpoints out")
-		Expect(sim.SetFaults(simulator.Faults{ListFault: simulator.ListFaultIncomplete})).To(Succeed())
+		Expect(sim.SetFaults(krosaisim.Faults{ListFault: krosaisim.ListFaultIncomplete})).To(Succeed())
 		gets := len(requests("getEndpoint", inOrg(org)))
 		Eventually(func() int { return len(requests("getEndpoint", inOrg(org))) }, timeout, interval).
 			Should(BeNumerically(">", gets), "what the list lacks is read with its own GET")

@@ -42,7 +42,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -62,7 +62,7 @@ var (
 	cancel    context.CancelFunc
 	testEnv   *envtest.Environment
 	k8sClient client.Client
-	sim       *simulator.Simulator
+	sim       *krosaisim.Simulator
 	apiURL    string
 	logs      harness.LogBuffer
 	// reconciler is the one the manager runs, for its metrics.
@@ -95,8 +95,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	startControllerManager()
 
-	sim, err = simulator.New(simulator.Options{
-		Keys:           []simulator.APIKey{{Key: defaultAPIKey, Org: defaultOrg}},
+	sim, err = krosaisim.NewSimulator(krosaisim.Options{
+		Keys:           []krosaisim.APIKey{{Key: defaultAPIKey, Org: defaultOrg}},
 		RequestLogSize: 200000,
 	})
 	Expect(err).NotTo(HaveOccurred())

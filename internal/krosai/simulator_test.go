@@ -23,7 +23,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // roundTripCreates is a valid create of every endpoint type, each SIP
@@ -58,16 +58,16 @@ func TestEveryPasswordModeRoundTrips(t *testing.T) {
 		// readBack is the password the API answers for testPassword.
 		readBack string
 	}{
-		{simulator.PasswordModeMask, simulator.PasswordMask},
-		{simulator.PasswordModeOmit, ""},
-		{simulator.PasswordModeEcho, testPassword},
+		{krosaisim.PasswordModeMask, krosaisim.PasswordMask},
+		{krosaisim.PasswordModeOmit, ""},
+		{krosaisim.PasswordModeEcho, testPassword},
 	} {
-		for _, shape := range []string{simulator.ListShapeArray, simulator.ListShapeWrapped} {
+		for _, shape := range []string{krosaisim.ListShapeArray, krosaisim.ListShapeWrapped} {
 			t.Run(tc.mode+"/"+shape, func(t *testing.T) {
 				g := NewWithT(t)
-				sim, err := simulator.New(simulator.Options{
-					Keys:   []simulator.APIKey{{Key: testKey, Org: testOrg}},
-					Faults: simulator.Faults{PasswordMode: tc.mode, ListShape: shape},
+				sim, err := krosaisim.NewSimulator(krosaisim.Options{
+					Keys:   []krosaisim.APIKey{{Key: testKey, Org: testOrg}},
+					Faults: krosaisim.Faults{PasswordMode: tc.mode, ListShape: shape},
 					Seed:   1,
 				})
 				g.Expect(err).NotTo(HaveOccurred())

@@ -55,7 +55,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/controller"
 	"github.com/krosai/kros-operator/internal/krosai"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -85,7 +85,7 @@ var (
 	cancel    context.CancelFunc
 	cp        *harness.ControlPlane
 	k8sClient client.Client
-	sim       *simulator.Simulator
+	sim       *krosaisim.Simulator
 	api       *hostileAPI
 	elsewhere *redirectTarget
 	logs      harness.LogBuffer
@@ -118,7 +118,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = cp.Admin
 
-	sim, err = simulator.New(simulator.Options{RequestLogSize: 200000})
+	sim, err = krosaisim.NewSimulator(krosaisim.Options{RequestLogSize: 200000})
 	Expect(err).NotTo(HaveOccurred())
 	elsewhere = newRedirectTarget()
 	api = &hostileAPI{sim: sim.Handler(), elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
@@ -1010,8 +1010,8 @@ func expectPushed(custom, vogent *cockpitv1alpha1.KrosEndpoint, customPassword, 
 }
 
 // requestsOf returns the API requests made in an organization.
-func requestsOf(org string) []simulator.RequestRecord {
-	var out []simulator.RequestRecord
+func requestsOf(org string) []krosaisim.RequestRecord {
+	var out []krosaisim.RequestRecord
 	for _, r := range sim.Requests() {
 		if r.Org == org {
 			out = append(out, r)

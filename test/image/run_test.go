@@ -39,7 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -91,7 +91,7 @@ func TestImageRuns(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(cp.Stop)
 
-	sim, err := simulator.New(simulator.Options{Keys: []simulator.APIKey{{Key: apiKey, Org: org}}})
+	sim, err := krosaisim.NewSimulator(krosaisim.Options{Keys: []krosaisim.APIKey{{Key: apiKey, Org: org}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = sim.Close() })
 	api := httptest.NewServer(sim.Handler())
@@ -146,7 +146,7 @@ func TestImageRuns(t *testing.T) {
 	id, _, _ := unstructured.NestedString(kep.Object, "status", "id")
 	g.Expect(id).NotTo(BeEmpty())
 	edited := "Edited in the KrosAI dashboard"
-	_, err = sim.UpdateEndpoint(id, simulator.EndpointPatch{Name: &edited})
+	_, err = sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: &edited})
 	g.Expect(err).NotTo(HaveOccurred())
 
 	var families map[string]*dto.MetricFamily

@@ -35,7 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // The invariants, as reported.
@@ -161,7 +161,7 @@ func (s *soak) check(ctx context.Context) ([]violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	remotes := map[string]simulator.Endpoint{}
+	remotes := map[string]krosaisim.Endpoint{}
 	for _, group := range byOrg {
 		for _, e := range group {
 			remotes[e.ID] = e
@@ -218,7 +218,7 @@ func conditionsOf(conds []corev1.NamespaceCondition) string {
 }
 
 // checkResource checks one live KrosEndpoint against its remote endpoint.
-func (s *soak) checkResource(ep *cockpitv1alpha1.KrosEndpoint, remotes map[string]simulator.Endpoint,
+func (s *soak) checkResource(ep *cockpitv1alpha1.KrosEndpoint, remotes map[string]krosaisim.Endpoint,
 	secretOf map[string]*corev1.Secret) []violation {
 	key := ep.Namespace + "/" + ep.Name
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
@@ -299,7 +299,7 @@ func (s *soak) checkResource(ep *cockpitv1alpha1.KrosEndpoint, remotes map[strin
 }
 
 // checkStatus checks that status reports the remote endpoint as it is.
-func checkStatus(ep *cockpitv1alpha1.KrosEndpoint, e simulator.Endpoint, secretOf map[string]*corev1.Secret,
+func checkStatus(ep *cockpitv1alpha1.KrosEndpoint, e krosaisim.Endpoint, secretOf map[string]*corev1.Secret,
 	v func(inv, format string, args ...any) violation) []violation {
 	var out []violation
 	st := ep.Status
@@ -494,7 +494,7 @@ func (s *soak) checkOutnumbered(ctx context.Context, when string) {
 
 // checkLeftBehind finds remote endpoints no live resource owns, other than
 // those left on purpose.
-func (s *soak) checkLeftBehind(remotes map[string]simulator.Endpoint, claims map[string][]string) []violation {
+func (s *soak) checkLeftBehind(remotes map[string]krosaisim.Endpoint, claims map[string][]string) []violation {
 	var out []violation
 	matched := map[*leftover][]string{}
 	for _, id := range slices.Sorted(maps.Keys(remotes)) {
@@ -525,7 +525,7 @@ func (s *soak) checkLeftBehind(remotes map[string]simulator.Endpoint, claims map
 
 // leftoverFor finds the leftover a remote endpoint is, by its id first: twins
 // share a display name, and each leaves its own endpoint.
-func (s *soak) leftoverFor(e simulator.Endpoint) *leftover {
+func (s *soak) leftoverFor(e krosaisim.Endpoint) *leftover {
 	for _, l := range s.leftovers {
 		if slices.Contains(l.ids, e.ID) {
 			return l
@@ -806,7 +806,7 @@ func (s *soak) requestLines(key string, ids []string) []string {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
 	reqs := slices.Clone(s.apiRequests)
-	slices.SortStableFunc(reqs, func(a, b simulator.RequestRecord) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(reqs, func(a, b krosaisim.RequestRecord) int { return a.Time.Compare(b.Time) })
 	var out []string
 	for _, r := range reqs {
 		hit := false

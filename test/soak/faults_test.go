@@ -27,7 +27,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // The faults, each begun on its own and ended before the next begins.
@@ -51,10 +51,10 @@ var faultKinds = []string{faultFail, faultHang, faultCommitThenFail, faultRateLi
 
 // listFaults are the simulator's listFault for each list fault kind.
 var listFaults = map[string]string{
-	faultList404:        simulator.ListFaultNotFound,
-	faultList5xx:        simulator.ListFaultServerError,
-	faultListGarbage:    simulator.ListFaultGarbage,
-	faultListIncomplete: simulator.ListFaultIncomplete,
+	faultList404:        krosaisim.ListFaultNotFound,
+	faultList5xx:        krosaisim.ListFaultServerError,
+	faultListGarbage:    krosaisim.ListFaultGarbage,
+	faultListIncomplete: krosaisim.ListFaultIncomplete,
 }
 
 // baselineFaults are the simulator's settings outside fault windows.

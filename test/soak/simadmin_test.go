@@ -27,13 +27,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // The simulator's admin API (/_sim/), which has no key, no limits and no faults.
 
-func (s *sim) stats(ctx context.Context) (simulator.Stats, error) {
-	var st simulator.Stats
+func (s *sim) stats(ctx context.Context) (krosaisim.Stats, error) {
+	var st krosaisim.Stats
 	data, err := httpDo(ctx, http.MethodGet, s.url()+"/_sim/stats", nil)
 	if err == nil {
 		err = json.Unmarshal(data, &st)
@@ -42,8 +42,8 @@ func (s *sim) stats(ctx context.Context) (simulator.Stats, error) {
 }
 
 // endpoints returns every stored endpoint by organization, passwords included.
-func (s *sim) endpoints(ctx context.Context) (map[string][]simulator.Endpoint, error) {
-	var byOrg map[string][]simulator.Endpoint
+func (s *sim) endpoints(ctx context.Context) (map[string][]krosaisim.Endpoint, error) {
+	var byOrg map[string][]krosaisim.Endpoint
 	data, err := httpDo(ctx, http.MethodGet, s.url()+"/_sim/endpoints", nil)
 	if err == nil {
 		err = json.Unmarshal(data, &byOrg)
@@ -52,10 +52,10 @@ func (s *sim) endpoints(ctx context.Context) (map[string][]simulator.Endpoint, e
 }
 
 // endpoint returns one stored endpoint, or false.
-func (s *sim) endpoint(ctx context.Context, id string) (simulator.Endpoint, bool, error) {
+func (s *sim) endpoint(ctx context.Context, id string) (krosaisim.Endpoint, bool, error) {
 	byOrg, err := s.endpoints(ctx)
 	if err != nil {
-		return simulator.Endpoint{}, false, err
+		return krosaisim.Endpoint{}, false, err
 	}
 	for _, group := range byOrg {
 		for _, e := range group {
@@ -64,7 +64,7 @@ func (s *sim) endpoint(ctx context.Context, id string) (simulator.Endpoint, bool
 			}
 		}
 	}
-	return simulator.Endpoint{}, false, nil
+	return krosaisim.Endpoint{}, false, nil
 }
 
 // setFaults changes the faults; fields absent from the JSON stay as they are.
@@ -133,8 +133,8 @@ func (s *sim) createThroughAPI(ctx context.Context, key string, body map[string]
 }
 
 // requests returns the simulator's remembered API requests, oldest first.
-func (s *sim) requests(ctx context.Context) ([]simulator.RequestRecord, error) {
-	var recs []simulator.RequestRecord
+func (s *sim) requests(ctx context.Context) ([]krosaisim.RequestRecord, error) {
+	var recs []krosaisim.RequestRecord
 	data, err := httpDo(ctx, http.MethodGet, s.url()+"/_sim/requests?limit=1000", nil)
 	if err == nil {
 		err = json.Unmarshal(data, &recs)

@@ -45,7 +45,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -102,7 +102,7 @@ type soak struct {
 	// apiRequests is every API request the simulator recorded, gathered
 	// before its ring buffer wraps and before each restart.
 	reqMu       sync.Mutex
-	apiRequests []simulator.RequestRecord
+	apiRequests []krosaisim.RequestRecord
 	reqSeen     map[string]bool
 
 	// duringRun are violations found while the driver ran, not at the end:

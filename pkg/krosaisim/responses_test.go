@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"maps"
@@ -23,7 +23,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // TestResponsesFollowTheContract validates the simulator's actual answers,
@@ -41,13 +41,13 @@ func TestResponsesFollowTheContract(t *testing.T) {
 		vogentConforms bool
 	}{
 		{"", true}, // the default
-		{simulator.PasswordModeMask, true},
-		{simulator.PasswordModeEcho, true},
-		{simulator.PasswordModeOmit, false},
+		{krosaisim.PasswordModeMask, true},
+		{krosaisim.PasswordModeEcho, true},
+		{krosaisim.PasswordModeOmit, false},
 	} {
-		for _, shape := range []string{simulator.ListShapeArray, simulator.ListShapeWrapped} {
+		for _, shape := range []string{krosaisim.ListShapeArray, krosaisim.ListShapeWrapped} {
 			t.Run("passwords "+pm.mode+"/list "+shape, func(t *testing.T) {
-				e := newEnv(t, simulator.Options{Faults: simulator.Faults{PasswordMode: pm.mode, ListShape: shape}})
+				e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{PasswordMode: pm.mode, ListShape: shape}})
 				// check validates r, an answer to op; carriesVogent says r
 				// holds a vogent endpoint, which omit leaves non-conforming.
 				check := func(op string, r response, wantStatus int, carriesVogent bool) {
@@ -56,7 +56,7 @@ func TestResponsesFollowTheContract(t *testing.T) {
 						t.Errorf("%s: status %d, want %d; body %s", op, r.status, wantStatus, r.body)
 						return
 					}
-					err := simulator.ValidateResponse(op, r.status, r.header, r.body)
+					err := krosaisim.ValidateResponse(op, r.status, r.header, r.body)
 					switch {
 					case carriesVogent && !pm.vogentConforms:
 						if err == nil {
@@ -105,7 +105,7 @@ func TestResponsesFollowTheContract(t *testing.T) {
 					{"updateEndpoint", http.MethodPatch, endpointsPath + missingID, map[string]any{"name": "x"}, nil, http.StatusNotFound},
 					{"deleteEndpoint", http.MethodDelete, endpointsPath + missingID, nil, nil, http.StatusNotFound},
 				}
-				if shape == simulator.ListShapeWrapped { // the array shape takes no paging parameters
+				if shape == krosaisim.ListShapeWrapped { // the array shape takes no paging parameters
 					errorCases = append(errorCases, errorCase{"listEndpoints", http.MethodGet, endpointsPath + "?limit=0", nil, nil, http.StatusBadRequest})
 				}
 				for _, c := range errorCases {

@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"fmt"
@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -45,7 +45,7 @@ func publicConfig(cfg map[string]any) map[string]any {
 	out := maps.Clone(cfg)
 	for _, field := range passwordFields {
 		if _, stored := out[field]; stored {
-			out[field] = simulator.PasswordMask
+			out[field] = krosaisim.PasswordMask
 		}
 	}
 	return out
@@ -54,7 +54,7 @@ func publicConfig(cfg map[string]any) map[string]any {
 func TestEndpointLifecycleForEveryType(t *testing.T) {
 	for _, typ := range slices.Sorted(maps.Keys(validConfigs)) {
 		t.Run(typ, func(t *testing.T) {
-			e := newEnv(t, simulator.Options{})
+			e := newEnv(t, krosaisim.Options{})
 			created := e.create(createBody(typ, "my "+typ))
 
 			id := created.ID
@@ -129,7 +129,7 @@ func TestEndpointLifecycleForEveryType(t *testing.T) {
 }
 
 func TestPatchKeepsWhatItDoesNotName(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	hook := e.create(createBody("webhook", "hook"))
 	vapi := e.create(createBody("vapi", "vapi"))
 
@@ -161,13 +161,13 @@ func TestPasswordModes(t *testing.T) {
 		// leaving the field out.
 		returned func(stored string) string
 	}{
-		{"", func(string) string { return simulator.PasswordMask }}, // the default
-		{simulator.PasswordModeMask, func(string) string { return simulator.PasswordMask }},
-		{simulator.PasswordModeOmit, func(string) string { return "" }},
-		{simulator.PasswordModeEcho, func(stored string) string { return stored }},
+		{"", func(string) string { return krosaisim.PasswordMask }}, // the default
+		{krosaisim.PasswordModeMask, func(string) string { return krosaisim.PasswordMask }},
+		{krosaisim.PasswordModeOmit, func(string) string { return "" }},
+		{krosaisim.PasswordModeEcho, func(stored string) string { return stored }},
 	} {
 		t.Run("mode "+tc.mode, func(t *testing.T) {
-			e := newEnv(t, simulator.Options{Faults: simulator.Faults{PasswordMode: tc.mode}})
+			e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{PasswordMode: tc.mode}})
 			vogent := e.create(createBody("vogent", "vogent"))
 			custom := e.create(createBody("custom_sip", "pbx"))
 			noPassword := createBody("custom_sip", "pbx without password")
@@ -214,7 +214,7 @@ func TestPasswordModes(t *testing.T) {
 				t.Errorf("stored vogent config %v", stored.ProviderConfig)
 			}
 			dump := e.request(http.MethodGet, "/_sim/endpoints", nil, nil)
-			var groups map[string][]simulator.Endpoint
+			var groups map[string][]krosaisim.Endpoint
 			dump.decode(t, &groups)
 			if len(groups[orgA]) != 3 || groups[orgA][1].ProviderConfig["password"] != "custom-secret-pw" {
 				t.Errorf("admin dump %s", dump.body)
@@ -237,14 +237,14 @@ func TestPasswordModes(t *testing.T) {
 }
 
 func TestPasswordModeChangesAtRuntime(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	vogent := e.create(createBody("vogent", "vogent"))
-	for _, mode := range []string{simulator.PasswordModeEcho, simulator.PasswordModeOmit, simulator.PasswordModeMask} {
+	for _, mode := range []string{krosaisim.PasswordModeEcho, krosaisim.PasswordModeOmit, krosaisim.PasswordModeMask} {
 		wantStatus(t, e.admin(http.MethodPut, "/_sim/faults", map[string]any{"passwordMode": mode}), 200)
 		var got endpoint
 		e.request(http.MethodGet, endpointsPath+"/"+vogent.ID, nil, nil).decode(t, &got)
 		want := map[string]any{
-			simulator.PasswordModeEcho: "vogent-secret-pw", simulator.PasswordModeOmit: nil, simulator.PasswordModeMask: simulator.PasswordMask,
+			krosaisim.PasswordModeEcho: "vogent-secret-pw", krosaisim.PasswordModeOmit: nil, krosaisim.PasswordModeMask: krosaisim.PasswordMask,
 		}[mode]
 		if got.ProviderConfig["vogent_sip_password"] != want {
 			t.Errorf("mode %s: provider_config %v", mode, got.ProviderConfig)
@@ -253,7 +253,7 @@ func TestPasswordModeChangesAtRuntime(t *testing.T) {
 }
 
 func TestListShapes(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	ids := make([]string, 0, 120)
 	for i := range 120 {
 		typ := []string{"webhook", "vapi", "retell"}[i%3]
@@ -280,7 +280,7 @@ func TestListShapes(t *testing.T) {
 		}
 	})
 
-	if err := e.sim.SetFaults(simulator.Faults{ListShape: simulator.ListShapeWrapped}); err != nil {
+	if err := e.sim.SetFaults(krosaisim.Faults{ListShape: krosaisim.ListShapeWrapped}); err != nil {
 		t.Fatal(err)
 	}
 	wrapped := func(t *testing.T, query string) ([]string, int) {
@@ -346,7 +346,7 @@ func TestListShapes(t *testing.T) {
 }
 
 func TestPrefixedIDs(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{IDFormat: simulator.IDFormatPrefixed}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{IDFormat: krosaisim.IDFormatPrefixed}})
 	ep := e.create(createBody("retell", "prefixed"))
 	id := ep.ID
 	if !regexp.MustCompile(`^ep_[a-z0-9]{24}$`).MatchString(id) || ep.URL != "sip:"+id+"@sip.krosai.com" {
@@ -358,7 +358,7 @@ func TestPrefixedIDs(t *testing.T) {
 }
 
 func TestOrganizations(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	inA := e.create(createBody("webhook", "in A"))
 	r := e.request(http.MethodPost, endpointsPath, createBody("webhook", "in B"), inOrg(orgB))
 	wantStatus(t, r, 201)
@@ -395,7 +395,7 @@ func TestOrganizations(t *testing.T) {
 
 func TestKeyWithoutOrganizationGetsAStableOne(t *testing.T) {
 	orgOf := func() string {
-		e := newEnv(t, simulator.Options{Keys: []simulator.APIKey{{Key: keyA}}})
+		e := newEnv(t, krosaisim.Options{Keys: []krosaisim.APIKey{{Key: keyA}}})
 		return e.create(createBody("webhook", "x")).OrganizationID
 	}
 	first, second := orgOf(), orgOf()
@@ -405,7 +405,7 @@ func TestKeyWithoutOrganizationGetsAStableOne(t *testing.T) {
 }
 
 func TestAddKey(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	const keyC = "kros_test_cccccccccccccccccccccccccccccccc"
 	wantStatus(t, e.request(http.MethodGet, endpointsPath, nil, asKey(keyC)), 401)
 	if err := e.sim.AddKey(keyC, orgB); err != nil {
@@ -418,7 +418,7 @@ func TestAddKey(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	done := make(chan []string)
 	for w := range 4 {
 		go func() {

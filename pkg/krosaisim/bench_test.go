@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"bytes"
@@ -27,16 +27,16 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // benchStored is how many endpoints the benchmarks start with.
 const benchStored = 1000
 
 // benchSim is a simulator holding benchStored endpoints, and their ids.
-func benchSim(b *testing.B) (*simulator.Simulator, []string) {
+func benchSim(b *testing.B) (*krosaisim.Simulator, []string) {
 	b.Helper()
-	sim, err := simulator.New(simulator.Options{Keys: []simulator.APIKey{{Key: keyA, Org: orgA}}, Seed: 1})
+	sim, err := krosaisim.NewSimulator(krosaisim.Options{Keys: []krosaisim.APIKey{{Key: keyA, Org: orgA}}, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

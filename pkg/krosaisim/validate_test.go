@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"encoding/json"
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // invalidCase is a request the API must refuse, and how.
@@ -164,7 +164,7 @@ func TestInvalidRequests(t *testing.T) {
 			status: 404, code: "NOT_FOUND"},
 	}...)
 
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	vapi := e.create(createBody("vapi", "stored")).ID
 	other := e.request(http.MethodPost, endpointsPath, createBody("webhook", "theirs"), asKey(keyB))
 	wantStatus(t, other, 201)
@@ -198,7 +198,7 @@ func TestInvalidRequests(t *testing.T) {
 
 // TestDocumentedErrorBodies pins the bodies the vendor documents word for word.
 func TestDocumentedErrorBodies(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	for _, tc := range []struct {
 		name, path string
 		headers    map[string]string
@@ -217,7 +217,7 @@ func TestDocumentedErrorBodies(t *testing.T) {
 }
 
 func TestNameOfExactly100CharactersIsAccepted(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	name := strings.Repeat("é", 100) // characters, not bytes
 	if got := e.create(createBody("webhook", name)).Name; got != name {
 		t.Errorf("name %q", got)
@@ -225,7 +225,7 @@ func TestNameOfExactly100CharactersIsAccepted(t *testing.T) {
 }
 
 func TestElevenLabsAcceptsTheNarrativeAgentID(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	body := createBody("elevenlabs", "narrative")
 	body["provider_config"] = map[string]any{"agent_id": "el_2"}
 	got := e.create(body)

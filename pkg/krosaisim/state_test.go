@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"net/http"
@@ -25,14 +25,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 func TestStateFileRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	opts := simulator.Options{StateFile: path, Seed: 3}
+	opts := krosaisim.Options{StateFile: path, Seed: 3}
 
-	first, err := simulator.New(opts)
+	first, err := krosaisim.NewSimulator(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestStateFileRoundTrip(t *testing.T) {
 	}
 
 	// Same seed: the first id drawn is taken, and must be drawn again.
-	second, err := simulator.New(opts)
+	second, err := krosaisim.NewSimulator(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestStateFileRoundTrip(t *testing.T) {
 func TestStateFileIsSavedSoonAfterAChange(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
-	e := newEnv(t, simulator.Options{StateFile: path})
+	e := newEnv(t, krosaisim.Options{StateFile: path})
 	e.create(createBody("webhook", "saved"))
 	eventually(t, "the state file", func() bool {
 		data, err := os.ReadFile(path)
@@ -101,7 +101,7 @@ func TestCorruptStateFileIsAnError(t *testing.T) {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := simulator.New(simulator.Options{StateFile: path}); err == nil {
+		if _, err := krosaisim.NewSimulator(krosaisim.Options{StateFile: path}); err == nil {
 			t.Errorf("New accepted the state file %s", content)
 		}
 	}

@@ -14,9 +14,34 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package simulator is a stateful, in-memory KrosAI Cockpit API for tests,
-// written independently of the client in internal/krosai so that a misreading
-// of the contract in one shows up as a failure in the other.
+// Package krosaisim is a stateful, in-memory KrosAI Cockpit API for tests:
+// the simulator the kros-operator project tests itself against, for your
+// suites too. It was written independently of the operator's client, so
+// that a misreading of the contract in one shows up as a failure in the
+// other, and it imports nothing from Kubernetes.
+//
+// Three ways to use it:
+//
+//   - New starts it in-process on a loopback port, as httptest.NewServer
+//     does for a handler: point the operator at Server.APIURL, inspect and
+//     steer it with the Simulator's methods.
+//   - NewSimulator builds it without serving it, for a test that wraps
+//     Handler in an http.Handler of its own.
+//   - The krosai-sim command serves it as a process; NewAdminClient talks to
+//     its admin API with the same types. Both *Simulator (through Admin) and
+//     *AdminClient satisfy the Admin interface.
+//
+// # Stability
+//
+// The package follows the module's semantic versioning from v1.0.0 on;
+// before that (v0.x) a minor release may change it, and CHANGELOG.md says
+// so. What is meant to stay: the exported names and their meaning, the
+// admin API's paths and JSON, and the behaviour described below. What may
+// change in any release: the exact text of error messages, the ids and
+// timestamps generated, and which requests Faults pick (they are random,
+// seeded by Options.Seed).
+//
+// # Behaviour
 //
 // The API is served under /v1: clients use the base URL http://HOST:PORT/v1.
 // Every request is checked against the embedded OpenAPI document
@@ -44,8 +69,8 @@ limitations under the License.
 //
 // Faults (latency, failures, hangs, commits whose answer is lost), rate
 // limits, the list shape, the id format and the password mode can be changed
-// at runtime. The admin API,
-// unauthenticated and not counted in the stats:
+// at runtime. The admin API, unauthenticated and not counted in the stats,
+// is what AdminClient speaks:
 //
 //	GET    /_sim/stats            Stats
 //	GET    /_sim/endpoints        {"<org>": [Endpoint...]}, passwords included
@@ -57,7 +82,7 @@ limitations under the License.
 //	GET    /_sim/requests?limit=N [RequestRecord...], the last N, oldest first
 //	POST   /_sim/keys             {"key": "...", "org": "<uuid>"} -> 204
 //	GET    /healthz               200
-package simulator
+package krosaisim
 
 import (
 	"errors"
@@ -87,6 +112,9 @@ type Options struct {
 	// Logger receives the few things worth logging (state file failures);
 	// nil discards them.
 	Logger *slog.Logger
+	// Addr is where New listens, host:port; empty means 127.0.0.1 on a free
+	// port. NewSimulator, which does not serve, ignores it.
+	Addr string
 }
 
 // APIKey is an accepted API key and the organization it acts in.
@@ -122,9 +150,9 @@ type Simulator struct {
 	closeErr  error
 }
 
-// New builds a Simulator, loading opts.StateFile if it exists. Call Close
+// NewSimulator builds a Simulator, not serving it, loading opts.StateFile if it exists. Call Close
 // when done to save the state and release held requests.
-func New(opts Options) (*Simulator, error) {
+func NewSimulator(opts Options) (*Simulator, error) {
 	c, err := loadContract()
 	if err != nil {
 		return nil, err

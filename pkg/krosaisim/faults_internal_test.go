@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package simulator
+package krosaisim
 
 import (
 	"testing"
@@ -22,7 +22,7 @@ import (
 )
 
 func TestLatencyJitterSpreadsAroundTheLatency(t *testing.T) {
-	s, err := New(Options{Seed: 1})
+	s, err := NewSimulator(Options{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // rateHeaders reads the X-RateLimit-* headers, failing if one is missing.
@@ -44,7 +44,7 @@ func rateHeaders(t *testing.T, r response) (limit, remaining int, reset int64) {
 }
 
 func TestRateLimit(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{RateLimit: 1, Burst: 3}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{RateLimit: 1, Burst: 3}})
 	start := time.Now()
 	for want := 2; want >= 0; want-- {
 		r := e.request(http.MethodGet, endpointsPath, nil, nil)
@@ -79,7 +79,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRateLimitRecoversAfterRetryAfter(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{RateLimit: 20}}) // burst defaults to 20
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{RateLimit: 20}}) // burst defaults to 20
 	var r response
 	for range 100 { // 21 should do, unless the machine is slow enough to refill the bucket
 		if r = e.request(http.MethodGet, endpointsPath, nil, nil); r.status == 429 {
@@ -96,7 +96,7 @@ func TestRateLimitRecoversAfterRetryAfter(t *testing.T) {
 }
 
 func TestDailyLimit(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{DailyLimit: 2}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{DailyLimit: 2}})
 	for want := 1; want >= 0; want-- {
 		r := e.request(http.MethodGet, endpointsPath, nil, nil)
 		wantStatus(t, r, 200)
@@ -122,7 +122,7 @@ func TestDailyLimit(t *testing.T) {
 }
 
 func TestRateLimitHeadersWhenUnlimited(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	for _, r := range []response{
 		e.request(http.MethodGet, endpointsPath, nil, nil),
 		e.request(http.MethodGet, endpointsPath, nil, noKey()),

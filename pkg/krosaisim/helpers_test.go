@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 const (
@@ -87,19 +87,19 @@ func createBody(t, name string) map[string]any {
 // and keyB in orgB.
 type env struct {
 	t   testing.TB
-	sim *simulator.Simulator
+	sim *krosaisim.Simulator
 	srv *httptest.Server
 }
 
-func newEnv(t testing.TB, opts simulator.Options) *env {
+func newEnv(t testing.TB, opts krosaisim.Options) *env {
 	t.Helper()
 	if opts.Keys == nil {
-		opts.Keys = []simulator.APIKey{{Key: keyA, Org: orgA}, {Key: keyA, Org: orgB}, {Key: keyB, Org: orgB}}
+		opts.Keys = []krosaisim.APIKey{{Key: keyA, Org: orgA}, {Key: keyA, Org: orgB}, {Key: keyB, Org: orgB}}
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 42
 	}
-	sim, err := simulator.New(opts)
+	sim, err := krosaisim.NewSimulator(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -113,7 +113,7 @@ func newEnv(t testing.TB, opts simulator.Options) *env {
 }
 
 // envFor serves sim until the test ends; closing sim is the caller's business.
-func envFor(t testing.TB, sim *simulator.Simulator) *env {
+func envFor(t testing.TB, sim *krosaisim.Simulator) *env {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, sim: sim, srv: srv}

@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"encoding/json"
@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // admin sends an admin request: no key.
@@ -34,7 +34,7 @@ func (e *env) admin(method, path string, body any) response {
 }
 
 func TestAdminStats(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	ep := e.create(createBody("webhook", "counted"))
 	e.request(http.MethodGet, endpointsPath+"/"+ep.ID, nil, nil)
 	e.request(http.MethodGet, "/v1/endpoints/nope", nil, nil)
@@ -55,13 +55,13 @@ func TestAdminStats(t *testing.T) {
 }
 
 func TestAdminOutOfBandChanges(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	ep := e.create(createBody("vapi", "original"))
 	id := ep.ID
 
 	r := e.admin(http.MethodPatch, "/_sim/endpoints/"+id, map[string]any{"name": "edited in the dashboard", "status": "error"})
 	wantStatus(t, r, 200)
-	var stored simulator.Endpoint
+	var stored krosaisim.Endpoint
 	r.decode(t, &stored)
 	if stored.Name != "edited in the dashboard" || stored.Status != "error" || stored.ProviderConfig["assistant_id"] != "asst_1" {
 		t.Errorf("admin patch returned %+v", stored)
@@ -86,7 +86,7 @@ func TestAdminOutOfBandChanges(t *testing.T) {
 }
 
 func TestAdminReset(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{ListShape: simulator.ListShapeWrapped}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{ListShape: krosaisim.ListShapeWrapped}})
 	e.create(createBody("webhook", "dropped by reset"))
 	wantStatus(t, e.admin(http.MethodPost, "/_sim/reset", nil), 204)
 
@@ -102,7 +102,7 @@ func TestAdminReset(t *testing.T) {
 }
 
 func TestAdminFaults(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{Latency: 2 * time.Millisecond}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{Latency: 2 * time.Millisecond}})
 	r := e.admin(http.MethodGet, "/_sim/faults", nil)
 	wantStatus(t, r, 200)
 	want := `{"latency":"2ms","latencyJitter":"0s","failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":0,"burst":0,"dailyLimit":0,"listShape":"array","idFormat":"uuid","passwordMode":"mask","listFault":"none"}`
@@ -114,8 +114,8 @@ func TestAdminFaults(t *testing.T) {
 	r = e.admin(http.MethodPut, "/_sim/faults", map[string]any{"failRate": 1, "latencyJitter": "1ms", "idFormat": "prefixed", "passwordMode": "echo"})
 	wantStatus(t, r, 200)
 	got := e.sim.Faults()
-	if got.FailRate != 1 || got.LatencyJitter != time.Millisecond || got.Latency != 2*time.Millisecond || got.IDFormat != simulator.IDFormatPrefixed ||
-		got.PasswordMode != simulator.PasswordModeEcho {
+	if got.FailRate != 1 || got.LatencyJitter != time.Millisecond || got.Latency != 2*time.Millisecond || got.IDFormat != krosaisim.IDFormatPrefixed ||
+		got.PasswordMode != krosaisim.PasswordModeEcho {
 		t.Errorf("faults after PUT %+v", got)
 	}
 	wantStatus(t, e.request(http.MethodGet, endpointsPath, nil, nil), 500)
@@ -131,7 +131,7 @@ func TestAdminFaults(t *testing.T) {
 }
 
 func TestAdminRequestLog(t *testing.T) {
-	e := newEnv(t, simulator.Options{RequestLogSize: 3})
+	e := newEnv(t, krosaisim.Options{RequestLogSize: 3})
 	ep := e.create(createBody("vogent", "logged"))
 	for i := range 3 {
 		patch := map[string]any{"name": "name " + string(rune('a'+i))}
@@ -143,7 +143,7 @@ func TestAdminRequestLog(t *testing.T) {
 
 	r := e.admin(http.MethodGet, "/_sim/requests?limit=1", nil)
 	wantStatus(t, r, 200)
-	var recs []simulator.RequestRecord
+	var recs []krosaisim.RequestRecord
 	r.decode(t, &recs)
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want 1", len(recs))
@@ -178,7 +178,7 @@ func TestAdminRequestLog(t *testing.T) {
 }
 
 func TestAdminKeysAndHealth(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	const keyC = "kros_test_cccccccccccccccccccccccccccccccc"
 	wantStatus(t, e.admin(http.MethodPost, "/_sim/keys", map[string]any{"key": keyC, "org": orgB}), 204)
 	wantStatus(t, e.admin(http.MethodPost, "/_sim/keys", map[string]any{"key": keyC, "org": "acme"}), 400)

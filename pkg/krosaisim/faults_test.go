@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 //nolint:goconst // test fixtures and JSON field names read better as literals
-package simulator_test
+package krosaisim_test
 
 import (
 	"context"
@@ -27,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krosai/kros-operator/internal/simulator"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // eventually polls cond for up to two seconds.
@@ -41,9 +41,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func TestFailRateOneFailsEverythingAndStoresNothing(t *testing.T) {
-	e := newEnv(t, simulator.Options{})
+	e := newEnv(t, krosaisim.Options{})
 	existing := e.create(createBody("webhook", "before the outage"))
-	if err := e.sim.SetFaults(simulator.Faults{FailRate: 1}); err != nil {
+	if err := e.sim.SetFaults(krosaisim.Faults{FailRate: 1}); err != nil {
 		t.Fatal(err)
 	}
 	id := existing.ID
@@ -69,7 +69,7 @@ func TestFailRateOneFailsEverythingAndStoresNothing(t *testing.T) {
 }
 
 func TestHangHoldsTheRequestUntilTheClientGivesUp(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{HangRate: 1}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{HangRate: 1}})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+endpointsPath, strings.NewReader(`{"name":"x","type":"webhook","url":"https://example.com"}`))
@@ -85,7 +85,7 @@ func TestHangHoldsTheRequestUntilTheClientGivesUp(t *testing.T) {
 		t.Errorf("after %v: %v, want the client's deadline", time.Since(start), err)
 	}
 	eventually(t, "the hung request to be counted", func() bool {
-		return e.sim.Stats().Operations["createEndpoint"][simulator.OutcomeHung] == 1
+		return e.sim.Stats().Operations["createEndpoint"][krosaisim.OutcomeHung] == 1
 	})
 	if n := e.sim.Stats().Endpoints; n != 0 {
 		t.Errorf("%d endpoints stored by a hung request", n)
@@ -93,7 +93,7 @@ func TestHangHoldsTheRequestUntilTheClientGivesUp(t *testing.T) {
 }
 
 func TestCloseReleasesHungRequests(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{HangRate: 1}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{HangRate: 1}})
 	errc := make(chan error, 1)
 	go func() {
 		_, err := e.send(http.MethodGet, endpointsPath, nil, nil)
@@ -114,7 +114,7 @@ func TestCloseReleasesHungRequests(t *testing.T) {
 }
 
 func TestCommitThenFailCommits(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{CommitThenFailRate: 1}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{CommitThenFailRate: 1}})
 	const n = 20
 	var failed, dropped int
 	for i := range n {
@@ -132,13 +132,13 @@ func TestCommitThenFailCommits(t *testing.T) {
 		t.Fatalf("%d 500s and %d dropped connections, want both kinds, %d in all", failed, dropped, n)
 	}
 	st := e.sim.Stats()
-	if st.Endpoints != n || st.Count("createEndpoint", 500) != failed || st.Operations["createEndpoint"][simulator.OutcomeDropped] != dropped {
+	if st.Endpoints != n || st.Count("createEndpoint", 500) != failed || st.Operations["createEndpoint"][krosaisim.OutcomeDropped] != dropped {
 		t.Errorf("stats %+v after %d 500s and %d drops", st, failed, dropped)
 	}
 	logged := map[string]bool{}
 	for _, rec := range e.sim.Requests() {
-		if rec.Fault != simulator.FaultCommitThenFail {
-			t.Errorf("request %+v not marked %s", rec, simulator.FaultCommitThenFail)
+		if rec.Fault != krosaisim.FaultCommitThenFail {
+			t.Errorf("request %+v not marked %s", rec, krosaisim.FaultCommitThenFail)
 		}
 		logged[rec.EndpointID] = true
 	}
@@ -165,7 +165,7 @@ func TestCommitThenFailCommits(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	e := newEnv(t, simulator.Options{Faults: simulator.Faults{Latency: 150 * time.Millisecond}})
+	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{Latency: 150 * time.Millisecond}})
 	start := time.Now()
 	wantStatus(t, e.request(http.MethodGet, endpointsPath, nil, nil), 200)
 	if elapsed := time.Since(start); elapsed < 150*time.Millisecond {
@@ -173,7 +173,7 @@ func TestLatency(t *testing.T) {
 	}
 
 	// A client that gives up during the latency is counted, and nothing is done.
-	if err := e.sim.SetFaults(simulator.Faults{Latency: time.Minute}); err != nil {
+	if err := e.sim.SetFaults(krosaisim.Faults{Latency: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -183,13 +183,13 @@ func TestLatency(t *testing.T) {
 		t.Errorf("err %v, want the client's deadline", err)
 	}
 	eventually(t, "the canceled request to be counted", func() bool {
-		return e.sim.Stats().Operations["listEndpoints"][simulator.OutcomeCanceled] == 1
+		return e.sim.Stats().Operations["listEndpoints"][krosaisim.OutcomeCanceled] == 1
 	})
 }
 
 func TestSameSeedSameRun(t *testing.T) {
 	run := func() []string {
-		e := newEnv(t, simulator.Options{Seed: 7, Faults: simulator.Faults{FailRate: 0.5}})
+		e := newEnv(t, krosaisim.Options{Seed: 7, Faults: krosaisim.Faults{FailRate: 0.5}})
 		outcomes := make([]string, 0, 40)
 		for i := range 20 {
 			r := e.request(http.MethodPost, endpointsPath, createBody("retell", fmt.Sprint(i)), nil)
@@ -212,8 +212,8 @@ func TestSameSeedSameRun(t *testing.T) {
 // TestListFaults checks each way the list misbehaves while every other
 // operation, GET first, keeps working.
 func TestListFaults(t *testing.T) {
-	for _, shape := range []string{simulator.ListShapeArray, simulator.ListShapeWrapped} {
-		e := newEnv(t, simulator.Options{Faults: simulator.Faults{ListShape: shape}})
+	for _, shape := range []string{krosaisim.ListShapeArray, krosaisim.ListShapeWrapped} {
+		e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{ListShape: shape}})
 		ids := make([]string, 0, 5)
 		for i := range 5 {
 			ids = append(ids, e.create(createBody("webhook", fmt.Sprintf("w%d", i))).ID)
@@ -224,13 +224,13 @@ func TestListFaults(t *testing.T) {
 			body      string
 			listedIDs []string
 		}{
-			{simulator.ListFaultNotFound, 404, `"code":"NOT_FOUND"`, nil},
-			{simulator.ListFaultServerError, 500, `"code":"INTERNAL_ERROR"`, nil},
-			{simulator.ListFaultGarbage, 200, "<html>", nil},
-			{simulator.ListFaultIncomplete, 200, "", []string{ids[0], ids[2], ids[4]}},
-			{simulator.ListFaultNone, 200, "", ids},
+			{krosaisim.ListFaultNotFound, 404, `"code":"NOT_FOUND"`, nil},
+			{krosaisim.ListFaultServerError, 500, `"code":"INTERNAL_ERROR"`, nil},
+			{krosaisim.ListFaultGarbage, 200, "<html>", nil},
+			{krosaisim.ListFaultIncomplete, 200, "", []string{ids[0], ids[2], ids[4]}},
+			{krosaisim.ListFaultNone, 200, "", ids},
 		} {
-			if err := e.sim.SetFaults(simulator.Faults{ListShape: shape, ListFault: tt.fault}); err != nil {
+			if err := e.sim.SetFaults(krosaisim.Faults{ListShape: shape, ListFault: tt.fault}); err != nil {
 				t.Fatal(err)
 			}
 			r := e.request(http.MethodGet, endpointsPath, nil, nil)
@@ -255,7 +255,7 @@ func TestListFaults(t *testing.T) {
 // listedEndpoints reads a list in either shape.
 func listedEndpoints(t *testing.T, r response, shape string) []endpoint {
 	t.Helper()
-	if shape == simulator.ListShapeArray {
+	if shape == krosaisim.ListShapeArray {
 		var all []endpoint
 		r.decode(t, &all)
 		return all
@@ -272,7 +272,7 @@ func listedEndpoints(t *testing.T, r response, shape string) []endpoint {
 }
 
 func TestInvalidFaultsAreRefused(t *testing.T) {
-	for _, f := range []simulator.Faults{
+	for _, f := range []krosaisim.Faults{
 		{FailRate: 1.5},
 		{HangRate: -0.1},
 		{CommitThenFailRate: math.NaN()},
@@ -284,7 +284,7 @@ func TestInvalidFaultsAreRefused(t *testing.T) {
 		{IDFormat: "ulid"},
 		{ListFault: "sometimes"},
 	} {
-		if _, err := simulator.New(simulator.Options{Faults: f}); err == nil {
+		if _, err := krosaisim.NewSimulator(krosaisim.Options{Faults: f}); err == nil {
 			t.Errorf("New accepted %+v", f)
 		}
 	}
