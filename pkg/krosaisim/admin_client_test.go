@@ -49,12 +49,15 @@ func TestAdminBothWays(t *testing.T) {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			adminScript(t, srv, tc.admin(srv))
+			id := adminInspects(t, srv, tc.admin(srv))
+			adminSteers(t, srv, tc.admin(srv), id)
 		})
 	}
 }
 
-func adminScript(t *testing.T, srv *krosaisim.Server, admin krosaisim.Admin) {
+// adminInspects adds a key, creates an endpoint with it through the API and
+// reads it back through admin; it returns the endpoint's id.
+func adminInspects(t *testing.T, srv *krosaisim.Server, admin krosaisim.Admin) string {
 	ctx := context.Background()
 	if err := admin.AddKey(ctx, keyA, orgA); err != nil {
 		t.Fatalf("AddKey: %v", err)
@@ -82,13 +85,21 @@ func adminScript(t *testing.T, srv *krosaisim.Server, admin krosaisim.Admin) {
 	if err != nil || len(recs) != 1 || recs[0].Operation != "createEndpoint" || recs[0].EndpointID != created {
 		t.Errorf("Requests: %+v %v", recs, err)
 	}
+	return created
+}
+
+// adminSteers edits and deletes the endpoint as a dashboard would, changes
+// the faults, and resets.
+func adminSteers(t *testing.T, srv *krosaisim.Server, admin krosaisim.Admin, created string) {
+	ctx := context.Background()
 
 	name := "edited in the dashboard"
 	edited, err := admin.UpdateEndpoint(ctx, created, krosaisim.EndpointPatch{Name: &name})
 	if err != nil || edited.Name != name {
 		t.Errorf("UpdateEndpoint: %+v %v", edited, err)
 	}
-	if _, err := admin.UpdateEndpoint(ctx, "nope", krosaisim.EndpointPatch{Name: &name}); !errors.Is(err, krosaisim.ErrNotFound) {
+	_, err = admin.UpdateEndpoint(ctx, "nope", krosaisim.EndpointPatch{Name: &name})
+	if !errors.Is(err, krosaisim.ErrNotFound) {
 		t.Errorf("UpdateEndpoint(nope): %v, want ErrNotFound", err)
 	}
 
