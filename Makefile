@@ -45,9 +45,10 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the ClusterRole and the CRD (config/, and the CRD's copy in the Helm chart).
+manifests: controller-gen ## Generate the ClusterRole and the CRD (config/, and its copies in the Helm chart and pkg/crds).
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
 	@rm -f dist/chart/files/crds/*.yaml && cp config/crd/bases/*.yaml dist/chart/files/crds/
+	@rm -f pkg/crds/*.yaml && cp config/crd/bases/*.yaml pkg/crds/
 	go run ./hack/apidocs
 
 .PHONY: generate
