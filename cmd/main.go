@@ -33,20 +33,15 @@ import (
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/controller"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/metricsauth"
+	"github.com/krosai/kros-operator/pkg/operator"
 )
 
 // version, commit and date are set at build time with -ldflags
@@ -57,15 +52,7 @@ var (
 	date    = "unknown"
 )
 
-var (
-	scheme   = runtime.NewScheme()
-	setupLog = ctrl.Log.WithName("setup")
-)
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(cockpitv1alpha1.AddToScheme(scheme))
-}
+var setupLog = ctrl.Log.WithName("setup")
 
 // options are the manager's flags.
 type options struct {
@@ -99,13 +86,14 @@ func parseFlags() (options, zap.Options) {
 		"The operator's namespace. Defaults to $POD_NAMESPACE, which the Deployment sets from the downward API.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch. Empty watches all namespaces.")
-	flag.DurationVar(&o.syncPeriod, "sync-period", 10*time.Minute,
+	flag.DurationVar(&o.syncPeriod, "sync-period", operator.DefaultSyncPeriod,
 		"How often each endpoint is re-observed to correct changes made outside Kubernetes (jittered by up to 10%).")
-	flag.Float64Var(&o.apiRateLimit, "api-rate-limit", 8,
+	flag.Float64Var(&o.apiRateLimit, "api-rate-limit", operator.DefaultAPIRateLimit,
 		"Requests per second to the KrosAI API per API key; keep it under your plan's limit.")
-	flag.IntVar(&o.apiBurst, "api-burst", 16, "Burst of requests to the KrosAI API per API key.")
-	flag.DurationVar(&o.apiTimeout, "api-timeout", 10*time.Second, "Timeout of one KrosAI API request.")
-	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "KrosEndpoints reconciled in parallel.")
+	flag.IntVar(&o.apiBurst, "api-burst", operator.DefaultAPIBurst, "Burst of requests to the KrosAI API per API key.")
+	flag.DurationVar(&o.apiTimeout, "api-timeout", operator.DefaultAPITimeout, "Timeout of one KrosAI API request.")
+	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles,
+		"KrosEndpoints reconciled in parallel.")
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
@@ -177,10 +165,10 @@ func run(o options) error {
 			watchNamespaces = append(watchNamespaces, ns)
 		}
 	}
-	cacheOptions := controller.CacheOptions(o.operatorNamespace, watchNamespaces)
+	cacheOptions := operator.CacheOptions(o.operatorNamespace, watchNamespaces)
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                        scheme,
+		Scheme:                        operator.NewScheme(),
 		Cache:                         cacheOptions,
 		Metrics:                       metricsOptions,
 		HealthProbeBindAddress:        o.probeAddr,
@@ -194,29 +182,18 @@ func run(o options) error {
 		return fmt.Errorf("create manager: %w", err)
 	}
 
-	api, err := krosai.New(krosai.Config{
-		BaseURL:    o.apiURL,
-		UserAgent:  "kros-operator/" + version,
-		Timeout:    o.apiTimeout,
-		RateLimit:  o.apiRateLimit,
-		Burst:      o.apiBurst,
-		Registerer: ctrlmetrics.Registry,
-	})
-	if err != nil {
-		return err
-	}
-	if err := (&controller.KrosEndpointReconciler{
-		Client:             mgr.GetClient(),
-		APIReader:          mgr.GetAPIReader(),
-		API:                api,
-		Recorder:           mgr.GetEventRecorder("kros-operator"),
-		DefaultCredentials: types.NamespacedName{Namespace: o.operatorNamespace, Name: o.credentialsSecret},
-		SyncPeriod:         o.syncPeriod,
-	}).SetupWithManager(mgr, controller.Options{
+	if err := operator.Setup(mgr, operator.Options{
+		APIURL:                  o.apiURL,
+		DefaultCredentials:      types.NamespacedName{Namespace: o.operatorNamespace, Name: o.credentialsSecret},
+		SyncPeriod:              o.syncPeriod,
+		APIRateLimit:            o.apiRateLimit,
+		APIBurst:                o.apiBurst,
+		APITimeout:              o.apiTimeout,
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+		UserAgent:               "kros-operator/" + version,
 		RegisterMetrics:         true,
 	}); err != nil {
-		return fmt.Errorf("set up controllers: %w", err)
+		return err
 	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -45,10 +45,35 @@ import (
 
 // Options tune the controllers.
 type Options struct {
+	// DefaultCredentials is the operator's credentials Secret, for
+	// KrosEndpoints without spec.apiKeySecretRef.
+	DefaultCredentials types.NamespacedName
+	// SyncPeriod is how often each endpoint is re-observed to correct drift.
+	SyncPeriod              time.Duration
 	MaxConcurrentReconciles int
 	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
 	// registry; tests that start several managers in one process turn it off.
 	RegisterMetrics bool
+}
+
+// Setup builds the KrosEndpoint reconciler on mgr's clients, calling api,
+// and registers it with the Secret release controller. It is the one
+// wiring: pkg/operator.Setup (and so cmd/main.go) calls it, and so does this
+// package's suite, which cannot import pkg/operator. The reconciler is
+// returned for tests that read its metrics.
+func Setup(mgr ctrl.Manager, api EndpointAPI, opts Options) (*KrosEndpointReconciler, error) {
+	r := &KrosEndpointReconciler{
+		Client:             mgr.GetClient(),
+		APIReader:          mgr.GetAPIReader(),
+		API:                api,
+		Recorder:           mgr.GetEventRecorder("kros-operator"),
+		DefaultCredentials: opts.DefaultCredentials,
+		SyncPeriod:         opts.SyncPeriod,
+	}
+	if err := r.setupWithManager(mgr, opts); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // CacheOptions are the manager's cache options. With watchNamespaces, every
@@ -70,9 +95,9 @@ func CacheOptions(operatorNamespace string, watchNamespaces []string) cache.Opti
 	return opts
 }
 
-// SetupWithManager registers the KrosEndpoint controller and the controller
+// setupWithManager registers the KrosEndpoint controller and the controller
 // that releases Secrets no KrosEndpoint references any more.
-func (r *KrosEndpointReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.observer = newObserver(r.API.ListEndpoints, r.SyncPeriod)
 	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
 	r.metrics = newMetrics()

@@ -117,15 +117,12 @@ var _ = BeforeSuite(func() {
 		BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
 	})
 	Expect(err).NotTo(HaveOccurred())
-	reconciler = &KrosEndpointReconciler{
-		Client:             mgr.GetClient(),
-		APIReader:          mgr.GetAPIReader(),
-		API:                api,
-		Recorder:           mgr.GetEventRecorder("kros-operator"),
-		DefaultCredentials: types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-		SyncPeriod:         syncPeriod,
-	}
-	Expect(reconciler.SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4})).To(Succeed())
+	reconciler, err = Setup(mgr, api, Options{
+		DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
+		SyncPeriod:              syncPeriod,
+		MaxConcurrentReconciles: 4,
+	})
+	Expect(err).NotTo(HaveOccurred())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())

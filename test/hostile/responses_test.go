@@ -53,9 +53,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/controller"
-	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operator"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -135,20 +134,18 @@ var _ = BeforeSuite(func() {
 		Scheme: harness.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	apiClient, err := krosai.New(krosai.Config{
-		BaseURL: server.URL + "/v1", Timeout: apiTimeout, RateLimit: 500, Burst: 100,
-		BackoffBase: 10 * time.Millisecond, BackoffCap: 200 * time.Millisecond,
-		Registerer: ctrlmetrics.Registry,
-	})
-	Expect(err).NotTo(HaveOccurred())
-	Expect((&controller.KrosEndpointReconciler{
-		Client:             mgr.GetClient(),
-		APIReader:          mgr.GetAPIReader(),
-		API:                apiClient,
-		Recorder:           mgr.GetEventRecorder("kros-operator"),
-		DefaultCredentials: types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-		SyncPeriod:         syncPeriod,
-	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2, RegisterMetrics: true})).To(Succeed())
+	Expect(operator.Setup(mgr, operator.Options{
+		APIURL:                  server.URL + "/v1",
+		DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
+		SyncPeriod:              syncPeriod,
+		APIRateLimit:            500,
+		APIBurst:                100,
+		APITimeout:              apiTimeout,
+		RetryBackoffBase:        10 * time.Millisecond,
+		RetryBackoffCap:         200 * time.Millisecond,
+		MaxConcurrentReconciles: 2,
+		RegisterMetrics:         true,
+	})).To(Succeed())
 	go func() {
 		defer close(mgrDone)
 		mgrErr = mgr.Start(ctx)
