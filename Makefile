@@ -55,13 +55,19 @@ manifests: controller-gen ## Generate the ClusterRole and the CRD (config/, and 
 generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.
 	"$(CONTROLLER_GEN)" object:headerFile="hack/boilerplate.go.txt",year=$(YEAR) paths="./..."
 
+# EXAMPLES are Go modules of their own (a user's module, with a replace to
+# this one): ./... does not reach them, so each target that should names them.
+EXAMPLES ?= examples/envtest
+
 .PHONY: fmt
 fmt: ## Run go fmt against code.
 	go fmt ./...
+	@for m in $(EXAMPLES); do (cd $$m && go fmt ./...); done
 
 .PHONY: vet
 vet: ## Run go vet against code.
 	go vet ./...
+	@for m in $(EXAMPLES); do (cd $$m && go vet ./...); done
 
 # KUBEBUILDER_ASSETS comes from hack/setup-envtest.sh, which builds the control
 # plane from source through the Go module proxy on first use (about 10 minutes on
@@ -84,10 +90,19 @@ demo: build envtest ## Show the operator at work: control plane, simulator, mana
 		go run ./hack/demo $(if $(KEEP),--keep)
 
 .PHONY: test
-test: manifests generate fmt vet envtest image promtool ## Run the unit and envtest suites (race detector on; the image's and the chart's tests too), then a short fuzz run.
+test: manifests generate fmt vet envtest image promtool ## Run the unit and envtest suites (race detector on; the image's and the chart's tests too, and examples/), then a short fuzz run.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" PROMTOOL="$(PROMTOOL)" \
 		go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
+	@$(MAKE) --no-print-directory test-examples
 	@$(MAKE) --no-print-directory fuzz
+
+.PHONY: test-examples
+test-examples: envtest ## Run the example modules' suites (examples/), which use only the public packages.
+	@for m in $(EXAMPLES); do \
+		echo "go test $$m"; \
+		(cd $$m && KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) $(CURDIR)/hack/setup-envtest.sh 2>/dev/null)" \
+			go test $(GO_TEST_FLAGS) ./...) || exit 1; \
+	done
 
 .PHONY: test-e2e
 test-e2e: build envtest ## Run the real binaries under their generated RBAC: samples, a SIGKILL mid-create, leader election.
@@ -123,16 +138,18 @@ fuzz: ## Run each fuzz target for FUZZ_TIME executions (or a duration, such as 1
 	done
 
 .PHONY: verify
-verify: manifests generate fmt ## Regenerate everything, tidy go.mod, and fail if the tree changed.
+verify: manifests generate fmt ## Regenerate everything, tidy go.mod (the examples' too), and fail if the tree changed.
 	go mod tidy
+	@for m in $(EXAMPLES); do (cd $$m && go mod tidy); done
 	@if [ -n "$$(git status --porcelain)" ]; then \
 		echo "verify: the tree is not clean after regeneration; commit these changes:"; \
 		git status --porcelain; git --no-pager diff --stat; exit 1; \
 	fi
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint linter
+lint: golangci-lint ## Run golangci-lint linter (on the examples too)
 	"$(GOLANGCI_LINT)" run
+	@for m in $(EXAMPLES); do (cd $$m && "$(GOLANGCI_LINT)" run --config $(CURDIR)/.golangci.yml); done
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint linter and perform fixes
