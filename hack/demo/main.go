@@ -22,11 +22,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,6 +37,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -77,14 +75,14 @@ func run(keep bool) error {
 	}
 
 	step("starting a local control plane (kube-apiserver, etcd, kube-controller-manager) with the KrosEndpoint CRD")
-	cp, err := harness.StartControlPlane(root, true)
+	cp, err := harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
 	if err != nil {
 		return err
 	}
 	defer cp.Stop()
 
 	step("starting the KrosAI simulator (bin/krosai-sim)")
-	sim, err := harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"),
+	sim, err := harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},
 		"--api-key", demoKey+"="+demoOrg, "--latency", "30ms", "--latency-jitter", "10ms")
 	if err != nil {
 		return err
@@ -108,10 +106,12 @@ func run(keep bool) error {
 
 	step("starting the manager (bin/manager) as its own process")
 	managerLog := filepath.Join(cp.Dir, "manager.log")
-	manager, err := harness.Start(managerLog, filepath.Join(root, "bin", "manager"),
-		"--kubeconfig="+cp.AdminKubeconfig, "--operator-namespace="+operatorNS,
-		"--krosai-api-url="+sim.URL+"/v1", "--sync-period=30s",
-		"--metrics-bind-address=0", "--health-probe-bind-address=0")
+	manager, err := harness.Start(managerLog, filepath.Join(root, "bin", "manager"), harness.ManagerFlags{
+		Kubeconfig:        cp.AdminKubeconfig,
+		OperatorNamespace: operatorNS,
+		APIURL:            sim.APIURL(),
+		SyncPeriod:        30 * time.Second,
+	}.Args()...)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func run(keep bool) error {
 		return err
 	}
 	step("the same endpoints as the KrosAI simulator stores them (GET %s/_sim/endpoints)", sim.URL)
-	if err := printSimulator(sim.URL); err != nil {
+	if err := printSimulator(ctx, sim.Admin()); err != nil {
 		return err
 	}
 
@@ -162,11 +162,11 @@ The manager's log is %s.
 		return err
 	}
 	step("what is left in the simulator")
-	left, err := simulatorEndpoints(sim.URL)
+	left, err := simulatorEndpoints(ctx, sim.Admin())
 	if err != nil {
 		return err
 	}
-	if err := printSimulator(sim.URL); err != nil {
+	if err := printSimulator(ctx, sim.Admin()); err != nil {
 		return err
 	}
 	// The custom SIP sample sets deletionPolicy: Orphan, to show the policy.
@@ -185,34 +185,19 @@ func kubectl(ctx context.Context, cp *harness.ControlPlane, args ...string) erro
 	return err
 }
 
-type simEndpoint struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	URL    string `json:"url"`
-	Status string `json:"status"`
-}
-
-func simulatorEndpoints(url string) ([]simEndpoint, error) {
-	resp, err := http.Get(url + "/_sim/endpoints")
+// simulatorEndpoints returns the demo organization's endpoints, by name.
+func simulatorEndpoints(ctx context.Context, admin krosaisim.Admin) ([]krosaisim.Endpoint, error) {
+	byOrg, err := admin.Endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, errors.New("simulator answered " + resp.Status)
-	}
-	var byOrg map[string][]simEndpoint
-	if err := json.NewDecoder(resp.Body).Decode(&byOrg); err != nil {
-		return nil, err
-	}
 	all := byOrg[demoOrg]
-	slices.SortFunc(all, func(a, b simEndpoint) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(all, func(a, b krosaisim.Endpoint) int { return strings.Compare(a.Name, b.Name) })
 	return all, nil
 }
 
-func printSimulator(url string) error {
-	all, err := simulatorEndpoints(url)
+func printSimulator(ctx context.Context, admin krosaisim.Admin) error {
+	all, err := simulatorEndpoints(ctx, admin)
 	if err != nil {
 		return err
 	}

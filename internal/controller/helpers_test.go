@@ -28,12 +28,12 @@ import (
 	. "github.com/onsi/gomega"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 )
 
 const (
@@ -55,7 +55,7 @@ func elevenLabsSpec(agent string) cockpitv1alpha1.KrosEndpointSpec {
 // newSIPSecret returns a basic-auth Secret and remembers the password as a
 // value that must never leak.
 func newSIPSecret(ns, name, username, password string) *corev1.Secret {
-	secretValues = append(secretValues, password)
+	secretValues.Add(password, "a SIP password")
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Type:       corev1.SecretTypeBasicAuth,
@@ -65,7 +65,7 @@ func newSIPSecret(ns, name, username, password string) *corev1.Secret {
 
 // newAPIKeySecret returns a Secret with an API key and remembers the key.
 func newAPIKeySecret(ns, name, key, org string) *corev1.Secret {
-	secretValues = append(secretValues, key)
+	secretValues.Add(key, "an API key")
 	data := map[string]string{cockpitv1alpha1.SecretKeyAPIKey: key}
 	if org != "" {
 		data[cockpitv1alpha1.SecretKeyOrganizationID] = org
@@ -74,35 +74,22 @@ func newAPIKeySecret(ns, name, key, org string) *corev1.Secret {
 }
 
 func get(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
+	GinkgoHelper()
 	out := &cockpitv1alpha1.KrosEndpoint{}
-	ExpectWithOffset(2, k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
 	return out
 }
 
 // waitReady waits until the current generation is Ready and returns the resource.
 func waitReady(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
-	var got *cockpitv1alpha1.KrosEndpoint
-	EventuallyWithOffset(1, func(g Gomega) {
-		got = &cockpitv1alpha1.KrosEndpoint{}
-		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
-		g.Expect(isReady(got)).To(BeTrue(), "conditions: %+v", got.Status.Conditions)
-		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-	}, timeout, interval).Should(Succeed())
-	return got
+	GinkgoHelper()
+	return operatortest.WaitReady(ctx, Default, k8sClient, ep, timeout, interval)
 }
 
-// waitStalled waits for Stalled=True with the given reason.
+// waitStalled waits for Stalled=True with the given reason (and Ready=False).
 func waitStalled(ep *cockpitv1alpha1.KrosEndpoint, reason string) *metav1.Condition {
-	var cond *metav1.Condition
-	EventuallyWithOffset(1, func(g Gomega) {
-		got := &cockpitv1alpha1.KrosEndpoint{}
-		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
-		cond = meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionStalled)
-		g.Expect(cond).NotTo(BeNil())
-		g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), "Stalled: %+v", cond)
-		g.Expect(cond.Reason).To(Equal(reason))
-	}, timeout, interval).Should(Succeed())
-	return cond
+	GinkgoHelper()
+	return operatortest.WaitStalled(ctx, Default, k8sClient, ep, reason, timeout, interval)
 }
 
 // requests returns the simulator's log of an operation, filtered.
@@ -140,22 +127,24 @@ func remoteEndpoints(org string) []krosaisim.Endpoint {
 }
 
 func remote(id string) krosaisim.Endpoint {
+	GinkgoHelper()
 	e, ok := sim.Endpoint(id)
-	ExpectWithOffset(1, ok).To(BeTrue(), "endpoint %s not in the simulator", id)
+	Expect(ok).To(BeTrue(), "endpoint %s not in the simulator", id)
 	return e
 }
 
 // createRemote makes an ElevenLabs endpoint through the API, as a user of the
 // dashboard would, and returns it.
 func createRemote(key, org, name string, providerConfig map[string]any) krosaisim.Endpoint {
+	GinkgoHelper()
 	before := map[string]bool{}
 	for _, e := range remoteEndpoints(org) {
 		before[e.ID] = true
 	}
 	body, err := json.Marshal(map[string]any{"name": name, "type": "elevenlabs", "provider_config": providerConfig})
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred())
 	status := postJSON(apiURL+"/endpoints", key, org, body)
-	ExpectWithOffset(1, status).To(Equal(201))
+	Expect(status).To(Equal(201))
 	for _, e := range remoteEndpoints(org) {
 		if !before[e.ID] {
 			return e
@@ -169,24 +158,26 @@ var orgCount int
 
 // newOrg gives a test an organization of its own, so counts are its own.
 func newOrg() (key, org string) {
+	GinkgoHelper()
 	orgCount++
 	key = fmt.Sprintf("kros_test_org%029d", orgCount)
 	org = fmt.Sprintf("22222222-2222-4222-8222-%012d", orgCount)
-	ExpectWithOffset(1, sim.AddKey(key, org)).To(Succeed())
-	secretValues = append(secretValues, key)
+	Expect(sim.AddKey(key, org)).To(Succeed())
+	secretValues.Add(key, "an API key")
 	return key, org
 }
 
 func postJSON(url, key, org string, body []byte) int {
+	GinkgoHelper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred())
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	if org != "" {
 		req.Header.Set("x-organization-id", org)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred())
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
@@ -194,9 +185,10 @@ func postJSON(url, key, org string, body []byte) int {
 // isolated gives a test an organization of its own and a namespace whose
 // Secret "key" holds that organization's API key.
 func isolated() (ns, key, org string) {
+	GinkgoHelper()
 	key, org = newOrg()
 	ns = newNamespace()
-	ExpectWithOffset(1, k8sClient.Create(ctx, newAPIKeySecret(ns, "key", key, org))).To(Succeed())
+	Expect(k8sClient.Create(ctx, newAPIKeySecret(ns, "key", key, org))).To(Succeed())
 	return ns, key, org
 }
 
@@ -210,8 +202,9 @@ func elevenLabsWithOwnKey() cockpitv1alpha1.KrosEndpointSpec {
 // createInterrupted creates a resource in the state a manager killed between
 // the POST and the id write leaves behind: create-pending set, no id.
 func createInterrupted(ns, name string, pendingSince time.Time) *cockpitv1alpha1.KrosEndpoint {
+	GinkgoHelper()
 	ep := newEndpoint(ns, name, elevenLabsWithOwnKey())
 	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: pendingSince.UTC().Format(time.RFC3339Nano)}
-	ExpectWithOffset(1, k8sClient.Create(ctx, ep)).To(Succeed())
+	Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 	return ep
 }

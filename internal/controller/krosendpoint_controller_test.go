@@ -25,16 +25,17 @@ import (
 	. "github.com/onsi/gomega"
 
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 )
 
 var _ = Describe("KrosEndpoint controller", func() {
@@ -104,7 +105,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Expect(ep.Status.SigningSecretName).To(Equal("signed-webhook-signing"))
 		r := remote(ep.Status.ID)
 		Expect(r.Secret).To(HavePrefix("whsec_"))
-		secretValues = append(secretValues, r.Secret)
+		secretValues.Add(r.Secret, "a signing secret")
 		var secret corev1.Secret
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: ep.Status.SigningSecretName}, &secret)).To(Succeed())
 		Expect(string(secret.Data[cockpitv1alpha1.SecretKeySigningSecret])).To(Equal(r.Secret))
@@ -209,7 +210,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		id := waitReady(ep).Status.ID
 		Expect(remote(id).ProviderConfig["vogent_sip_password"]).To(Equal("first-password"))
 
-		secretValues = append(secretValues, "second-password")
+		secretValues.Add("second-password", "a SIP password")
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(secret), secret)).To(Succeed())
 		secret.Data["password"] = []byte("second-password")
 		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
@@ -492,7 +493,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 			Expect(k8sClient.Update(ctx, &secret)).To(Succeed())
 		})
 		// Reads answer from before their write, as a lagging cache would.
-		direct, err := client.NewWithWatch(testEnv.Config, client.Options{Scheme: k8sClient.Scheme()})
+		direct, err := client.NewWithWatch(cp.Env.Config, client.Options{Scheme: k8sClient.Scheme()})
 		Expect(err).NotTo(HaveOccurred())
 		lagging := func(cached *metav1.PartialObjectMetadata) client.Client {
 			return interceptor.NewClient(direct, interceptor.Funcs{
@@ -589,27 +590,17 @@ var _ = Describe("KrosEndpoint controller", func() {
 })
 
 // expectNoSecretLeaked checks every value the suite treated as secret
-// against everything the operator wrote: logs, Events and status.
+// against everything the operator wrote: logs, Events of both APIs,
+// KrosEndpoints whole and metrics.
 func expectNoSecretLeaked() {
-	var events eventsv1.EventList
-	Expect(k8sClient.List(ctx, &events)).To(Succeed())
-	var endpoints cockpitv1alpha1.KrosEndpointList
-	Expect(k8sClient.List(ctx, &endpoints)).To(Succeed())
-	Expect(events.Items).NotTo(BeEmpty())
-	var written strings.Builder
-	written.WriteString(logs.String())
-	for _, e := range events.Items {
-		written.WriteString(e.Note + "\n")
-	}
-	for _, ep := range endpoints.Items {
-		for _, c := range ep.Status.Conditions {
-			written.WriteString(c.Message + "\n")
-		}
-		written.WriteString(ep.Status.URL + ep.Status.SIPURI + "\n")
-	}
-	for _, secret := range secretValues {
-		Expect(written.String()).NotTo(ContainSubstring(secret))
-	}
+	GinkgoHelper()
+	report, err := secretValues.Scan(ctx, k8sClient, operatortest.Sources{
+		Logs: []byte(logs.String()), Metrics: ctrlmetrics.Registry,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(report.Events).To(BeNumerically(">", 0))
+	Expect(report.KrosEndpoints).To(BeNumerically(">", 0))
+	Expect(report.Leaks).To(BeEmpty())
 }
 
 func readyReason(ep *cockpitv1alpha1.KrosEndpoint) string {

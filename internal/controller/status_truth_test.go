@@ -266,7 +266,7 @@ var _ = Describe("Status never lies", func() {
 				cockpitv1alpha1.SecretKeyOrganizationID: []byte(org + "\n"),
 			},
 		})).To(Succeed())
-		secretValues = append(secretValues, "sip-pass-from-file")
+		secretValues.Add("sip-pass-from-file", "a SIP password")
 		Expect(k8sClient.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sip-from-file"},
 			Type:       corev1.SecretTypeBasicAuth,
@@ -311,8 +311,9 @@ var _ = Describe("Status never lies", func() {
 // readyWithout waits for Ready on the current generation and fails if, on
 // the way, status ever said Ready in a state forbidden names.
 func readyWithout(ep *cockpitv1alpha1.KrosEndpoint, forbidden func(*cockpitv1alpha1.KrosEndpoint) bool) *cockpitv1alpha1.KrosEndpoint {
+	GinkgoHelper()
 	var got *cockpitv1alpha1.KrosEndpoint
-	EventuallyWithOffset(1, func(g Gomega) {
+	Eventually(func(g Gomega) {
 		got = &cockpitv1alpha1.KrosEndpoint{}
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
 		if isReady(got) && forbidden(got) {
@@ -332,19 +333,21 @@ func readyConditionMessage(ep *cockpitv1alpha1.KrosEndpoint) string {
 
 // patchAnnotations writes ep's annotations as they are in memory.
 func patchAnnotations(ep *cockpitv1alpha1.KrosEndpoint) {
+	GinkgoHelper()
 	current := get(ep)
 	patch := client.MergeFrom(current.DeepCopy())
 	current.Annotations = ep.Annotations
-	ExpectWithOffset(1, k8sClient.Patch(ctx, current, patch)).To(Succeed())
+	Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
 }
 
 // patchSpec changes the spec with a merge patch, which the operator's own
 // status writes cannot make conflict.
 func patchSpec(ep *cockpitv1alpha1.KrosEndpoint, mutate func(*cockpitv1alpha1.KrosEndpointSpec)) {
+	GinkgoHelper()
 	current := get(ep)
 	patch := client.MergeFrom(current.DeepCopy())
 	mutate(&current.Spec)
-	ExpectWithOffset(1, k8sClient.Patch(ctx, current, patch)).To(Succeed())
+	Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
 }
 
 // requestReconcile sets reconcile-requested-at to now.
@@ -358,8 +361,9 @@ func requestReconcile(ep *cockpitv1alpha1.KrosEndpoint) {
 // updateSecret sets (or, with an empty value, removes) keys of a Secret,
 // with a merge patch: the operator adds its finalizer meanwhile.
 func updateSecret(ns, name string, values map[string]string) {
+	GinkgoHelper()
 	var s corev1.Secret
-	ExpectWithOffset(1, k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s)).To(Succeed())
+	Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s)).To(Succeed())
 	patch := client.MergeFrom(s.DeepCopy())
 	for k, v := range values {
 		if v == "" {
@@ -368,7 +372,7 @@ func updateSecret(ns, name string, values map[string]string) {
 		}
 		s.Data[k] = []byte(v)
 	}
-	ExpectWithOffset(1, k8sClient.Patch(ctx, &s, patch)).To(Succeed())
+	Expect(k8sClient.Patch(ctx, &s, patch)).To(Succeed())
 }
 
 var _ = Describe("CacheOptions", func() {
@@ -381,7 +385,7 @@ var _ = Describe("CacheOptions", func() {
 		}
 		opts := CacheOptions(operatorNamespace, []string{watched})
 		opts.Scheme = k8sClient.Scheme()
-		c, err := cache.New(testEnv.Config, opts)
+		c, err := cache.New(cp.Env.Config, opts)
 		Expect(err).NotTo(HaveOccurred())
 		cacheCtx, stop := context.WithCancel(ctx)
 		DeferCleanup(stop)

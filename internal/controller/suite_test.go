@@ -19,9 +19,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,19 +27,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -60,16 +52,17 @@ const (
 var (
 	ctx       context.Context
 	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
+	cp        *harness.ControlPlane
 	k8sClient client.Client
-	sim       *krosaisim.Simulator
+	sim       *krosaisim.Server
 	apiURL    string
-	logs      harness.LogBuffer
+	logs      *harness.LogBuffer
+	mgr       *harness.Manager
 	// reconciler is the one the manager runs, for its metrics.
 	reconciler *KrosEndpointReconciler
 	// secretValues collects every API key, password and signing secret the
-	// suite uses, to prove none leaks into logs, Events or status.
-	secretValues = []string{defaultAPIKey}
+	// suite uses, to prove none leaks into logs, Events, status or metrics.
+	secretValues operatortest.Secrets
 )
 
 func TestControllers(t *testing.T) {
@@ -78,31 +71,23 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(&logs), zap.UseDevMode(true)))
+	// Debug (V(1)), as the suite always has: at V(8) client-go logs the
+	// bodies of the Secrets the reconciler reads, values included.
+	logs = harness.LogToBuffer(1)
 	ctx, cancel = context.WithCancel(context.Background())
+	secretValues.Add(defaultAPIKey, "the default API key")
 
-	scheme := runtime.NewScheme()
-	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
-	Expect(cockpitv1alpha1.AddToScheme(scheme)).To(Succeed())
-
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := testEnv.Start()
+	var err error
+	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
 	Expect(err).NotTo(HaveOccurred())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
-	startControllerManager()
+	k8sClient = cp.Admin
 
-	sim, err = krosaisim.NewSimulator(krosaisim.Options{
+	sim, err = krosaisim.New(krosaisim.Options{
 		Keys:           []krosaisim.APIKey{{Key: defaultAPIKey, Org: defaultOrg}},
 		RequestLogSize: 200000,
 	})
 	Expect(err).NotTo(HaveOccurred())
-	server := httptest.NewServer(sim.Handler())
-	DeferCleanup(server.Close)
-	apiURL = server.URL + "/v1"
+	apiURL = sim.APIURL()
 
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
 	Expect(k8sClient.Create(ctx, &corev1.Secret{
@@ -110,57 +95,40 @@ var _ = BeforeSuite(func() {
 		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: defaultAPIKey},
 	})).To(Succeed())
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
-	Expect(err).NotTo(HaveOccurred())
-	api, err := krosai.New(krosai.Config{
-		BaseURL: apiURL, Timeout: 2 * time.Second, RateLimit: 500, Burst: 100,
-		BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
+	// The package's own wiring, Setup: this suite cannot import
+	// pkg/operator, which imports this package.
+	mgr, err = harness.StartManager(cp.Env.Config, func(m ctrl.Manager) error {
+		api, err := krosai.New(krosai.Config{
+			BaseURL: apiURL, Timeout: 2 * time.Second, RateLimit: 500, Burst: 100,
+			BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
+		})
+		if err != nil {
+			return err
+		}
+		reconciler, err = Setup(m, api, Options{
+			DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
+			SyncPeriod:              syncPeriod,
+			MaxConcurrentReconciles: 4,
+		})
+		return err
 	})
 	Expect(err).NotTo(HaveOccurred())
-	reconciler, err = Setup(mgr, api, Options{
-		DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-		SyncPeriod:              syncPeriod,
-		MaxConcurrentReconciles: 4,
-	})
-	Expect(err).NotTo(HaveOccurred())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
 })
 
 var _ = AfterSuite(func() {
-	By("checking that no secret value leaked into logs, Events or status")
+	By("checking that no secret value leaked into logs, Events, status or metrics")
 	expectNoSecretLeaked()
 	cancel()
-	stopControllerManager()
-	Expect(testEnv.Stop()).To(Succeed())
+	Expect(mgr.Stop()).To(Succeed())
+	Expect(sim.Close()).To(Succeed())
+	cp.Stop()
 })
-
-// startControllerManager runs kube-controller-manager's namespace and
-// garbage-collector controllers: envtest runs none, so without them a
-// namespace never finishes deleting and owned objects are never collected.
-func startControllerManager() {
-	dir := GinkgoT().TempDir()
-	kubeconfig, err := harness.WriteKubeconfig(testEnv, dir, "kube-controller-manager", "system:masters")
-	Expect(err).NotTo(HaveOccurred())
-	assets := testEnv.BinaryAssetsDirectory
-	if assets == "" {
-		assets = os.Getenv("KUBEBUILDER_ASSETS")
-	}
-	kcm, err := harness.StartControllerManager(assets, dir, kubeconfig)
-	Expect(err).NotTo(HaveOccurred())
-	stopControllerManager = kcm.Kill
-}
-
-// stopControllerManager ends kube-controller-manager before the API server,
-// which otherwise waits for its connections until envtest's stop timeout.
-var stopControllerManager = func() {}
 
 var namespaceCount int
 
 // newNamespace creates a namespace for one test.
 func newNamespace() string {
+	GinkgoHelper()
 	namespaceCount++
 	name := fmt.Sprintf("test-%d", namespaceCount)
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())

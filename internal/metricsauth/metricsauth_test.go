@@ -54,11 +54,8 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	root, err := harness.Root()
-	if err == nil {
-		cp, err = harness.StartControlPlane(root, false)
-	}
-	if err != nil {
+	var err error
+	if cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -61,7 +61,7 @@ func Get(ctx context.Context, c client.Reader,
 func BeReady() types.GomegaMatcher { return conditionMatcher{} }
 
 // BeStalled matches a KrosEndpoint whose Stalled condition is True with
-// reason (one of the api's Reason constants), and whose Ready is not True:
+// reason (one of the api's Reason constants), and whose Ready is False:
 // the operator gave up until the spec or a Secret changes.
 func BeStalled(reason string) types.GomegaMatcher { return conditionMatcher{stalled: reason} }
 
@@ -108,7 +108,7 @@ func (m conditionMatcher) Match(actual any) (bool, error) {
 	if m.stalled != "" {
 		c := meta.FindStatusCondition(conds, cockpitv1alpha1.ConditionStalled)
 		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == m.stalled &&
-			!meta.IsStatusConditionTrue(conds, cockpitv1alpha1.ConditionReady), nil
+			meta.IsStatusConditionFalse(conds, cockpitv1alpha1.ConditionReady), nil
 	}
 	c := meta.FindStatusCondition(conds, cockpitv1alpha1.ConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == ep.Generation &&

@@ -99,7 +99,7 @@ func TestBeStalled(t *testing.T) {
 		want bool
 	}{
 		{"stalled with the reason", endpoint(2, stalled, notReady), true},
-		{"stalled, Ready not yet written", endpoint(2, stalled), true},
+		{"stalled, Ready not written", endpoint(2, stalled), false},
 		{"another reason", endpoint(2, cond(stalled.Type, metav1.ConditionTrue, "Unauthorized", 2)), false},
 		{"stalled yet ready", endpoint(2, stalled, ready), false},
 		{"not stalled", endpoint(2, cond(stalled.Type, metav1.ConditionFalse, "SecretNotFound", 2)), false},
@@ -117,7 +117,8 @@ func TestWaits(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ready := endpoint(2, cond(cockpitv1alpha1.ConditionReady, metav1.ConditionTrue, cockpitv1alpha1.ReasonSynced, 2))
-	stalled := endpoint(2, cond(cockpitv1alpha1.ConditionStalled, metav1.ConditionTrue, "Unauthorized", 2))
+	stalled := endpoint(2, cond(cockpitv1alpha1.ConditionStalled, metav1.ConditionTrue, "Unauthorized", 2),
+		cond(cockpitv1alpha1.ConditionReady, metav1.ConditionFalse, "Unauthorized", 2))
 	stalled.Name = "refused"
 	c := fake.NewClientBuilder().WithScheme(operator.NewScheme()).WithObjects(ready, stalled).Build()
 

@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,8 +56,10 @@ import (
 )
 
 const (
-	benchKey = "kros_test_benchbenchbenchbenchbenchben"
-	benchOrg = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+	// operatorNamespace holds the default credentials Secret.
+	operatorNamespace = "kros-system"
+	benchKey          = "kros_test_benchbenchbenchbenchbenchben"
+	benchOrg          = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 )
 
 type config struct {
@@ -134,24 +135,25 @@ func run(c config) error {
 		"client %g req/s, %d workers, %d cores\n",
 		c.n, c.namespaces, c.rate, c.latency, c.jitter, c.clientRate, c.concurrency, numCPU())
 
-	b.cp, err = harness.StartControlPlane(root, true)
+	b.cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
 	if err != nil {
 		return err
 	}
 	defer b.cp.Stop()
 	defer b.keepManagerLog()
-	b.sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), "--api-key", benchKey+"="+benchOrg,
-		"--latency", c.latency.String(), "--latency-jitter", c.jitter.String(),
+	b.sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},
+		"--api-key", benchKey+"="+benchOrg, "--latency", c.latency.String(), "--latency-jitter", c.jitter.String(),
 		"--rate-limit", ftoa(c.rate), "--burst", strconv.Itoa(int(c.rate)), "--list-shape", "wrapped")
 	if err != nil {
 		return err
 	}
 	defer b.sim.Stop()
-	if err := b.cp.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kros-system"}}); err != nil {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}
+	if err := b.cp.Admin.Create(ctx, ns); err != nil {
 		return err
 	}
 	if err := b.cp.Admin.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "kros-system", Name: "krosai-credentials"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: "krosai-credentials"},
 		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: benchKey},
 	}); err != nil {
 		return err
@@ -188,16 +190,28 @@ func run(c config) error {
 }
 
 func (b *bench) startManager(clientRate float64) error {
-	metricsAddr, pprofAddr := freeAddr(), freeAddr()
+	metricsAddr, err := harness.FreeAddr()
+	if err != nil {
+		return err
+	}
+	pprofAddr, err := harness.FreeAddr()
+	if err != nil {
+		return err
+	}
 	b.metrics, b.pprof = "http://"+metricsAddr+"/metrics", "http://"+pprofAddr
-	var err error
 	b.manager, err = harness.Start(filepath.Join(b.cp.Dir, "manager.log"), filepath.Join(b.root, "bin", "manager"),
-		"--kubeconfig="+b.cp.AdminKubeconfig, "--operator-namespace=kros-system",
-		"--krosai-api-url="+b.sim.URL+"/v1", "--sync-period="+b.c.syncPeriod.String(),
-		"--api-rate-limit="+ftoa(clientRate), "--api-burst="+strconv.Itoa(max(1, int(clientRate/10))),
-		"--max-concurrent-reconciles="+strconv.Itoa(b.c.concurrency),
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false",
-		"--pprof-bind-address="+pprofAddr, "--health-probe-bind-address=0")
+		harness.ManagerFlags{
+			Kubeconfig:              b.cp.AdminKubeconfig,
+			OperatorNamespace:       operatorNamespace,
+			APIURL:                  b.sim.APIURL(),
+			SyncPeriod:              b.c.syncPeriod,
+			APIRateLimit:            clientRate,
+			APIBurst:                max(1, int(clientRate/10)),
+			MaxConcurrentReconciles: b.c.concurrency,
+			MetricsAddr:             metricsAddr,
+			InsecureMetrics:         true,
+			PprofAddr:               pprofAddr,
+		}.Args()...)
 	if err != nil {
 		return err
 	}
@@ -357,7 +371,7 @@ func (b *bench) deleteAll(phase string, n int) error {
 // unlimited measures what bounds creation when the API does not.
 func (b *bench) unlimited() error {
 	fmt.Println("\nunlimited: no API rate limit, the operator's client unthrottled")
-	if err := b.setFaults(`{"rateLimit":0,"burst":0}`); err != nil {
+	if err := b.unlimitAPI(); err != nil {
 		return err
 	}
 	b.manager.Stop()
@@ -651,10 +665,8 @@ func writesByResource(writes map[string]int, n int) string {
 }
 
 func (b *bench) simCounters() (counters, error) {
-	var stats struct {
-		Operations map[string]map[string]int `json:"operations"`
-	}
-	if err := getJSON(b.sim.URL+"/_sim/stats", &stats); err != nil {
+	stats, err := b.sim.Admin().Stats(b.ctx)
+	if err != nil {
 		return counters{}, err
 	}
 	c := counters{api: map[string]int{}}
@@ -670,27 +682,19 @@ func (b *bench) simCounters() (counters, error) {
 }
 
 func (b *bench) simStored() (int, error) {
-	var stats struct {
-		Endpoints int `json:"endpoints"`
-	}
-	err := getJSON(b.sim.URL+"/_sim/stats", &stats)
+	stats, err := b.sim.Admin().Stats(b.ctx)
 	return stats.Endpoints, err
 }
 
-func (b *bench) setFaults(body string) error {
-	req, err := http.NewRequestWithContext(b.ctx, http.MethodPut, b.sim.URL+"/_sim/faults", strings.NewReader(body))
+// unlimitAPI lifts the simulator's rate limit, keeping its other faults.
+func (b *bench) unlimitAPI() error {
+	admin := b.sim.Admin()
+	f, err := admin.Faults(b.ctx)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("set faults: %s", resp.Status)
-	}
-	return nil
+	f.RateLimit, f.Burst = 0, 0
+	return admin.SetFaults(b.ctx, f)
 }
 
 func (b *bench) scrape() (map[string]*dto.MetricFamily, error) {
@@ -859,24 +863,6 @@ func waitFor(timeout time.Duration, done func() (bool, error)) error {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-func getJSON(url string, v any) error {
-	resp, err := http.Get(url)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	return json.NewDecoder(resp.Body).Decode(v)
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

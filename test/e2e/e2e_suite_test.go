@@ -23,14 +23,13 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -40,6 +39,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -79,12 +79,12 @@ var _ = BeforeSuite(func() {
 	}
 
 	By("starting the control plane with kube-controller-manager")
-	cp, err = harness.StartControlPlane(root, true)
+	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cp.Stop)
 
 	By("starting krosai-sim")
-	sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"),
+	sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},
 		"--api-key", apiKey+"="+org, "--latency", "20ms", "--latency-jitter", "5ms")
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(sim.Stop)
@@ -135,26 +135,25 @@ var _ = ReportAfterEach(func(report SpecReport) {
 
 // startManager runs bin/manager as the operator's ServiceAccount.
 func startManager() *harness.Process {
+	GinkgoHelper()
 	managerCount++
-	metricsAddr := freeAddr()
+	metricsAddr, err := harness.FreeAddr()
+	Expect(err).NotTo(HaveOccurred())
 	p, err := harness.Start(filepath.Join(cp.Dir, fmt.Sprintf("manager-%d.log", managerCount)),
-		filepath.Join(root, "bin", "manager"),
-		"--kubeconfig="+managerConfig, "--operator-namespace="+operatorNamespace,
-		"--krosai-api-url="+sim.URL+"/v1", "--leader-elect", "--sync-period=30s",
-		"--api-rate-limit=100", "--api-burst=50",
-		"--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=0")
+		filepath.Join(root, "bin", "manager"), harness.ManagerFlags{
+			Kubeconfig:        managerConfig,
+			OperatorNamespace: operatorNamespace,
+			APIURL:            sim.APIURL(),
+			LeaderElect:       true,
+			SyncPeriod:        30 * time.Second,
+			APIRateLimit:      100,
+			APIBurst:          50,
+			MetricsAddr:       metricsAddr,
+		}.Args()...)
 	Expect(err).NotTo(HaveOccurred())
 	managers = append(managers, p)
 	metricsURLs[p] = "https://" + metricsAddr + "/metrics"
 	return p
-}
-
-// freeAddr returns a loopback address no one listens on.
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
 }
 
 // managerLog returns what a manager printed so far.
@@ -170,27 +169,18 @@ func isLeader(p *harness.Process) bool {
 }
 
 func kubectl(args ...string) string {
+	GinkgoHelper()
 	out, err := cp.Kubectl(ctx, args...)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred())
 	return out
 }
 
-type simEndpoint struct {
-	ID             string         `json:"id"`
-	Name           string         `json:"name"`
-	Type           string         `json:"type"`
-	Status         string         `json:"status"`
-	ProviderConfig map[string]any `json:"provider_config"`
-}
-
 // simEndpoints returns the simulator's endpoints whose names start with prefix.
-func simEndpoints(prefix string) []simEndpoint {
-	resp, err := http.Get(sim.URL + "/_sim/endpoints")
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	var byOrg map[string][]simEndpoint
-	ExpectWithOffset(1, json.NewDecoder(resp.Body).Decode(&byOrg)).To(Succeed())
-	var out []simEndpoint
+func simEndpoints(prefix string) []krosaisim.Endpoint {
+	GinkgoHelper()
+	byOrg, err := sim.Admin().Endpoints(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	var out []krosaisim.Endpoint
 	for _, e := range byOrg[org] {
 		if strings.HasPrefix(e.Name, prefix) {
 			out = append(out, e)
@@ -201,22 +191,14 @@ func simEndpoints(prefix string) []simEndpoint {
 
 // simCreates returns how many creates the simulator has answered 201 to.
 func simCreates() int {
-	resp, err := http.Get(sim.URL + "/_sim/stats")
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	var stats struct {
-		Operations map[string]map[string]int `json:"operations"`
-	}
-	ExpectWithOffset(1, json.NewDecoder(resp.Body).Decode(&stats)).To(Succeed())
-	return stats.Operations["createEndpoint"]["201"]
+	GinkgoHelper()
+	st, err := sim.Admin().Stats(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return st.Count("createEndpoint", http.StatusCreated)
 }
 
-// setSimFaults changes the simulator's faults at runtime.
-func setSimFaults(faults string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, sim.URL+"/_sim/faults", strings.NewReader(faults))
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	resp, err := http.DefaultClient.Do(req)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	_ = resp.Body.Close()
-	ExpectWithOffset(1, resp.StatusCode).To(Equal(http.StatusOK))
+// setSimFaults replaces the simulator's faults at runtime.
+func setSimFaults(f krosaisim.Faults) {
+	GinkgoHelper()
+	Expect(sim.Admin().SetFaults(ctx, f)).To(Succeed())
 }

@@ -31,6 +31,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -52,7 +53,7 @@ var _ = Describe("kros-operator", Ordered, func() {
 		By("editing one")
 		kubectl("patch", "-n", "samples", "krosendpoint", "booking-retell", "--type=merge",
 			"-p", `{"spec":{"displayName":"Booking (edited)","retell":{"agentID":"agent_v2"}}}`)
-		Eventually(func() []simEndpoint { return simEndpoints("Booking (edited)") }).WithTimeout(30 * time.Second).
+		Eventually(func() []krosaisim.Endpoint { return simEndpoints("Booking (edited)") }).WithTimeout(30 * time.Second).
 			Should(ConsistOf(HaveField("ProviderConfig", HaveKeyWithValue("agent_id", "agent_v2"))))
 		kubectl("wait", "-n", "samples", "--for=condition=Ready", "krosendpoint/booking-retell", "--timeout=30s")
 
@@ -107,8 +108,8 @@ var _ = Describe("kros-operator", Ordered, func() {
 
 	It("creates exactly one endpoint per resource when killed in the middle of creating 100", func() {
 		const n = 100
-		setSimFaults(`{"latency":"100ms","latencyJitter":"20ms"}`)
-		DeferCleanup(setSimFaults, `{"latency":"20ms","latencyJitter":"5ms"}`)
+		setSimFaults(krosaisim.Faults{Latency: 100 * time.Millisecond, LatencyJitter: 20 * time.Millisecond})
+		DeferCleanup(setSimFaults, krosaisim.Faults{Latency: 20 * time.Millisecond, LatencyJitter: 5 * time.Millisecond})
 		var manifests strings.Builder
 		manifests.WriteString("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kill\n")
 		for i := range n {

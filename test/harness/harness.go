@@ -14,13 +14,17 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package harness runs the operator as users do: a local control plane built
-// from source, krosai-sim and the manager as separate processes. The demo
-// and the e2e suite share it.
+// Package harness is the project's own test kit: a local control plane
+// built from source (with kube-controller-manager, and an API server that
+// can be restarted), the manager in-process or as a process with its flags,
+// krosai-sim as a process. The envtest suites, e2e, soak, demo and benchmark
+// share it. It imports no controller code, so that internal/controller's
+// suite can use it; what users may import is under pkg/.
 package harness
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,12 +40,15 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/crds"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // Scheme knows the built-in types and KrosEndpoint.
@@ -52,39 +59,87 @@ var Scheme = func() *runtime.Scheme {
 	return s
 }()
 
-// ControlPlane is a kube-apiserver and etcd, and optionally
-// kube-controller-manager's namespace and garbage-collector controllers.
+// ControlPlane is a kube-apiserver and etcd with the project's CRDs, and
+// optionally kube-controller-manager's namespace and garbage-collector
+// controllers.
 type ControlPlane struct {
 	Env    *envtest.Environment
 	Admin  client.Client
 	Assets string
-	// Dir holds kubeconfig files; it is removed by Stop.
+	// Dir holds kubeconfig files and logs; Stop removes it unless it was
+	// given in ControlPlaneOptions.
 	Dir string
 	// AdminKubeconfig is a kubeconfig file for a system:masters user.
 	AdminKubeconfig string
 
 	controllerManager *Process
+	ownDir            bool
+	apiLog            *os.File
 }
 
-// StartControlPlane starts the API server with the project's CRDs installed.
-func StartControlPlane(root string, withControllerManager bool) (*ControlPlane, error) {
+// ControlPlaneOptions say what StartControlPlane starts.
+type ControlPlaneOptions struct {
+	// ControllerManager runs kube-controller-manager's namespace and
+	// garbage-collector controllers: envtest runs none, so without them a
+	// namespace never finishes deleting and owned objects are never
+	// collected.
+	ControllerManager bool
+	// Dir is where kubeconfigs and logs go, kept after Stop; empty makes a
+	// temporary directory that Stop removes.
+	Dir string
+	// Restartable lets RestartAPIServer stop kube-apiserver and start it
+	// again with etcd kept: its certificates are kept in Dir (envtest's
+	// own are removed when the server stops, and a new CA would leave every
+	// client distrusting the restarted server) and its log goes to
+	// Dir/kube-apiserver.log.
+	Restartable bool
+	// APIServerStopTimeout is how long kube-apiserver may take to stop
+	// before it is SIGKILLed, as a kubelet would at the end of the grace
+	// period; zero is envtest's default.
+	APIServerStopTimeout time.Duration
+	// AdminTimeout bounds each request of Admin; zero is none.
+	AdminTimeout time.Duration
+}
+
+// StartControlPlane starts the API server with the project's CRDs
+// (pkg/crds) installed.
+func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run through make, which builds the control plane")
 	}
-	dir, err := os.MkdirTemp("", "kros-operator-")
+	crdList, err := crds.All()
 	if err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{Assets: assets, Dir: dir, Env: &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
+	cp := &ControlPlane{Assets: assets, Dir: opts.Dir, Env: &envtest.Environment{
+		CRDs:                    crdList,
+		BinaryAssetsDirectory:   assets,
+		ControlPlaneStopTimeout: opts.APIServerStopTimeout,
 	}}
+	if cp.Dir == "" {
+		if cp.Dir, err = os.MkdirTemp("", "kros-operator-"); err != nil {
+			return nil, err
+		}
+		cp.ownDir = true
+	}
+	if opts.Restartable {
+		certs := filepath.Join(cp.Dir, "apiserver-certs")
+		if err := os.MkdirAll(certs, 0o700); err != nil {
+			return nil, err
+		}
+		if cp.apiLog, err = os.Create(filepath.Join(cp.Dir, "kube-apiserver.log")); err != nil {
+			return nil, err
+		}
+		cp.Env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certs, Out: cp.apiLog, Err: cp.apiLog}
+	}
 	cfg, err := cp.Env.Start()
 	if err != nil {
+		cp.Stop()
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = opts.AdminTimeout
 	if cp.Admin, err = client.New(cfg, client.Options{Scheme: Scheme}); err != nil {
 		cp.Stop()
 		return nil, err
@@ -93,13 +148,36 @@ func StartControlPlane(root string, withControllerManager bool) (*ControlPlane, 
 		cp.Stop()
 		return nil, err
 	}
-	if withControllerManager {
-		if cp.controllerManager, err = StartControllerManager(assets, dir, cp.AdminKubeconfig); err != nil {
+	if opts.ControllerManager {
+		if cp.controllerManager, err = StartControllerManager(assets, cp.Dir, cp.AdminKubeconfig); err != nil {
 			cp.Stop()
 			return nil, err
 		}
 	}
 	return cp, nil
+}
+
+// RestartAPIServer stops kube-apiserver (SIGTERM, SIGKILL after
+// APIServerStopTimeout), waits down, and starts it again on the same port
+// with the same certificates; etcd keeps running. killed reports a stop that
+// needed the SIGKILL. The control plane must have been started Restartable.
+func (cp *ControlPlane) RestartAPIServer(down time.Duration) (killed bool, err error) {
+	if cp.apiLog == nil {
+		return false, errors.New("the control plane was not started Restartable")
+	}
+	api := cp.Env.ControlPlane.APIServer
+	if err := api.Stop(); err != nil {
+		// envtest sends the SIGKILL itself and reports the timeout.
+		if !strings.Contains(err.Error(), "timeout waiting for process kube-apiserver to stop") {
+			return false, fmt.Errorf("stop kube-apiserver: %w", err)
+		}
+		killed = true
+	}
+	time.Sleep(down)
+	if err := api.Start(); err != nil {
+		return killed, fmt.Errorf("start kube-apiserver again: %w", err)
+	}
+	return killed, nil
 }
 
 // Kubeconfig writes a kubeconfig for a user authenticated by client
@@ -146,13 +224,20 @@ func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) (string, er
 	return string(out), nil
 }
 
-// Stop ends the control plane and removes its files.
+// Stop ends the control plane and removes its files, unless their Dir was
+// given. kube-controller-manager goes first: the API server would otherwise
+// wait for its connections until the stop timeout.
 func (cp *ControlPlane) Stop() {
 	if cp.controllerManager != nil {
 		cp.controllerManager.Kill()
 	}
 	_ = cp.Env.Stop()
-	_ = os.RemoveAll(cp.Dir)
+	if cp.apiLog != nil {
+		_ = cp.apiLog.Close()
+	}
+	if cp.ownDir {
+		_ = os.RemoveAll(cp.Dir)
+	}
 }
 
 // Process is a binary of ours running on its own.
@@ -213,35 +298,72 @@ func (p *Process) Exited() bool {
 // Simulator is a running krosai-sim.
 type Simulator struct {
 	*Process
-	// URL is the simulator's root; the API is under URL + "/v1".
+	// URL is the simulator's root, http://HOST:PORT; the API is under
+	// APIURL, the admin API is Admin.
 	URL string
 }
 
-// StartSimulator runs krosai-sim on a free port and waits for its first line.
-func StartSimulator(bin string, args ...string) (*Simulator, error) {
-	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+// SimulatorOptions say where krosai-sim listens and logs.
+type SimulatorOptions struct {
+	// Addr is --listen; empty picks a free port on 127.0.0.1.
+	Addr string
+	// Log receives its output after the first line, and its logs; empty
+	// discards them.
+	Log string
+}
+
+// StartSimulator runs krosai-sim with args (keys, faults) and waits for its
+// first line, which says where it listens.
+func StartSimulator(bin string, opts SimulatorOptions, args ...string) (*Simulator, error) {
+	cmd := exec.Command(bin, append([]string{"--listen", cmp.Or(opts.Addr, "127.0.0.1:0")}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stderr = io.Discard
+	output := io.Discard
+	var log *os.File
+	if opts.Log != "" {
+		if log, err = os.Create(opts.Log); err != nil {
+			return nil, err
+		}
+		output = log
+	}
+	cmd.Stderr = output
 	if err := cmd.Start(); err != nil {
+		if log != nil {
+			_ = log.Close()
+		}
 		return nil, fmt.Errorf("start krosai-sim: %w", err)
 	}
-	p := &Process{Cmd: cmd, done: make(chan struct{})}
+	p := &Process{Cmd: cmd, Log: opts.Log, done: make(chan struct{})}
+	copied := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
+		<-copied
+		if log != nil {
+			_ = log.Close()
+		}
 		close(p.done)
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(output, out)
+	}()
 	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
 	if err != nil || !ok {
 		p.Kill()
 		return nil, fmt.Errorf("krosai-sim did not say where it listens: %q %v", line, err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return &Simulator{Process: p, URL: url}, nil
 }
+
+// APIURL is the KrosAI API's base URL, the manager's --krosai-api-url.
+func (s *Simulator) APIURL() string { return s.URL + "/v1" }
+
+// Admin is a client of the simulator's admin API.
+func (s *Simulator) Admin() *krosaisim.AdminClient { return krosaisim.NewAdminClient(s.URL, nil) }
 
 // Installer renders config/default, the bundle make build-installer writes.
 func Installer(root string) ([]*unstructured.Unstructured, error) {

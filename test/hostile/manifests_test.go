@@ -77,20 +77,13 @@ func TestMain(m *testing.M) {
 func admissionPlane(t *testing.T) *harness.ControlPlane {
 	t.Helper()
 	admission.once.Do(func() {
-		root, err := harness.Root()
-		if err != nil {
-			admission.err = err
-			return
-		}
-		if admission.cp, admission.err = harness.StartControlPlane(root, false); admission.err != nil {
+		if admission.cp, admission.err = harness.StartControlPlane(harness.ControlPlaneOptions{}); admission.err != nil {
 			return
 		}
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: manifestNamespace}}
 		admission.err = admission.cp.Admin.Create(context.Background(), ns)
 	})
-	if admission.err != nil {
-		t.Fatal(admission.err)
-	}
+	NewWithT(t).Expect(admission.err).NotTo(HaveOccurred())
 	return admission.cp
 }
 
@@ -99,12 +92,8 @@ func admissionPlane(t *testing.T) *harness.ControlPlane {
 // saying why.
 func TestManifestCorpus(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("manifests", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 50 {
-		t.Fatalf("the corpus has %d manifests; it should have at least 50", len(files))
-	}
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	NewWithT(t).Expect(len(files)).To(BeNumerically(">=", 50), "the corpus is too small")
 	cp := admissionPlane(t)
 
 	t.Run("rejected", func(t *testing.T) {
@@ -139,16 +128,13 @@ func TestManifestCorpus(t *testing.T) {
 // readExpectation reads the "# expect: <field path> | <message>" line.
 func readExpectation(t *testing.T, file string) (field, message string) {
 	t.Helper()
+	g := NewWithT(t)
 	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = f.Close() }()
 	line, _ := bufio.NewReader(f).ReadString('\n')
 	m := expectLine.FindStringSubmatch(strings.TrimRight(line, "\n"))
-	if m == nil {
-		t.Fatalf("%s must start with '# expect: <field path> | <message substring>', not %q", file, line)
-	}
+	g.Expect(m).NotTo(BeNil(), "%s must start with '# expect: <field path> | <message substring>', not %q", file, line)
 	return m[1], m[2]
 }
 

@@ -22,7 +22,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,21 +39,18 @@ import (
 	. "github.com/onsi/gomega"
 
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operator"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -87,12 +83,11 @@ var (
 	sim       *krosaisim.Simulator
 	api       *hostileAPI
 	elsewhere *redirectTarget
-	logs      harness.LogBuffer
-	mgrDone   = make(chan struct{})
-	mgrErr    error
+	logs      *harness.LogBuffer
+	mgr       *harness.Manager
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks.
-	secretValues []string
+	secretValues operatortest.Secrets
 )
 
 func TestResponses(t *testing.T) {
@@ -101,19 +96,12 @@ func TestResponses(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Everything the operator logs, at every verbosity (V(10) and below),
-	// goes to logs. The level is set through the manager's own flag, which
-	// spares this package a direct dependency on zap.
-	zapOpts := zap.Options{Development: true}
-	fs := flag.NewFlagSet("zap", flag.ContinueOnError)
-	zapOpts.BindFlags(fs)
-	Expect(fs.Parse([]string{"--zap-log-level=10"})).To(Succeed())
-	logf.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.WriteTo(&logs)))
+	// Everything the operator logs, at every verbosity (V(10) and below).
+	logs = harness.LogToBuffer(10)
 	ctx, cancel = context.WithCancel(context.Background())
 
-	root, err := harness.Root()
-	Expect(err).NotTo(HaveOccurred())
-	cp, err = harness.StartControlPlane(root, false)
+	var err error
+	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{})
 	Expect(err).NotTo(HaveOccurred())
 	k8sClient = cp.Admin
 
@@ -130,31 +118,25 @@ var _ = BeforeSuite(func() {
 		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: defaultKey},
 	})).To(Succeed())
 
-	mgr, err := ctrl.NewManager(cp.Env.Config, ctrl.Options{
-		Scheme: harness.Scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+	mgr, err = harness.StartManager(cp.Env.Config, func(m ctrl.Manager) error {
+		return operator.Setup(m, operator.Options{
+			APIURL:                  server.URL + "/v1",
+			DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
+			SyncPeriod:              syncPeriod,
+			APIRateLimit:            500,
+			APIBurst:                100,
+			APITimeout:              apiTimeout,
+			RetryBackoffBase:        10 * time.Millisecond,
+			RetryBackoffCap:         200 * time.Millisecond,
+			MaxConcurrentReconciles: 2,
+			RegisterMetrics:         true,
+		})
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(operator.Setup(mgr, operator.Options{
-		APIURL:                  server.URL + "/v1",
-		DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-		SyncPeriod:              syncPeriod,
-		APIRateLimit:            500,
-		APIBurst:                100,
-		APITimeout:              apiTimeout,
-		RetryBackoffBase:        10 * time.Millisecond,
-		RetryBackoffCap:         200 * time.Millisecond,
-		MaxConcurrentReconciles: 2,
-		RegisterMetrics:         true,
-	})).To(Succeed())
-	go func() {
-		defer close(mgrDone)
-		mgrErr = mgr.Start(ctx)
-	}()
 
 	DeferCleanup(func() {
 		cancel()
-		Eventually(mgrDone, timeout).Should(BeClosed())
-		Expect(mgrErr).NotTo(HaveOccurred())
+		Expect(mgr.Stop()).To(Succeed())
 		server.Close()
 		elsewhere.Close()
 		Expect(sim.Close()).To(Succeed())
@@ -167,7 +149,7 @@ var _ = AfterSuite(func() {
 	expectNoSecretLeaked()
 	By("checking that no reconcile panicked")
 	Expect(logs.String()).NotTo(ContainSubstring("Observed a panic"))
-	Expect(mgrDone).NotTo(BeClosed(), "the manager stopped")
+	Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
 	Expect(api.streamsAbandoned.Load()).To(BeZero(), "an endless body was never hung up on")
 	Expect(elsewhere.requests()).To(BeEmpty(), "a redirect was followed")
 })
@@ -201,7 +183,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			case modeEndlessBody:
 				Eventually(api.streamsStarted.Load, timeout, interval).Should(BeNumerically(">=", streamsStarted+2))
 			}
-			Expect(mgrDone).NotTo(BeClosed(), "the manager stopped")
+			Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
 
 			By("converging once the API answers properly, adopting what the spoiled create made")
 			api.set(key, modeGood)
@@ -242,7 +224,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			api.set(key, m)
 			patchEndpoint(ep, func(e *cockpitv1alpha1.KrosEndpoint) { e.Spec.DisplayName = "Renamed" })
 			expectReconciling(ep, want, key)
-			Expect(mgrDone).NotTo(BeClosed(), "the manager stopped")
+			Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
 
 			api.set(key, modeGood)
 			requestSync(ep)
@@ -330,10 +312,10 @@ var _ = Describe("Hostile Secrets", func() {
 		Eventually(func(g Gomega) {
 			got := get(ep)
 			g.Expect(got.Status.LastHandledReconcileAt).To(Equal(handled))
-			g.Expect(isReady(got)).To(BeTrue(), "conditions: %+v", got.Status.Conditions)
+			g.Expect(got).To(operatortest.BeReady())
 		}, timeout, interval).Should(Succeed())
 		Consistently(func(g Gomega) {
-			g.Expect(isReady(get(ep))).To(BeTrue())
+			g.Expect(get(ep)).To(operatortest.BeReady())
 			g.Expect(k8sClient.Get(ctx, sipKey, &corev1.Secret{})).To(Succeed())
 		}, 2*time.Second, interval).Should(Succeed())
 
@@ -411,7 +393,7 @@ var _ = Describe("Secret values", func() {
 		var signing corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "hook-webhook-signing"}, &signing)).To(Succeed())
 		Expect(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]).NotTo(BeEmpty())
-		secretValues = append(secretValues, string(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]))
+		secretValues.Add(string(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]), "the signing secret")
 
 		By("rotating both SIP passwords")
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
@@ -479,43 +461,19 @@ var _ = Describe("Secret values", func() {
 })
 
 // expectNoSecretLeaked looks for every secret value the suite used in
-// everything the operator writes: its logs at every verbosity, Events,
-// every KrosEndpoint whole, and the metrics registry (names, help, labels).
+// everything the operator writes: its logs at every verbosity, Events of both
+// APIs, every KrosEndpoint whole, and the metrics registry (names, help,
+// labels).
 func expectNoSecretLeaked() {
 	GinkgoHelper()
-	var written strings.Builder
-	written.WriteString(logs.String())
-
-	var events eventsv1.EventList
-	Expect(k8sClient.List(ctx, &events)).To(Succeed())
-	Expect(events.Items).NotTo(BeEmpty())
-	var coreEvents corev1.EventList
-	Expect(k8sClient.List(ctx, &coreEvents)).To(Succeed())
-	var endpoints cockpitv1alpha1.KrosEndpointList
-	Expect(k8sClient.List(ctx, &endpoints)).To(Succeed())
-	for _, v := range []any{events, coreEvents, endpoints} {
-		b, err := json.Marshal(v)
-		Expect(err).NotTo(HaveOccurred())
-		written.Write(b)
-	}
-
-	families, err := ctrlmetrics.Registry.Gather()
+	Expect(secretValues.Len()).To(BeNumerically(">", 0))
+	report, err := secretValues.Scan(ctx, k8sClient, operatortest.Sources{
+		Logs: []byte(logs.String()), Metrics: ctrlmetrics.Registry,
+	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(families).NotTo(BeEmpty())
-	for _, mf := range families {
-		written.WriteString(mf.GetName() + " " + mf.GetHelp() + "\n")
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				written.WriteString(l.GetName() + "=" + l.GetValue() + "\n")
-			}
-		}
-	}
-
-	all := written.String()
-	Expect(all).To(ContainSubstring("kros_operator_reconcile_errors_total"), "the metrics were not scanned")
-	for _, secret := range secretValues {
-		Expect(all).NotTo(ContainSubstring(secret))
-	}
+	Expect(report.Events).To(BeNumerically(">", 0))
+	Expect(report.Metrics).To(ContainElement("kros_operator_reconcile_errors_total"), "the metrics were not scanned")
+	Expect(report.Leaks).To(BeEmpty())
 }
 
 // mode is how hostileAPI answers one API key.
@@ -808,9 +766,10 @@ func (h *heapWatch) stop() (peak, retained int64) {
 var namespaceCount, orgCount int
 
 func newNamespace() string {
+	GinkgoHelper()
 	namespaceCount++
 	name := fmt.Sprintf("hostile-%d", namespaceCount)
-	ExpectWithOffset(1, k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
 	return name
 }
 
@@ -820,25 +779,27 @@ func newSecretValue(prefix string) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	v := prefix + "_" + hex.EncodeToString(b)
-	secretValues = append(secretValues, v)
+	secretValues.Add(v, "a "+prefix+" value")
 	return v
 }
 
 // newOrg gives a case an API key and an organization of its own.
 func newOrg() (key, org string) {
+	GinkgoHelper()
 	orgCount++
 	key = newSecretValue("kros_test")
 	org = fmt.Sprintf("33333333-3333-4333-8333-%012d", orgCount)
-	ExpectWithOffset(1, sim.AddKey(key, org)).To(Succeed())
+	Expect(sim.AddKey(key, org)).To(Succeed())
 	return key, org
 }
 
 // isolated gives a case an organization and a namespace whose Secret "key"
 // holds the organization's API key.
 func isolated() (ns, key, org string) {
+	GinkgoHelper()
 	key, org = newOrg()
 	ns = newNamespace()
-	ExpectWithOffset(1, k8sClient.Create(ctx, apiKeySecret(ns, "key", key, org))).To(Succeed())
+	Expect(k8sClient.Create(ctx, apiKeySecret(ns, "key", key, org))).To(Succeed())
 	return ns, key, org
 }
 
@@ -879,41 +840,21 @@ func customSIPWithOwnKey(sipSecret string) cockpitv1alpha1.KrosEndpointSpec {
 
 func get(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
 	out := &cockpitv1alpha1.KrosEndpoint{}
-	ExpectWithOffset(1, k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
+	GinkgoHelper()
+	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
 	return out
-}
-
-func isReady(ep *cockpitv1alpha1.KrosEndpoint) bool {
-	c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
-	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == ep.Generation
 }
 
 // waitReady waits until the current generation is Ready.
 func waitReady(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
 	GinkgoHelper()
-	var got *cockpitv1alpha1.KrosEndpoint
-	Eventually(func(g Gomega) {
-		got = &cockpitv1alpha1.KrosEndpoint{}
-		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
-		g.Expect(isReady(got)).To(BeTrue(), "conditions: %+v", got.Status.Conditions)
-		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
-	}, timeout, interval).Should(Succeed())
-	return got
+	return operatortest.WaitReady(ctx, Default, k8sClient, ep, timeout, interval)
 }
 
 // waitStalled waits for Stalled=True with reason, and Ready=False.
 func waitStalled(ep *cockpitv1alpha1.KrosEndpoint, reason string) *metav1.Condition {
 	GinkgoHelper()
-	var cond *metav1.Condition
-	Eventually(func(g Gomega) {
-		got := &cockpitv1alpha1.KrosEndpoint{}
-		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
-		cond = meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionStalled)
-		g.Expect(cond).NotTo(BeNil(), "conditions: %+v", got.Status.Conditions)
-		g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), "Stalled: %+v", cond)
-		g.Expect(cond.Reason).To(Equal(reason), "Stalled: %+v", cond)
-		g.Expect(meta.IsStatusConditionFalse(got.Status.Conditions, cockpitv1alpha1.ConditionReady)).To(BeTrue())
-	}, timeout, interval).Should(Succeed())
+	cond := operatortest.WaitStalled(ctx, Default, k8sClient, ep, reason, timeout, interval)
 	GinkgoWriter.Printf("%s/%s Stalled=%s: %s\n", ep.Namespace, ep.Name, cond.Reason, cond.Message)
 	return cond
 }

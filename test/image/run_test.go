@@ -18,9 +18,7 @@ package image
 
 import (
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,17 +48,6 @@ const (
 	org               = "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4"
 )
 
-// listenAddr is a free local address for one of the manager's servers.
-func listenAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().String()
-}
-
 func httpGet(url string) (int, string, error) {
 	resp, err := http.Get(url) //nolint:gosec // a local test server
 	if err != nil {
@@ -87,15 +74,13 @@ func TestImageRuns(t *testing.T) {
 
 	root, err := harness.Root()
 	g.Expect(err).NotTo(HaveOccurred())
-	cp, err := harness.StartControlPlane(root, false)
+	cp, err := harness.StartControlPlane(harness.ControlPlaneOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(cp.Stop)
 
-	sim, err := krosaisim.NewSimulator(krosaisim.Options{Keys: []krosaisim.APIKey{{Key: apiKey, Org: org}}})
+	sim, err := krosaisim.New(krosaisim.Options{Keys: []krosaisim.APIKey{{Key: apiKey, Org: org}}})
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() { _ = sim.Close() })
-	api := httptest.NewServer(sim.Handler())
-	t.Cleanup(api.Close)
 
 	ctx := t.Context()
 	g.Expect(cp.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
@@ -104,12 +89,20 @@ func TestImageRuns(t *testing.T) {
 		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: apiKey},
 	})).To(Succeed())
 
-	metricsAddr, probeAddr := listenAddr(t), listenAddr(t)
-	p, err := harness.Start(filepath.Join(t.TempDir(), "manager.log"), manager,
-		"--kubeconfig="+cp.AdminKubeconfig, "--operator-namespace="+operatorNamespace,
-		"--krosai-api-url="+api.URL+"/v1", "--leader-elect", "--sync-period=2s",
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false",
-		"--health-probe-bind-address="+probeAddr)
+	metricsAddr, err := harness.FreeAddr()
+	g.Expect(err).NotTo(HaveOccurred())
+	probeAddr, err := harness.FreeAddr()
+	g.Expect(err).NotTo(HaveOccurred())
+	p, err := harness.Start(filepath.Join(t.TempDir(), "manager.log"), manager, harness.ManagerFlags{
+		Kubeconfig:        cp.AdminKubeconfig,
+		OperatorNamespace: operatorNamespace,
+		APIURL:            sim.APIURL(),
+		LeaderElect:       true,
+		SyncPeriod:        2 * time.Second,
+		MetricsAddr:       metricsAddr,
+		InsecureMetrics:   true,
+		ProbeAddr:         probeAddr,
+	}.Args()...)
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() {
 		p.Stop()
