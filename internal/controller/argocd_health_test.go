@@ -56,6 +56,7 @@ type argoHealth struct {
 // object as the global obj, and the table left on the stack as the result.
 func runArgoHealth(t *testing.T, script string, object map[string]any) argoHealth {
 	t.Helper()
+	g := NewWithT(t)
 	state := lua.NewState(lua.Options{SkipOpenLibs: true})
 	defer state.Close()
 	for _, lib := range []struct {
@@ -66,27 +67,20 @@ func runArgoHealth(t *testing.T, script string, object map[string]any) argoHealt
 		{lua.BaseLibName, lua.OpenBase},
 		{lua.TabLibName, lua.OpenTable},
 	} {
-		if err := state.CallByParam(lua.P{Fn: state.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name)); err != nil {
-			t.Fatalf("open Lua library %q: %v", lib.name, err)
-		}
+		g.Expect(state.CallByParam(lua.P{Fn: state.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name))).
+			To(Succeed(), "open Lua library %q", lib.name)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	state.SetContext(ctx)
 	state.SetGlobal("obj", luaValue(t, state, object))
-	if err := state.DoString(script); err != nil {
-		t.Fatalf("health script failed: %v", err)
-	}
+	g.Expect(state.DoString(script)).To(Succeed(), "health script failed")
 	result, ok := state.Get(-1).(*lua.LTable)
-	if !ok {
-		t.Fatalf("health script returned %s, not a table", state.Get(-1).Type())
-	}
+	g.Expect(ok).To(BeTrue(), "health script returned %s, not a table", state.Get(-1).Type())
 	code, codeOK := result.RawGetString("status").(lua.LString)
 	message, messageOK := result.RawGetString("message").(lua.LString)
-	if !codeOK || !messageOK {
-		t.Fatalf("health script returned status %v and message %v; want two strings",
-			result.RawGetString("status"), result.RawGetString("message"))
-	}
+	g.Expect(codeOK && messageOK).To(BeTrue(), "health script returned status %v and message %v; want two strings",
+		result.RawGetString("status"), result.RawGetString("message"))
 	return argoHealth{Status: string(code), Message: string(message)}
 }
 
@@ -119,7 +113,7 @@ func luaValue(t *testing.T, state *lua.LState, value any) lua.LValue {
 		}
 		return table
 	}
-	t.Fatalf("no Lua value for %T", value)
+	NewWithT(t).Expect(false).To(BeTrue(), "no Lua value for %T", value)
 	return lua.LNil
 }
 
@@ -127,27 +121,21 @@ func luaValue(t *testing.T, state *lua.LState, value any) lua.LValue {
 func asJSON(t *testing.T, ep *cockpitv1alpha1.KrosEndpoint) map[string]any {
 	t.Helper()
 	data, err := json.Marshal(ep)
-	if err != nil {
-		t.Fatalf("marshal: %v", err)
-	}
+	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "marshal")
 	return decodeJSON(t, string(data))
 }
 
 func decodeJSON(t *testing.T, data string) map[string]any {
 	t.Helper()
 	var object map[string]any
-	if err := json.Unmarshal([]byte(data), &object); err != nil {
-		t.Fatalf("unmarshal %s: %v", data, err)
-	}
+	NewWithT(t).Expect(json.Unmarshal([]byte(data), &object)).To(Succeed(), "unmarshal %s", data)
 	return object
 }
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
+	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "read %s", path)
 	return string(data)
 }
 

@@ -111,9 +111,7 @@ func deleting(ep *cockpitv1alpha1.KrosEndpoint) {
 func toUnstructured(t *testing.T, ep *cockpitv1alpha1.KrosEndpoint) *unstructured.Unstructured {
 	t.Helper()
 	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ep)
-	if err != nil {
-		t.Fatalf("convert to unstructured: %v", err)
-	}
+	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "convert to unstructured")
 	return &unstructured.Unstructured{Object: content}
 }
 

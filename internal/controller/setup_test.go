@@ -19,6 +19,8 @@ package controller
 import (
 	"testing"
 
+	. "github.com/onsi/gomega"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -63,9 +65,7 @@ func TestSecretNewsSkipsOurOwnFinalizer(t *testing.T) {
 	p := secretNews()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := p.Update(event.UpdateEvent{ObjectOld: tt.old, ObjectNew: tt.new}); got != tt.passes {
-				t.Errorf("passes = %v, want %v", got, tt.passes)
-			}
+			NewWithT(t).Expect(p.Update(event.UpdateEvent{ObjectOld: tt.old, ObjectNew: tt.new})).To(Equal(tt.passes))
 		})
 	}
 }
@@ -80,16 +80,13 @@ func TestSecretNewsSkipsTheCreationOfASigningSecret(t *testing.T) {
 	plain := secretMetadata()
 	plain.Namespace, plain.Name = "team", "sip"
 
+	g := NewWithT(t)
 	p := secretNews()
-	if p.Create(event.CreateEvent{Object: owned}) {
-		t.Error("the creation of a signing Secret a KrosEndpoint controls woke its owner")
-	}
+	g.Expect(p.Create(event.CreateEvent{Object: owned})).To(BeFalse(),
+		"the creation of a signing Secret a KrosEndpoint controls woke its owner")
 	for name, s := range map[string]*metav1.PartialObjectMetadata{"another controller's": otherOwner, "a user's": plain} {
-		if !p.Create(event.CreateEvent{Object: s}) {
-			t.Errorf("the creation of %s Secret was dropped", name)
-		}
+		g.Expect(p.Create(event.CreateEvent{Object: s})).To(BeTrue(), "the creation of %s Secret was dropped", name)
 	}
-	if !p.Delete(event.DeleteEvent{Object: owned}) {
-		t.Error("the deletion of a signing Secret was dropped: it would not be rewritten")
-	}
+	g.Expect(p.Delete(event.DeleteEvent{Object: owned})).To(BeTrue(),
+		"the deletion of a signing Secret was dropped: it would not be rewritten")
 }
