@@ -20,7 +20,6 @@ package soak
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"os"
@@ -121,7 +120,7 @@ func allSettled(v []violation) bool {
 
 func (s *soak) unpauseAll(ctx context.Context) {
 	var list cockpitv1alpha1.KrosEndpointList
-	if err := s.cl.admin.List(ctx, &list); err != nil {
+	if err := s.cl.Admin.List(ctx, &list); err != nil {
 		return
 	}
 	for i := range list.Items {
@@ -131,7 +130,7 @@ func (s *soak) unpauseAll(ctx context.Context) {
 		}
 		orig := ep.DeepCopy()
 		delete(ep.Annotations, cockpitv1alpha1.AnnotationPaused)
-		if err := s.cl.admin.Patch(ctx, ep, client.MergeFrom(orig)); err == nil {
+		if err := s.cl.Admin.Patch(ctx, ep, client.MergeFrom(orig)); err == nil {
 			s.log.add("unpause", ep.Namespace+"/"+ep.Name, "settle")
 		}
 	}
@@ -153,11 +152,11 @@ func (s *soak) check(ctx context.Context) ([]violation, error) {
 	var nss corev1.NamespaceList
 	var secrets corev1.SecretList
 	for _, l := range []client.ObjectList{&keps, &nss, &secrets} {
-		if err := s.cl.admin.List(ctx, l); err != nil {
+		if err := s.cl.Admin.List(ctx, l); err != nil {
 			return nil, err
 		}
 	}
-	byOrg, err := s.sim.endpoints(ctx)
+	byOrg, err := s.sim.admin.Endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -477,7 +476,7 @@ func (s *soak) checkObserveOnlyWrites() []violation {
 // endpoints than the resources and adoption sources that could own them: no
 // API fault may multiply endpoints.
 func (s *soak) checkOutnumbered(ctx context.Context, when string) {
-	byOrg, err := s.sim.endpoints(ctx)
+	byOrg, err := s.sim.admin.Endpoints(ctx)
 	if err != nil {
 		return
 	}
@@ -564,16 +563,10 @@ func (s *soak) checkLeaks() []violation {
 	}
 	s.remember(fmt.Sprintf("/metrics of manager-%d", len(s.mgrLogs)), m)
 
-	needles := newNeedles()
-	for value, what := range s.secrets.snapshot() {
-		needles.add(value, what)
-		needles.add(base64.StdEncoding.EncodeToString([]byte(value)), what+" (base64)")
-	}
 	var out []violation
 	report := func(source string, text []byte) {
-		for _, hit := range needles.find(text) {
-			out = append(out, violation{invSecretsLeak, "", nil, fmt.Sprintf("%s (%s…) appears in %s: %s",
-				hit.what, hit.value[:6], source, hit.context)})
+		for _, leak := range s.secrets.Find(source, text) {
+			out = append(out, violation{invSecretsLeak, "", nil, leak.String()})
 		}
 	}
 	for _, path := range s.mgrLogs {
@@ -589,51 +582,6 @@ func (s *soak) checkLeaks() []violation {
 	s.seenMu.Unlock()
 	for _, st := range seen {
 		report(st.source, []byte(st.text))
-	}
-	return out
-}
-
-// needles finds many fixed strings at once: each is at least 8 bytes long
-// and looked up by its first 8, so a search is one pass.
-type needles struct {
-	byPrefix map[string][]needle
-}
-
-type needle struct{ value, what string }
-
-type hit struct{ value, what, context string }
-
-func newNeedles() *needles { return &needles{byPrefix: map[string][]needle{}} }
-
-func (n *needles) add(value, what string) {
-	if len(value) < 8 {
-		return
-	}
-	n.byPrefix[value[:8]] = append(n.byPrefix[value[:8]], needle{value, what})
-}
-
-// find returns the first occurrence of each needle in text, with its line
-// (the value masked).
-func (n *needles) find(text []byte) []hit {
-	var out []hit
-	found := map[string]bool{}
-	for i := 0; i+8 <= len(text); i++ {
-		for _, nd := range n.byPrefix[string(text[i:i+8])] {
-			if found[nd.value] || !strings.HasPrefix(string(text[i:min(len(text), i+len(nd.value))]), nd.value) {
-				continue
-			}
-			found[nd.value] = true
-			start := strings.LastIndexByte(string(text[:i]), '\n') + 1
-			end := len(text)
-			if j := strings.IndexByte(string(text[i:]), '\n'); j >= 0 {
-				end = i + j
-			}
-			line := strings.ReplaceAll(string(text[start:end]), nd.value, "<"+nd.what+">")
-			if len(line) > 300 {
-				line = line[:300] + "…"
-			}
-			out = append(out, hit{nd.value, nd.what, line})
-		}
 	}
 	return out
 }

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 const (
@@ -140,7 +141,7 @@ var errNothingToDo = errors.New("no target")
 
 func (s *soak) get(ctx context.Context, r *resModel) (*cockpitv1alpha1.KrosEndpoint, error) {
 	ep := &cockpitv1alpha1.KrosEndpoint{}
-	err := s.cl.admin.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: r.name}, ep)
+	err := s.cl.Admin.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: r.name}, ep)
 	return ep, err
 }
 
@@ -149,7 +150,7 @@ func (s *soak) get(ctx context.Context, r *resModel) (*cockpitv1alpha1.KrosEndpo
 func (s *soak) newNamespace(ctx context.Context) error {
 	s.nsCounter++
 	name := fmt.Sprintf("soak-%d", s.nsCounter)
-	if err := s.cl.admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+	if err := s.cl.Admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		return err
 	}
 	objs := []client.Object{&corev1.Secret{
@@ -168,7 +169,7 @@ func (s *soak) newNamespace(ctx context.Context) error {
 		})
 	}
 	for _, o := range objs {
-		if err := s.cl.admin.Create(ctx, o); err != nil {
+		if err := s.cl.Admin.Create(ctx, o); err != nil {
 			return err
 		}
 	}
@@ -179,16 +180,16 @@ func (s *soak) newNamespace(ctx context.Context) error {
 
 func (s *soak) newPassword() string {
 	p := "pw-" + s.token(20)
-	s.secrets.add(p, "SIP password")
+	s.secrets.Add(p, "SIP password")
 	return p
 }
 
 func (s *soak) newKey(org string) (string, error) {
 	key := "kros_test_" + s.token(30)
-	if err := s.sim.addKey(s.ctx, key, org); err != nil {
+	if err := s.sim.admin.AddKey(s.ctx, key, org); err != nil {
 		return "", err
 	}
-	s.secrets.add(key, "API key")
+	s.secrets.Add(key, "API key")
 	s.simKeys = append(s.simKeys, key+"="+org)
 	return key, nil
 }
@@ -298,7 +299,7 @@ func (s *soak) createResource(ctx context.Context, ns string, typ cockpitv1alpha
 	for _, a := range adjust {
 		a(&ep.Spec)
 	}
-	if err := s.cl.admin.Create(ctx, ep); err != nil {
+	if err := s.cl.Admin.Create(ctx, ep); err != nil {
 		return nil, err
 	}
 	display := ep.Spec.DisplayName
@@ -365,7 +366,7 @@ func (s *soak) edit(ctx context.Context, r *resModel, rename bool) error {
 		ep.Spec.Enabled = new(enabled)
 		what = fmt.Sprintf("enabled %v", enabled)
 	}
-	if err := s.cl.admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
+	if err := s.cl.Admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
 		return err
 	}
 	s.log.add("edit", r.key, "%s (generation %d)", what, ep.Generation)
@@ -430,7 +431,7 @@ func (s *soak) deleteResource(ctx context.Context, r *resModel, why string) erro
 	if err != nil {
 		return err
 	}
-	if err := s.cl.admin.Delete(ctx, ep); err != nil {
+	if err := s.cl.Admin.Delete(ctx, ep); err != nil {
 		return err
 	}
 	s.forget(r, ep)
@@ -452,7 +453,7 @@ func (s *soak) setPaused(ctx context.Context, r *resModel, paused bool) error {
 	} else {
 		delete(ep.Annotations, cockpitv1alpha1.AnnotationPaused)
 	}
-	if err := s.cl.admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
+	if err := s.cl.Admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
 		return err
 	}
 	r.paused = paused
@@ -485,10 +486,10 @@ func (s *soak) opOrphan(ctx context.Context) error {
 	}
 	orig := ep.DeepCopy()
 	ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
-	if err := s.cl.admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
+	if err := s.cl.Admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
 		return err
 	}
-	if err := s.cl.admin.Delete(ctx, ep); err != nil {
+	if err := s.cl.Admin.Delete(ctx, ep); err != nil {
 		return err
 	}
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
@@ -519,7 +520,7 @@ func (s *soak) opAdopt(observeOnly bool) opFunc {
 		r, err := s.createAdopter(ctx, pick(s.rng, s.namespaces), typ, id, useB, observeOnly)
 		if err != nil {
 			// Nobody owns the source: remove it, as its maker would.
-			_ = s.sim.dashboardDelete(ctx, id)
+			_ = s.sim.admin.DeleteEndpoint(ctx, id)
 			s.log.add("adopt-source-gone", "remote:"+id, "adopter not created (%v); source deleted", err)
 			return err
 		}
@@ -597,7 +598,7 @@ func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1
 				Annotations: map[string]string{cockpitv1alpha1.AnnotationEndpointID: id}},
 			Spec: spec,
 		}
-		if err := s.cl.admin.Create(ctx, ep); err != nil {
+		if err := s.cl.Admin.Create(ctx, ep); err != nil {
 			return nil, err
 		}
 		r := &resModel{key: ns + "/" + name, ns: ns, name: name, typ: string(typ), names: []string{display}}
@@ -652,20 +653,20 @@ func (s *soak) opMoveOrganization(ctx context.Context) error {
 		return errNothingToDo
 	}
 	var creds corev1.Secret
-	if err := s.cl.admin.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: orgBSecret}, &creds); err != nil {
+	if err := s.cl.Admin.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: orgBSecret}, &creds); err != nil {
 		return err
 	}
 	// The key now also reaches A: following it there would succeed, and
 	// leave the endpoint in B behind.
 	key := string(creds.Data[cockpitv1alpha1.SecretKeyAPIKey])
-	if err := s.sim.addKey(ctx, key, orgA); err != nil {
+	if err := s.sim.admin.AddKey(ctx, key, orgA); err != nil {
 		return err
 	}
 	s.simKeys = append(s.simKeys, key+"="+orgA)
 	orig := ep.DeepCopy()
 	ep.Spec.OrganizationID = orgA
 	ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
-	if err := s.cl.admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
+	if err := s.cl.Admin.Patch(ctx, ep, client.MergeFrom(orig)); err != nil {
 		return err
 	}
 	r.moving = true
@@ -706,7 +707,7 @@ func (s *soak) waitStalled(ctx context.Context, r *resModel, reason string, wait
 }
 
 func (s *soak) findByName(ctx context.Context, name string) string {
-	byOrg, err := s.sim.endpoints(ctx)
+	byOrg, err := s.sim.admin.Endpoints(ctx)
 	if err != nil {
 		return ""
 	}
@@ -723,7 +724,7 @@ func (s *soak) findByName(ctx context.Context, name string) string {
 func (s *soak) opRotateSIP(ctx context.Context) error {
 	ns, name := pick(s.rng, s.namespaces), pick(s.rng, sipSecrets)
 	secret := &corev1.Secret{}
-	if err := s.cl.admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, secret); err != nil {
+	if err := s.cl.Admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, secret); err != nil {
 		return err
 	}
 	orig := secret.DeepCopy()
@@ -733,7 +734,7 @@ func (s *soak) opRotateSIP(ctx context.Context) error {
 		secret.Data[corev1.BasicAuthUsernameKey] = []byte("user-" + s.token(6))
 		what = "username and password"
 	}
-	if err := s.cl.admin.Patch(ctx, secret, client.MergeFrom(orig)); err != nil {
+	if err := s.cl.Admin.Patch(ctx, secret, client.MergeFrom(orig)); err != nil {
 		return err
 	}
 	s.log.add("rotate-sip", ns, "Secret %s: new %s", name, what)
@@ -751,12 +752,12 @@ func (s *soak) opRotateKey(ctx context.Context) error {
 		return err
 	}
 	secret := &corev1.Secret{}
-	if err := s.cl.admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, secret); err != nil {
+	if err := s.cl.Admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, secret); err != nil {
 		return err
 	}
 	orig := secret.DeepCopy()
 	secret.Data[cockpitv1alpha1.SecretKeyAPIKey] = []byte(key)
-	if err := s.cl.admin.Patch(ctx, secret, client.MergeFrom(orig)); err != nil {
+	if err := s.cl.Admin.Patch(ctx, secret, client.MergeFrom(orig)); err != nil {
 		return err
 	}
 	if org == orgB {
@@ -770,10 +771,10 @@ func (s *soak) opDeleteNamespace(ctx context.Context) error {
 	ns := pick(s.rng, s.namespaces)
 	s.collectEvents(ctx, ns) // the namespace takes its Events with it
 	var list cockpitv1alpha1.KrosEndpointList
-	if err := s.cl.admin.List(ctx, &list, client.InNamespace(ns)); err != nil {
+	if err := s.cl.Admin.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		return err
 	}
-	if err := s.cl.admin.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+	if err := s.cl.Admin.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
 	}
 	s.namespaces = slices.DeleteFunc(s.namespaces, func(n string) bool { return n == ns })
@@ -815,23 +816,25 @@ func (s *soak) opDashboardEdit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e, found, err := s.sim.endpoint(ctx, id)
+	e, found, err := s.sim.admin.Endpoint(ctx, id)
 	if err != nil || !found {
 		return errors.Join(err, errNothingToDo)
 	}
-	patch := map[string]any{}
+	// The log names the fields changed, as the admin API's JSON does.
+	var patch krosaisim.EndpointPatch
+	var keys []string
 	switch s.rng.IntN(3) {
 	case 0:
-		patch["name"] = "dashboard " + s.token(6)
+		patch.Name, keys = new("dashboard "+s.token(6)), []string{"name"}
 	case 1:
 		status := "inactive"
 		if e.Status == status {
 			status = "active"
 		}
-		patch["status"] = status
+		patch.Status, keys = &status, []string{"status"}
 	default:
 		if e.Type == string(cockpitv1alpha1.EndpointTypeWebhook) {
-			patch["url"] = "https://dashboard.example.com/" + s.token(6)
+			patch.URL, keys = new("https://dashboard.example.com/"+s.token(6)), []string{"url"}
 			break
 		}
 		// A readable field changed, the rest (passwords included) kept, as
@@ -844,12 +847,11 @@ func (s *soak) opDashboardEdit(ctx context.Context) error {
 				break
 			}
 		}
-		patch["provider_config"] = cfg
+		patch.ProviderConfig, keys = cfg, []string{"provider_config"}
 	}
-	if err := s.sim.dashboardEdit(ctx, id, patch); err != nil {
+	if _, err := s.sim.admin.UpdateEndpoint(ctx, id, patch); err != nil {
 		return err
 	}
-	keys := slices.Sorted(maps.Keys(patch))
 	s.log.add("dashboard-edit", r.key, "remote %s: %v", id, keys)
 	return nil
 }
@@ -862,7 +864,7 @@ func (s *soak) opDashboardDelete(ctx context.Context) error {
 	if r.observeOnly {
 		return errNothingToDo // it would stall, by design: ObserveOnly never creates
 	}
-	if err := s.sim.dashboardDelete(ctx, id); err != nil {
+	if err := s.sim.admin.DeleteEndpoint(ctx, id); err != nil {
 		return err
 	}
 	s.log.add("dashboard-delete", r.key, "remote %s deleted in the dashboard", id)

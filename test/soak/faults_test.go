@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,8 +59,21 @@ var listFaults = map[string]string{
 }
 
 // baselineFaults are the simulator's settings outside fault windows.
-var baselineFaults = fmt.Sprintf(`{"failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":%d,"burst":%d,`+
-	`"latency":"10ms","latencyJitter":"5ms","listFault":"none"}`, simRateLimit, simBurst)
+var baselineFaults = krosaisim.Faults{
+	Latency: 10 * time.Millisecond, LatencyJitter: 5 * time.Millisecond, RateLimit: simRateLimit, Burst: simBurst,
+}
+
+// hundredths rounds a fault rate as the log shows it, so that the rate in
+// effect is the one logged.
+func hundredths(rate float64) float64 { return math.Round(rate*100) / 100 }
+
+// setFaults sets the baseline faults with change made to them: one window
+// is in effect at a time, each starting from the baseline.
+func (s *soak) setFaults(ctx context.Context, change func(*krosaisim.Faults)) error {
+	f := baselineFaults
+	change(&f)
+	return s.sim.admin.SetFaults(ctx, f)
+}
 
 // window is a fault in effect until a time.
 type window struct {
@@ -147,25 +161,25 @@ func (s *soak) beginFault(kind string, interval time.Duration) *window {
 	var detail string
 	switch kind {
 	case faultFail:
-		rate := 0.3 + 0.2*s.rng.Float64()
+		rate := hundredths(0.3 + 0.2*s.rng.Float64())
 		detail = fmt.Sprintf("failRate %.2f for %s", rate, length.Round(time.Millisecond))
-		err = s.sim.setFaults(ctx, fmt.Sprintf(`{"failRate":%.2f}`, rate))
+		err = s.setFaults(ctx, func(f *krosaisim.Faults) { f.FailRate = rate })
 	case faultHang:
-		rate := 0.1 + 0.1*s.rng.Float64()
+		rate := hundredths(0.1 + 0.1*s.rng.Float64())
 		detail = fmt.Sprintf("hangRate %.2f for %s", rate, length.Round(time.Millisecond))
-		err = s.sim.setFaults(ctx, fmt.Sprintf(`{"hangRate":%.2f}`, rate))
+		err = s.setFaults(ctx, func(f *krosaisim.Faults) { f.HangRate = rate })
 	case faultCommitThenFail:
-		rate := 0.5 + 0.3*s.rng.Float64()
+		rate := hundredths(0.5 + 0.3*s.rng.Float64())
 		detail = fmt.Sprintf("commitThenFailRate %.2f for %s", rate, length.Round(time.Millisecond))
-		err = s.sim.setFaults(ctx, fmt.Sprintf(`{"commitThenFailRate":%.2f}`, rate))
+		err = s.setFaults(ctx, func(f *krosaisim.Faults) { f.CommitThenFailRate = rate })
 	case faultRateLimit:
 		detail = fmt.Sprintf("rateLimit 1/s burst 1 for %s", length.Round(time.Millisecond))
 		if w.stats429, err = s.statsNow(ctx); err == nil {
-			err = s.sim.setFaults(ctx, `{"rateLimit":1,"burst":1}`)
+			err = s.setFaults(ctx, func(f *krosaisim.Faults) { f.RateLimit, f.Burst = 1, 1 })
 		}
 	case faultList404, faultList5xx, faultListGarbage, faultListIncomplete:
 		detail = fmt.Sprintf("listFault %s for %s", listFaults[kind], length.Round(time.Millisecond))
-		err = s.sim.setFaults(ctx, fmt.Sprintf(`{"listFault":%q}`, listFaults[kind]))
+		err = s.setFaults(ctx, func(f *krosaisim.Faults) { f.ListFault = listFaults[kind] })
 	case faultSimRestart:
 		w = nil
 		detail, err = s.restartSim()
@@ -213,7 +227,7 @@ func (s *soak) endWindow(w *window) {
 			s.in429TooMany += countOutcome(after, "429") - countOutcome(w.stats429, "429")
 		}
 	}
-	err := s.sim.setFaults(ctx, baselineFaults)
+	err := s.sim.admin.SetFaults(ctx, baselineFaults)
 	if err != nil {
 		s.log.add(w.kind+"-end-failed", "", "%v", err)
 		return
@@ -227,7 +241,7 @@ func (s *soak) endWindow(w *window) {
 // zero, so they are added up first.
 func (s *soak) restartSim() (string, error) {
 	s.collectRequests(s.ctx)
-	if st, err := s.sim.stats(s.ctx); err == nil {
+	if st, err := s.sim.admin.Stats(s.ctx); err == nil {
 		addStats(s.statsBase, st.Operations)
 	}
 	down := time.Duration(300+s.rng.IntN(1700)) * time.Millisecond
@@ -258,11 +272,11 @@ func (s *soak) killManager() (string, error) {
 // retried: without the API server the soak cannot go on.
 func (s *soak) restartAPIServer() string {
 	down := time.Duration(1000+s.rng.IntN(2000)) * time.Millisecond
-	killed, err := s.cl.restartAPIServer(down)
+	killed, err := s.cl.RestartAPIServer(down)
 	for attempt := 0; err != nil && attempt < 3; attempt++ {
 		s.log.add(faultAPIServer+"-retry", "", "%v", err)
 		time.Sleep(2 * time.Second)
-		err = s.cl.env.ControlPlane.APIServer.Start()
+		err = s.cl.Env.ControlPlane.APIServer.Start()
 	}
 	if err != nil {
 		s.t.Fatalf("kube-apiserver did not come back: %v", err)
@@ -278,7 +292,7 @@ func (s *soak) restartAPIServer() string {
 func (s *soak) settleFaults(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		err := s.sim.setFaults(ctx, baselineFaults)
+		err := s.sim.admin.SetFaults(ctx, baselineFaults)
 		if err == nil || time.Now().After(deadline) {
 			return err
 		}

@@ -225,27 +225,3 @@ type leftover struct {
 func (l *leftover) matches(id, name string) bool {
 	return slices.Contains(l.ids, id) || (id != "" && slices.Contains(l.names, name))
 }
-
-// secretValues are the values that must never appear outside Secrets and
-// the API: API keys, SIP passwords, webhook signing secrets.
-type secretValues struct {
-	mu   sync.Mutex
-	what map[string]string // value -> what it is
-}
-
-func (s *secretValues) add(value, what string) {
-	if len(value) < 8 {
-		return // too short to search for without false matches; none of ours is
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.what[value]; !ok {
-		s.what[value] = what
-	}
-}
-
-func (s *secretValues) snapshot() map[string]string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.what)
-}

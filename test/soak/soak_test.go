@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,6 +45,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -68,12 +68,12 @@ type soak struct {
 	root     string
 	dir      string
 
-	cl           *cluster
+	cl           *harness.ControlPlane
 	sim          *sim
 	mgr          *harness.Process
 	mgrLogs      []string
 	saKubeconfig string
-	metricsPort  int
+	metricsAddr  string
 
 	// simKeys are KEY=ORG for every key the simulator accepts, given again
 	// as flags when it restarts.
@@ -109,7 +109,9 @@ type soak struct {
 	// processes that exited on their own, endpoints outnumbering owners.
 	duringRun []violation
 
-	secrets *secretValues
+	// secrets are the values that must never appear outside Secrets and
+	// the API: API keys, SIP passwords, webhook signing secrets.
+	secrets *operatortest.Secrets
 	// seen holds Event notes and KrosEndpoint statuses collected during the
 	// run, and the manager's /metrics scraped before each kill, by digest.
 	seenMu sync.Mutex
@@ -149,7 +151,7 @@ func TestSoak(t *testing.T) {
 	s := &soak{t: t, ctx: ctx, seed: seed, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), duration: duration,
 		ops: newCounter(), faults: newCounter(), res: map[string]*resModel{}, gone: map[string]*resModel{},
 		displayNames: map[string]string{}, statsBase: map[string]map[string]int{},
-		secrets: &secretValues{what: map[string]string{}}, seen: map[[32]byte]seenText{},
+		secrets: &operatortest.Secrets{}, seen: map[[32]byte]seenText{},
 		reqSeen: map[string]bool{}}
 	s.setUp()
 
@@ -197,10 +199,14 @@ func (s *soak) setUp() {
 	})
 	t.Cleanup(s.writeEventLog)
 
-	if s.cl, err = startCluster(s.root, s.dir); err != nil {
+	// The API server can be restarted with etcd kept, for the faults.
+	if s.cl, err = harness.StartControlPlane(harness.ControlPlaneOptions{
+		ControllerManager: true, Dir: s.dir, Restartable: true,
+		APIServerStopTimeout: apiServerGracePeriod, AdminTimeout: 15 * time.Second,
+	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.cl.stop)
+	t.Cleanup(s.cl.Stop)
 
 	// Two organizations: A through the operator's default credentials, B
 	// through a Secret in each namespace. The driver has keys of its own,
@@ -210,7 +216,7 @@ func (s *soak) setUp() {
 	s.orgBKeys = []string{keyB}
 	s.simKeys = []string{keyA + "=" + orgA, s.driverKeyA + "=" + orgA, keyB + "=" + orgB, s.driverKeyB + "=" + orgB}
 	for _, k := range []string{keyA, keyB, s.driverKeyA, s.driverKeyB} {
-		s.secrets.add(k, "API key")
+		s.secrets.Add(k, "API key")
 	}
 	s.sim = &sim{bin: filepath.Join(s.root, "bin", "krosai-sim"), dir: s.dir,
 		stateFile: filepath.Join(s.dir, "sim-state.json"), seed: s.seed}
@@ -227,39 +233,44 @@ func (s *soak) setUp() {
 		if obj.GetKind() == "Deployment" {
 			continue
 		}
-		if err := s.cl.admin.Create(s.ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := s.cl.Admin.Create(s.ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatalf("%s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}
-	if err := s.cl.admin.Create(s.ctx, &corev1.Secret{
+	if err := s.cl.Admin.Create(s.ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: credentialsSecret},
 		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: keyA},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if s.saKubeconfig, err = s.cl.kubeconfig(serviceAccount, "system:serviceaccounts",
+	if s.saKubeconfig, err = s.cl.Kubeconfig(serviceAccount, "system:serviceaccounts",
 		"system:serviceaccounts:"+operatorNamespace, "system:authenticated"); err != nil {
 		t.Fatal(err)
 	}
-	if s.metricsPort, err = freePort(); err != nil {
+	if s.metricsAddr, err = harness.FreeAddr(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.startManager(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.mgr.Stop() })
-	fmt.Printf("soak: control plane, krosai-sim (%s) and manager up; logs in %s\n", s.sim.url(), s.dir)
+	fmt.Printf("soak: control plane, krosai-sim (%s) and manager up; logs in %s\n", s.sim.p.URL, s.dir)
 }
 
 func (s *soak) startManager() error {
 	logPath := filepath.Join(s.dir, fmt.Sprintf("manager-%d.log", len(s.mgrLogs)+1))
-	p, err := harness.Start(logPath, filepath.Join(s.root, "bin", "manager"),
-		"--kubeconfig="+s.saKubeconfig, "--operator-namespace="+operatorNamespace,
-		"--krosai-api-url="+s.sim.url()+"/v1", "--sync-period=10s",
-		fmt.Sprintf("--api-rate-limit=%d", managerRateLimit), fmt.Sprintf("--api-burst=%d", managerBurst),
-		"--api-timeout=5s",
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", s.metricsPort), "--metrics-secure=false",
-		"--health-probe-bind-address=0", "--zap-log-level=debug")
+	p, err := harness.Start(logPath, filepath.Join(s.root, "bin", "manager"), harness.ManagerFlags{
+		Kubeconfig:        s.saKubeconfig,
+		OperatorNamespace: operatorNamespace,
+		APIURL:            s.sim.p.APIURL(),
+		SyncPeriod:        10 * time.Second,
+		APIRateLimit:      managerRateLimit,
+		APIBurst:          managerBurst,
+		APITimeout:        5 * time.Second,
+		MetricsAddr:       s.metricsAddr,
+		InsecureMetrics:   true,
+		LogLevel:          "debug",
+	}.Args()...)
 	if err != nil {
 		return err
 	}
@@ -270,7 +281,7 @@ func (s *soak) startManager() error {
 
 // scrapeMetrics reads the manager's /metrics.
 func (s *soak) scrapeMetrics(ctx context.Context) (string, error) {
-	data, err := httpDo(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", s.metricsPort), nil)
+	data, err := httpGet(ctx, "http://"+s.metricsAddr+"/metrics")
 	return string(data), err
 }
 
@@ -306,7 +317,7 @@ func (s *soak) collect(ctx context.Context) {
 
 func (s *soak) collectEvents(ctx context.Context, ns string) {
 	var events eventsv1.EventList
-	if err := s.cl.admin.List(ctx, &events, client.InNamespace(ns)); err != nil {
+	if err := s.cl.Admin.List(ctx, &events, client.InNamespace(ns)); err != nil {
 		return
 	}
 	for _, e := range events.Items {
@@ -317,7 +328,7 @@ func (s *soak) collectEvents(ctx context.Context, ns string) {
 
 func (s *soak) collectStatuses(ctx context.Context) {
 	var list cockpitv1alpha1.KrosEndpointList
-	if err := s.cl.admin.List(ctx, &list); err != nil {
+	if err := s.cl.Admin.List(ctx, &list); err != nil {
 		return
 	}
 	for _, ep := range list.Items {
@@ -327,16 +338,16 @@ func (s *soak) collectStatuses(ctx context.Context) {
 }
 
 func (s *soak) collectSimSecrets(ctx context.Context) {
-	byOrg, err := s.sim.endpoints(ctx)
+	byOrg, err := s.sim.admin.Endpoints(ctx)
 	if err != nil {
 		return
 	}
 	for _, group := range byOrg {
 		for _, e := range group {
-			s.secrets.add(e.Secret, "webhook signing secret")
+			s.secrets.Add(e.Secret, "webhook signing secret")
 			for _, k := range []string{"password", "vogent_sip_password"} {
 				if v, ok := e.ProviderConfig[k].(string); ok {
-					s.secrets.add(v, "SIP password")
+					s.secrets.Add(v, "SIP password")
 				}
 			}
 		}
@@ -345,7 +356,7 @@ func (s *soak) collectSimSecrets(ctx context.Context) {
 
 // collectRequests appends the simulator's requests not gathered yet.
 func (s *soak) collectRequests(ctx context.Context) {
-	recs, err := s.sim.requests(ctx)
+	recs, err := s.sim.admin.Requests(ctx, 1000)
 	if err != nil {
 		return
 	}
@@ -365,7 +376,7 @@ func (s *soak) collectRequests(ctx context.Context) {
 
 // statsNow is the simulator's counts since the soak began, across restarts.
 func (s *soak) statsNow(ctx context.Context) (map[string]map[string]int, error) {
-	st, err := s.sim.stats(ctx)
+	st, err := s.sim.admin.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}
