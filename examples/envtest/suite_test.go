@@ -29,7 +29,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,7 +67,7 @@ var (
 	k8sClient client.Client
 	sim       *krosaisim.Server
 	// logs is everything the operator logged, for the leak check.
-	logs syncBuffer
+	logs operatortest.LogBuffer
 	// secrets are the values that must never appear where the operator
 	// writes; the tests add what they learn (signing secrets).
 	secrets operatortest.Secrets
@@ -201,22 +200,4 @@ func apply(dir string) ([]*unstructured.Unstructured, error) {
 		}
 	})
 	return applied, err
-}
-
-// syncBuffer is a bytes.Buffer for a logger writing from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }

@@ -19,7 +19,6 @@ package controller
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -29,21 +28,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
-	"github.com/krosai/kros-operator/pkg/operatortest"
+	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 const (
 	timeout  = 20 * time.Second
 	interval = 100 * time.Millisecond
 )
-
-func newEndpoint(ns, name string, spec cockpitv1alpha1.KrosEndpointSpec) *cockpitv1alpha1.KrosEndpoint {
-	return &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
-}
 
 func elevenLabsSpec(agent string) cockpitv1alpha1.KrosEndpointSpec {
 	return cockpitv1alpha1.KrosEndpointSpec{
@@ -61,35 +55,6 @@ func newSIPSecret(ns, name, username, password string) *corev1.Secret {
 		Type:       corev1.SecretTypeBasicAuth,
 		StringData: map[string]string{"username": username, "password": password},
 	}
-}
-
-// newAPIKeySecret returns a Secret with an API key and remembers the key.
-func newAPIKeySecret(ns, name, key, org string) *corev1.Secret {
-	secretValues.Add(key, "an API key")
-	data := map[string]string{cockpitv1alpha1.SecretKeyAPIKey: key}
-	if org != "" {
-		data[cockpitv1alpha1.SecretKeyOrganizationID] = org
-	}
-	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: data}
-}
-
-func get(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
-	GinkgoHelper()
-	out := &cockpitv1alpha1.KrosEndpoint{}
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
-	return out
-}
-
-// waitReady waits until the current generation is Ready and returns the resource.
-func waitReady(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
-	GinkgoHelper()
-	return operatortest.WaitReady(ctx, Default, k8sClient, ep, timeout, interval)
-}
-
-// waitStalled waits for Stalled=True with the given reason (and Ready=False).
-func waitStalled(ep *cockpitv1alpha1.KrosEndpoint, reason string) *metav1.Condition {
-	GinkgoHelper()
-	return operatortest.WaitStalled(ctx, Default, k8sClient, ep, reason, timeout, interval)
 }
 
 // requests returns the simulator's log of an operation, filtered.
@@ -154,19 +119,6 @@ func createRemote(key, org, name string, providerConfig map[string]any) krosaisi
 	return krosaisim.Endpoint{}
 }
 
-var orgCount int
-
-// newOrg gives a test an organization of its own, so counts are its own.
-func newOrg() (key, org string) {
-	GinkgoHelper()
-	orgCount++
-	key = fmt.Sprintf("kros_test_org%029d", orgCount)
-	org = fmt.Sprintf("22222222-2222-4222-8222-%012d", orgCount)
-	Expect(sim.AddKey(key, org)).To(Succeed())
-	secretValues.Add(key, "an API key")
-	return key, org
-}
-
 func postJSON(url, key, org string, body []byte) int {
 	GinkgoHelper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -182,28 +134,11 @@ func postJSON(url, key, org string, body []byte) int {
 	return resp.StatusCode
 }
 
-// isolated gives a test an organization of its own and a namespace whose
-// Secret "key" holds that organization's API key.
-func isolated() (ns, key, org string) {
-	GinkgoHelper()
-	key, org = newOrg()
-	ns = newNamespace()
-	Expect(k8sClient.Create(ctx, newAPIKeySecret(ns, "key", key, org))).To(Succeed())
-	return ns, key, org
-}
-
-// elevenLabsWithOwnKey is an ElevenLabs spec using the Secret "key".
-func elevenLabsWithOwnKey() cockpitv1alpha1.KrosEndpointSpec {
-	spec := elevenLabsSpec("agent")
-	spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "key"}
-	return spec
-}
-
 // createInterrupted creates a resource in the state a manager killed between
 // the POST and the id write leaves behind: create-pending set, no id.
 func createInterrupted(ns, name string, pendingSince time.Time) *cockpitv1alpha1.KrosEndpoint {
 	GinkgoHelper()
-	ep := newEndpoint(ns, name, elevenLabsWithOwnKey())
+	ep := fixtures.NewEndpoint(ns, name, fixtures.ElevenLabsWithOwnKey())
 	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: pendingSince.UTC().Format(time.RFC3339Nano)}
 	Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 	return ep

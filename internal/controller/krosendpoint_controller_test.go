@@ -36,11 +36,12 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operatortest"
+	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 var _ = Describe("KrosEndpoint controller", func() {
 	It("creates an endpoint of every type and reports it", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "vogent-sip", "vogent-user", "vogent-pass-1"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "pbx-sip", "pbx-user", "pbx-pass-1"))).To(Succeed())
 		specs := map[string]cockpitv1alpha1.KrosEndpointSpec{
@@ -59,7 +60,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 				SIPURI: "sips:desk@pbx.example.com", CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "pbx-sip"}}},
 		}
 		for name, spec := range specs {
-			Expect(k8sClient.Create(ctx, newEndpoint(ns, name, spec))).To(Succeed())
+			Expect(k8sClient.Create(ctx, fixtures.NewEndpoint(ns, name, spec))).To(Succeed())
 		}
 		want := map[string]map[string]any{
 			"vapi":    {"assistant_id": "asst-1", "credential_id": "cred-1", "vapi_phone_number_id": "pn-1"},
@@ -71,7 +72,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 			"pbx": {"sip_uri": "sips:desk@pbx.example.com", "username": "pbx-user", "password": "pbx-pass-1"},
 		}
 		for name, spec := range specs {
-			ep := waitReady(newEndpoint(ns, name, spec))
+			ep := fx.WaitReady(fixtures.NewEndpoint(ns, name, spec))
 			id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 			Expect(id).NotTo(BeEmpty())
 			Expect(ep.Status.ID).To(Equal(id))
@@ -97,11 +98,11 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("writes the webhook signing secret to a Secret the resource owns", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "signed", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "signed", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
 			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/signed"}})
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		ep = waitReady(ep)
+		ep = fx.WaitReady(ep)
 		Expect(ep.Status.SigningSecretName).To(Equal("signed-webhook-signing"))
 		r := remote(ep.Status.ID)
 		Expect(r.Secret).To(HavePrefix("whsec_"))
@@ -119,25 +120,25 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("sends exactly one PATCH with only the changed fields for a spec edit", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "edit", elevenLabsSpec("agent-1"))
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "edit", elevenLabsSpec("agent-1"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		ep = waitReady(ep)
+		ep = fx.WaitReady(ep)
 		id := ep.Status.ID
 
 		ep.Spec.DisplayName = "Renamed"
 		Expect(k8sClient.Update(ctx, ep)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 		Expect(remote(id).Name).To(Equal("Renamed"))
 		patches := requests("updateEndpoint", forID(id))
 		Expect(patches).To(HaveLen(1))
 		Expect(string(patches[0].Body)).To(MatchJSON(`{"name":"Renamed"}`))
 
 		By("disabling it")
-		ep = get(ep)
+		ep = fx.Get(ep)
 		ep.Spec.Enabled = new(false)
 		Expect(k8sClient.Update(ctx, ep)).To(Succeed())
-		ep = waitReady(ep)
+		ep = fx.WaitReady(ep)
 		Expect(ep.Status.State).To(Equal(cockpitv1alpha1.EndpointStateInactive))
 		Expect(remote(id).Status).To(Equal("inactive"))
 		Expect(requests("updateEndpoint", forID(id))).To(HaveLen(2))
@@ -145,16 +146,16 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("at rest makes no writes and one list per organization per sync period", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		eps := make([]*cockpitv1alpha1.KrosEndpoint, 0, 5)
 		for i := range 5 {
-			spec := elevenLabsWithOwnKey()
-			ep := newEndpoint(ns, "rest-"+string(rune('a'+i)), spec)
+			spec := fixtures.ElevenLabsWithOwnKey()
+			ep := fixtures.NewEndpoint(ns, "rest-"+string(rune('a'+i)), spec)
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 			eps = append(eps, ep)
 		}
 		for _, ep := range eps {
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 		// Let the first sync after creation settle, then count a quiet window.
 		time.Sleep(2 * syncPeriod)
@@ -178,10 +179,10 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("corrects a dashboard edit and re-creates an endpoint deleted outside Kubernetes", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "drift", elevenLabsSpec("agent-d"))
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "drift", elevenLabsSpec("agent-d"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 
 		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: new("edited in the dashboard")})
 		Expect(err).NotTo(HaveOccurred())
@@ -189,25 +190,25 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 		Expect(sim.DeleteEndpoint(id)).To(Succeed())
 		Eventually(func(g Gomega) {
-			got := get(ep)
+			got := fx.Get(ep)
 			g.Expect(got.Status.ID).NotTo(BeEmpty())
 			g.Expect(got.Status.ID).NotTo(Equal(id))
 			g.Expect(isReady(got)).To(BeTrue())
 		}, timeout, interval).Should(Succeed())
-		newID := get(ep).Status.ID
-		Expect(get(ep).Annotations[cockpitv1alpha1.AnnotationEndpointID]).To(Equal(newID))
+		newID := fx.Get(ep).Status.ID
+		Expect(fx.Get(ep).Annotations[cockpitv1alpha1.AnnotationEndpointID]).To(Equal(newID))
 		Expect(remote(newID).Name).To(Equal("drift"))
 		expectEvent(ns, "drift", "Recreating")
 	})
 
 	It("pushes a rotated SIP password within seconds", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		secret := newSIPSecret(ns, "sip", "user", "first-password")
 		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
-		ep := newEndpoint(ns, "rotate", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
+		ep := fixtures.NewEndpoint(ns, "rotate", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
 			Vogent: &cockpitv1alpha1.VogentConfig{SIPPrefix: "p", CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 		Expect(remote(id).ProviderConfig["vogent_sip_password"]).To(Equal("first-password"))
 
 		secretValues.Add("second-password", "a SIP password")
@@ -217,13 +218,13 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Eventually(func() any { return remote(id).ProviderConfig["vogent_sip_password"] }, 5*time.Second, interval).
 			Should(Equal("second-password"))
 		Expect(requests("updateEndpoint", forID(id))).To(HaveLen(1))
-		st := get(ep).Status
+		st := fx.Get(ep).Status
 		Expect(st.SecretResourceVersions).To(ConsistOf(HaveField("Name", "sip")))
 		Expect(st.SecretResourceVersions[0].ResourceVersion).To(Equal(secret.ResourceVersion))
 	})
 
 	It("creates exactly one endpoint per resource when every create commits and then fails", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		faults := sim.Faults()
 		failing := faults
 		failing.CommitThenFailRate = 1
@@ -233,14 +234,14 @@ var _ = Describe("KrosEndpoint controller", func() {
 		const n = 8
 		eps := make([]*cockpitv1alpha1.KrosEndpoint, 0, n)
 		for i := range n {
-			spec := elevenLabsWithOwnKey()
-			ep := newEndpoint(ns, "ctf-"+string(rune('a'+i)), spec)
+			spec := fixtures.ElevenLabsWithOwnKey()
+			ep := fixtures.NewEndpoint(ns, "ctf-"+string(rune('a'+i)), spec)
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 			eps = append(eps, ep)
 		}
 		ids := map[string]bool{}
 		for _, ep := range eps {
-			ids[waitReady(ep).Status.ID] = true
+			ids[fx.WaitReady(ep).Status.ID] = true
 		}
 		Expect(ids).To(HaveLen(n))
 		Expect(remoteEndpoints(org)).To(HaveLen(n), "no duplicates")
@@ -251,11 +252,11 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("adopts the endpoint of a create interrupted between the POST and the id write", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		pendingSince := time.Now()
 		made := createRemote(key, org, "interrupted", map[string]any{"elevenlabs_agent_id": "agent"})
 		ep := createInterrupted(ns, "interrupted", pendingSince)
-		got := waitReady(ep)
+		got := fx.WaitReady(ep)
 		Expect(got.Status.ID).To(Equal(made.ID))
 		Expect(got.Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
 		Expect(got.Finalizers).To(ContainElement(cockpitv1alpha1.Finalizer), "an adopted endpoint is cleaned up too")
@@ -264,69 +265,69 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("adopts what an interrupted create sent even when the spec was renamed since", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		sent := pendingCreate{At: time.Now().UTC(), Name: "before rename", Type: "elevenlabs"}
 		made := createRemote(key, org, "before rename", map[string]any{"elevenlabs_agent_id": "agent"})
-		spec := elevenLabsWithOwnKey()
+		spec := fixtures.ElevenLabsWithOwnKey()
 		spec.DisplayName = "after rename"
-		ep := newEndpoint(ns, "renamed", spec)
+		ep := fixtures.NewEndpoint(ns, "renamed", spec)
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: sent.String()}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		Expect(waitReady(ep).Status.ID).To(Equal(made.ID))
+		Expect(fx.WaitReady(ep).Status.ID).To(Equal(made.ID))
 		Expect(remote(made.ID).Name).To(Equal("after rename"))
 		Expect(remoteEndpoints(org)).To(HaveLen(1), "the first endpoint is not left behind")
 	})
 
 	It("stalls on an ambiguous interrupted create until a person names the endpoint", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		pendingSince := time.Now()
 		first := createRemote(key, org, "twice", map[string]any{"elevenlabs_agent_id": "agent"})
 		second := createRemote(key, org, "twice", map[string]any{"elevenlabs_agent_id": "agent"})
 		ep := createInterrupted(ns, "twice", pendingSince)
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonAmbiguousCreate)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonAmbiguousCreate)
 		Expect(cond.Message).To(ContainSubstring(first.ID))
 		Expect(cond.Message).To(ContainSubstring(second.ID))
 		Expect(cond.Message).To(ContainSubstring(cockpitv1alpha1.AnnotationEndpointID))
 		Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(2), "no third endpoint")
 
-		got := get(ep)
+		got := fx.Get(ep)
 		got.Annotations[cockpitv1alpha1.AnnotationEndpointID] = second.ID
 		Expect(k8sClient.Update(ctx, got)).To(Succeed())
-		got = waitReady(ep)
+		got = fx.WaitReady(ep)
 		Expect(got.Status.ID).To(Equal(second.ID))
 		Expect(got.Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
 	})
 
 	It("adopts an existing endpoint named by the endpoint-id annotation, and stalls when it does not exist", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		existing := createRemote(defaultAPIKey, defaultOrg, "legacy name", map[string]any{"elevenlabs_agent_id": "old"})
-		ep := newEndpoint(ns, "adopted", elevenLabsSpec("new-agent"))
+		ep := fixtures.NewEndpoint(ns, "adopted", elevenLabsSpec("new-agent"))
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: existing.ID}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		Expect(waitReady(ep).Status.ID).To(Equal(existing.ID))
+		Expect(fx.WaitReady(ep).Status.ID).To(Equal(existing.ID))
 		r := remote(existing.ID)
 		Expect(r.Name).To(Equal("adopted"))
 		Expect(r.ProviderConfig).To(Equal(map[string]any{"elevenlabs_agent_id": "new-agent"}))
 		Expect(requests("createEndpoint", named("adopted"))).To(BeEmpty())
 		expectEvent(ns, "adopted", "Adopted")
 
-		missing := newEndpoint(ns, "missing", elevenLabsSpec("a"))
+		missing := fixtures.NewEndpoint(ns, "missing", elevenLabsSpec("a"))
 		missing.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: "ep_doesnotexist"}
 		Expect(k8sClient.Create(ctx, missing)).To(Succeed())
-		cond := waitStalled(missing, cockpitv1alpha1.ReasonAdoptionTargetNotFound)
+		cond := fx.WaitStalled(missing, cockpitv1alpha1.ReasonAdoptionTargetNotFound)
 		Expect(cond.Message).To(ContainSubstring("ep_doesnotexist"))
 		Expect(requests("createEndpoint", named("missing"))).To(BeEmpty())
 	})
 
 	It("deletes the remote endpoint with the resource, or leaves it with deletionPolicy Orphan", func() {
-		ns := newNamespace()
-		deleted := newEndpoint(ns, "deleted", elevenLabsSpec("a"))
+		ns := fx.NewNamespace()
+		deleted := fixtures.NewEndpoint(ns, "deleted", elevenLabsSpec("a"))
 		orphanSpec := elevenLabsSpec("a")
 		orphanSpec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
-		orphan := newEndpoint(ns, "orphan", orphanSpec)
+		orphan := fixtures.NewEndpoint(ns, "orphan", orphanSpec)
 		Expect(k8sClient.Create(ctx, deleted)).To(Succeed())
 		Expect(k8sClient.Create(ctx, orphan)).To(Succeed())
-		deletedID, orphanID := waitReady(deleted).Status.ID, waitReady(orphan).Status.ID
+		deletedID, orphanID := fx.WaitReady(deleted).Status.ID, fx.WaitReady(orphan).Status.ID
 
 		Expect(k8sClient.Delete(ctx, deleted)).To(Succeed())
 		Expect(k8sClient.Delete(ctx, orphan)).To(Succeed())
@@ -342,30 +343,30 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("makes no API call while paused", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "paused", elevenLabsSpec("a"))
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "paused", elevenLabsSpec("a"))
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
 		Consistently(func() int { return len(requests("createEndpoint", named("paused"))) }, 2*syncPeriod, interval).Should(BeZero())
 
-		got := get(ep)
+		got := fx.Get(ep)
 		delete(got.Annotations, cockpitv1alpha1.AnnotationPaused)
 		Expect(k8sClient.Update(ctx, got)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 		Expect(requests("createEndpoint", named("paused"))).To(HaveLen(1))
 	})
 
 	It("stalls on a rejected API key with a handful of calls, and recovers when the Secret is fixed", func() {
-		ns := newNamespace()
-		keySecret := newAPIKeySecret(ns, "bad-key", "kros_test_thisisnotavalidkeyatall00000", "")
+		ns := fx.NewNamespace()
+		keySecret := fx.APIKeySecret(ns, "bad-key", "kros_test_thisisnotavalidkeyatall00000", "")
 		Expect(k8sClient.Create(ctx, keySecret)).To(Succeed())
 		spec := elevenLabsSpec("a")
 		spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "bad-key"}
-		ep := newEndpoint(ns, "unauthorized", spec)
+		ep := fixtures.NewEndpoint(ns, "unauthorized", spec)
 		before := sim.Stats().Count("createEndpoint", 401)
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
 		Expect(cond.Message).To(ContainSubstring("401"))
 		Consistently(func() int { return sim.Stats().Count("createEndpoint", 401) - before }, 3*syncPeriod, interval).
 			Should(BeNumerically("<=", 2))
@@ -373,32 +374,32 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(keySecret), keySecret)).To(Succeed())
 		keySecret.Data[cockpitv1alpha1.SecretKeyAPIKey] = []byte(defaultAPIKey)
 		Expect(k8sClient.Update(ctx, keySecret)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 	})
 
 	It("stalls on a missing Secret or key with a precise message, and recovers when it appears", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "no-secret", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "no-secret", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
 			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@b.example",
 				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "later"}}})
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonSecretNotFound)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretNotFound)
 		Expect(cond.Message).To(Equal(`Secret "later" named by spec.customSIP.credentialsSecretRef not found in namespace "` + ns + `"`))
 
 		secret := newSIPSecret(ns, "later", "user", "later-password")
 		delete(secret.StringData, "password")
 		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
-		cond = waitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
+		cond = fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
 		Expect(cond.Message).To(ContainSubstring(`has no key "password"`))
 
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(secret), secret)).To(Succeed())
 		secret.Data["password"] = []byte("later-password")
 		Expect(k8sClient.Update(ctx, secret)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 	})
 
 	It("waits as long as a 429 asks and still converges", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		faults := sim.Faults()
 		limited := faults
 		limited.RateLimit, limited.Burst = 4, 1
@@ -408,13 +409,13 @@ var _ = Describe("KrosEndpoint controller", func() {
 		const n = 6
 		eps := make([]*cockpitv1alpha1.KrosEndpoint, 0, n)
 		for i := range n {
-			spec := elevenLabsWithOwnKey()
-			ep := newEndpoint(ns, "limited-"+string(rune('a'+i)), spec)
+			spec := fixtures.ElevenLabsWithOwnKey()
+			ep := fixtures.NewEndpoint(ns, "limited-"+string(rune('a'+i)), spec)
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 			eps = append(eps, ep)
 		}
 		for _, ep := range eps {
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 		Expect(remoteEndpoints(org)).To(HaveLen(n))
 		var limitedCount, total int
@@ -432,7 +433,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("deletes remote endpoints when their namespace is deleted with its Secrets, leaving nothing stuck", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "u", "ns-delete-password"))).To(Succeed())
 		for i, spec := range []cockpitv1alpha1.KrosEndpointSpec{
 			elevenLabsSpec("a"),
@@ -440,9 +441,9 @@ var _ = Describe("KrosEndpoint controller", func() {
 				CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}},
 		} {
 			spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "key"}
-			ep := newEndpoint(ns, "gone-"+string(rune('a'+i)), spec)
+			ep := fixtures.NewEndpoint(ns, "gone-"+string(rune('a'+i)), spec)
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 		Expect(remoteEndpoints(org)).To(HaveLen(2))
 		var secret corev1.Secret
@@ -457,17 +458,17 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("releases a Secret's in-use finalizer when no resource references it any more", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "old", "u", "release-password-1"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "new", "u", "release-password-2"))).To(Succeed())
-		ep := newEndpoint(ns, "switch", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+		ep := fixtures.NewEndpoint(ns, "switch", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
 			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@b.example",
 				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "old"}}})
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		ep = waitReady(ep)
+		ep = fx.WaitReady(ep)
 		ep.Spec.CustomSIP.CredentialsSecretRef.Name = "new"
 		Expect(k8sClient.Update(ctx, ep)).To(Succeed())
-		ep = waitReady(ep)
+		ep = fx.WaitReady(ep)
 		Expect(remote(ep.Status.ID).ProviderConfig["password"]).To(Equal("release-password-2"))
 		Eventually(func() []string {
 			var s corev1.Secret
@@ -477,7 +478,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("keeps a Secret finalizer another controller added that its cache had not seen", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "u", "finalizer-password"))).To(Succeed())
 		key := client.ObjectKey{Namespace: ns, Name: "sip"}
 		stale := secretMetadata()
@@ -511,12 +512,12 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 		// A paused referrer the running manager has seen, so that its release
 		// reconciler leaves our finalizer alone while this test looks at it.
-		ep := newEndpoint(ns, "pbx", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+		ep := fixtures.NewEndpoint(ns, "pbx", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
 			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@b.example",
 				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
 		Expect(protectSecrets(ctx, lagging(stale), ep, types.NamespacedName{})).To(Succeed())
 		Expect(finalizers()).To(ConsistOf(theirs, cockpitv1alpha1.SecretInUseFinalizer))
 
@@ -528,44 +529,44 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("creates a disabled endpoint inactive before it says Ready", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		spec := elevenLabsSpec("a")
 		spec.Enabled = new(false)
-		ep := newEndpoint(ns, "born-disabled", spec)
+		ep := fixtures.NewEndpoint(ns, "born-disabled", spec)
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		ep = waitReady(ep)
+		ep = fx.WaitReady(ep)
 		Expect(ep.Status.State).To(Equal(cockpitv1alpha1.EndpointStateInactive))
 		Expect(remote(ep.Status.ID).Status).To(Equal("inactive"))
 		Expect(requests("updateEndpoint", forID(ep.Status.ID))).To(HaveLen(1), "the create cannot carry status")
 	})
 
 	It("stalls while another Secret holds the signing Secret's name, and recovers when it goes", func() {
-		ns := newNamespace()
+		ns := fx.NewNamespace()
 		squatter := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hook-webhook-signing"}}
 		Expect(k8sClient.Create(ctx, squatter)).To(Succeed())
-		ep := newEndpoint(ns, "hook", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
+		ep := fixtures.NewEndpoint(ns, "hook", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
 			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/squatted"}})
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonSigningSecretConflict)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonSigningSecretConflict)
 		Expect(cond.Message).To(ContainSubstring(`Secret "hook-webhook-signing" exists and is not owned`))
 
 		Expect(k8sClient.Delete(ctx, squatter)).To(Succeed())
-		Expect(waitReady(ep).Status.SigningSecretName).To(Equal("hook-webhook-signing"))
+		Expect(fx.WaitReady(ep).Status.SigningSecretName).To(Equal("hook-webhook-signing"))
 		Expect(requests("createEndpoint", named("hook"))).To(HaveLen(1))
 	})
 
 	It("keeps its endpoint when a replace drops the id annotation and the finalizer", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "replaced", elevenLabsSpec("a"))
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "replaced", elevenLabsSpec("a"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 
 		// What kubectl replace (or an Argo CD Replace sync) of the manifest does.
-		got := get(ep)
+		got := fx.Get(ep)
 		got.Annotations, got.Finalizers = nil, nil
 		got.Spec.DisplayName = "Replaced"
 		Expect(k8sClient.Update(ctx, got)).To(Succeed())
-		got = waitReady(ep)
+		got = fx.WaitReady(ep)
 		Expect(got.Status.ID).To(Equal(id))
 		Expect(got.Annotations).To(HaveKeyWithValue(cockpitv1alpha1.AnnotationEndpointID, id))
 		Expect(got.Finalizers).To(ContainElement(cockpitv1alpha1.Finalizer))
@@ -575,15 +576,15 @@ var _ = Describe("KrosEndpoint controller", func() {
 	})
 
 	It("forces a sync when reconcile-requested-at changes", func() {
-		ns := newNamespace()
-		ep := newEndpoint(ns, "requested", elevenLabsSpec("a"))
+		ns := fx.NewNamespace()
+		ep := fixtures.NewEndpoint(ns, "requested", elevenLabsSpec("a"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 		gets := len(requests("getEndpoint", forID(id)))
-		got := get(ep)
+		got := fx.Get(ep)
 		got.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt] = time.Now().Format(time.RFC3339Nano)
 		Expect(k8sClient.Update(ctx, got)).To(Succeed())
-		Eventually(func() string { return get(ep).Status.LastHandledReconcileAt }, timeout, interval).
+		Eventually(func() string { return fx.Get(ep).Status.LastHandledReconcileAt }, timeout, interval).
 			Should(Equal(got.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]))
 		Expect(requests("getEndpoint", forID(id))).To(HaveLen(gets + 1))
 	})

@@ -27,6 +27,7 @@ import (
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 // The GitOps tests (this file and argocd_health_test.go) build KrosEndpoints
@@ -44,7 +45,7 @@ type step func(*cockpitv1alpha1.KrosEndpoint)
 // endpointAt returns a KrosEndpoint as the API server serves it at the given
 // generation, after steps.
 func endpointAt(generation int64, steps ...step) *cockpitv1alpha1.KrosEndpoint {
-	ep := newEndpoint("team-a", "sales", elevenLabsSpec("agent-1"))
+	ep := fixtures.NewEndpoint("team-a", "sales", elevenLabsSpec("agent-1"))
 	ep.TypeMeta = metav1.TypeMeta{APIVersion: cockpitv1alpha1.GroupVersion.String(), Kind: "KrosEndpoint"}
 	ep.UID = "8c5e7f0e-2d3b-4f55-9b4e-1f0c2a7d9e11"
 	ep.Generation = generation

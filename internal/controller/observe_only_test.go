@@ -31,6 +31,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 // Observe before you manage (issue 12).
@@ -45,23 +46,23 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 	}
 	// observeOnly is a resource observing id with the given agent and name.
 	observeOnly := func(ns, name, id, agent, display string) *cockpitv1alpha1.KrosEndpoint {
-		spec := elevenLabsWithOwnKey()
+		spec := fixtures.ElevenLabsWithOwnKey()
 		spec.ElevenLabs.AgentID, spec.DisplayName = agent, display
 		spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
-		ep := newEndpoint(ns, name, spec)
+		ep := fixtures.NewEndpoint(ns, name, spec)
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: id}
 		return ep
 	}
 
 	It("reports drift without writing, clears it when the manifest is fixed, and applies what remains in one PATCH", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		dashboard := createRemote(key, org, "Clicked together", map[string]any{"elevenlabs_agent_id": "agent-dashboard"})
 		_, err := sim.UpdateEndpoint(dashboard.ID, krosaisim.EndpointPatch{Status: new("inactive")})
 		Expect(err).NotTo(HaveOccurred())
 		ep := observeOnly(ns, "brownfield", dashboard.ID, "agent-git", "From Git")
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 
-		got := waitReady(ep)
+		got := fx.WaitReady(ep)
 		Expect(got.Status.ID).To(Equal(dashboard.ID))
 		Expect(got.Status.State).To(Equal(cockpitv1alpha1.EndpointStateInactive), "status mirrors KrosAI")
 		Expect(got.Status.URL).To(Equal(remote(dashboard.ID).URL))
@@ -84,7 +85,7 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 			spec.DisplayName, spec.ElevenLabs.AgentID, spec.Enabled = "Clicked together", "agent-dashboard", new(false)
 		})
 		Eventually(func(g Gomega) {
-			got := get(ep)
+			got := fx.Get(ep)
 			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 			g.Expect(got.Status.Drift).To(BeEmpty())
 			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, cockpitv1alpha1.ConditionSynced)).To(BeTrue())
@@ -94,7 +95,7 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
 			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
 		})
-		waitReady(ep)
+		fx.WaitReady(ep)
 		time.Sleep(2 * syncPeriod)
 		Expect(writes(org)).To(Equal(1))
 
@@ -102,10 +103,10 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
 			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
 		})
-		waitReady(ep)
+		fx.WaitReady(ep)
 		_, err = sim.UpdateEndpoint(dashboard.ID, krosaisim.EndpointPatch{Name: new("Renamed in the dashboard")})
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func() []cockpitv1alpha1.FieldDrift { return get(ep).Status.Drift }, timeout, interval).Should(ConsistOf(
+		Eventually(func() []cockpitv1alpha1.FieldDrift { return fx.Get(ep).Status.Drift }, timeout, interval).Should(ConsistOf(
 			cockpitv1alpha1.FieldDrift{Field: "name", SpecField: "spec.displayName", Observed: "Renamed in the dashboard",
 				Desired: "Clicked together"}))
 		Expect(writes(org)).To(Equal(1), "ObserveOnly does not correct it")
@@ -113,19 +114,19 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
 		})
 		Eventually(func() string { return remote(dashboard.ID).Name }, timeout, interval).Should(Equal("Clicked together"))
-		Expect(waitReady(ep).Status.Drift).To(BeEmpty())
+		Expect(fx.WaitReady(ep).Status.Drift).To(BeEmpty())
 		patches := requests("updateEndpoint", forID(dashboard.ID))
 		Expect(patches).To(HaveLen(1))
 		Expect(string(patches[0].Body)).To(MatchJSON(`{"name":"Clicked together"}`), "exactly the listed drift")
 	})
 
 	It("never deletes the endpoint, whatever deletionPolicy says", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		dashboard := createRemote(key, org, "Keep me", map[string]any{"elevenlabs_agent_id": "a"})
 		ep := observeOnly(ns, "keep", dashboard.ID, "a", "Keep me")
 		ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyDelete
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 		Expect(k8sClient.Delete(ctx, ep)).To(Succeed())
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
@@ -135,11 +136,11 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 	})
 
 	It("stalls with a clear message without an endpoint id", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		ep := observeOnly(ns, "no-id", "", "a", "")
 		ep.Annotations = nil
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonEndpointIDRequired)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonEndpointIDRequired)
 		Expect(cond.Message).To(ContainSubstring(cockpitv1alpha1.AnnotationEndpointID))
 		Expect(writes(org)).To(BeZero())
 	})
@@ -147,10 +148,10 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 
 var _ = Describe("Drift under managementPolicy Full", func() {
 	It("corrects a dashboard edit at once, with an Event naming the fields and a metric", func() {
-		ns, _, _ := isolated()
-		ep := newEndpoint(ns, "corrected", elevenLabsWithOwnKey())
+		ns, _, _ := fx.Isolated()
+		ep := fixtures.NewEndpoint(ns, "corrected", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 		before := testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))
 
 		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: new("edited"),
@@ -160,7 +161,7 @@ var _ = Describe("Drift under managementPolicy Full", func() {
 		Expect(remote(id).ProviderConfig).To(HaveKeyWithValue("elevenlabs_agent_id", "agent"))
 		expectEventNote(ns, "corrected", "DriftCorrected", "name, provider_config.elevenlabs_agent_id")
 		Expect(testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))).To(Equal(before + 1))
-		got := waitReady(ep)
+		got := fx.WaitReady(ep)
 		Expect(got.Status.Drift).To(BeEmpty())
 		Expect(meta.IsStatusConditionTrue(got.Status.Conditions, cockpitv1alpha1.ConditionSynced)).To(BeTrue())
 	})

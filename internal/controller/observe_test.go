@@ -29,6 +29,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 // countingAPI answers lists and GETs from fixed endpoints and counts them.
@@ -215,7 +216,7 @@ func (a *patchingAPI) GetEndpoint(context.Context, krosai.Credentials, string) (
 // observation; only an answer that still differs costs a GET and a second
 // PATCH.
 func TestOneCallPerEdit(t *testing.T) {
-	ep := newEndpoint("ns", "res", elevenLabsSpec("agent"))
+	ep := fixtures.NewEndpoint("ns", "res", elevenLabsSpec("agent"))
 	ep.Spec.DisplayName = "new name"
 	desired := mapping.Desired(ep, mapping.SIPCredentials{})
 	stale := krosai.Endpoint{ID: "1", Name: "old name", Type: "elevenlabs", Status: "active",

@@ -33,20 +33,21 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/mapping"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 // What status says is what KrosAI has now, and each resource owns exactly
 // the endpoint it created (issue 11). Each case failed before its fix.
 var _ = Describe("Status never lies", func() {
 	It("re-observes on unpause: an endpoint deleted while paused is created again, never reported Ready", func() {
-		ns, _, _ := isolated()
-		ep := newEndpoint(ns, "unpause", elevenLabsWithOwnKey())
+		ns, _, _ := fx.Isolated()
+		ep := fixtures.NewEndpoint(ns, "unpause", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 
 		setAnnotation(ep, cockpitv1alpha1.AnnotationPaused, "true")
 		patchAnnotations(ep)
-		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
 		Expect(sim.DeleteEndpoint(id)).To(Succeed())
 		unpaused := time.Now()
 		delete(ep.Annotations, cockpitv1alpha1.AnnotationPaused)
@@ -60,20 +61,20 @@ var _ = Describe("Status never lies", func() {
 	})
 
 	It("follows a remote error: RemoteError, then Stalled after three syncs, then Ready when active again", func() {
-		ns, _, _ := isolated()
-		ep := newEndpoint(ns, "errs", elevenLabsWithOwnKey())
+		ns, _, _ := fx.Isolated()
+		ep := fixtures.NewEndpoint(ns, "errs", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 
 		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Status: new("error")})
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonRemoteError))
-		Expect(get(ep).Status.State).To(Equal(cockpitv1alpha1.EndpointStateError))
-		waitStalled(ep, cockpitv1alpha1.ReasonRemoteError)
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonRemoteError))
+		Expect(fx.Get(ep).Status.State).To(Equal(cockpitv1alpha1.EndpointStateError))
+		fx.WaitStalled(ep, cockpitv1alpha1.ReasonRemoteError)
 
 		_, err = sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Status: new("active")})
 		Expect(err).NotTo(HaveOccurred())
-		got := waitReady(ep)
+		got := fx.WaitReady(ep)
 		Expect(got.Status.ID).To(Equal(id))
 		Expect(got.Status.State).To(Equal(cockpitv1alpha1.EndpointStateActive))
 		Expect(meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionStalled)).To(BeNil())
@@ -81,13 +82,13 @@ var _ = Describe("Status never lies", func() {
 	})
 
 	It("creates again an endpoint deleted while in remote error", func() {
-		ns, _, org := isolated()
-		ep := newEndpoint(ns, "err-gone", elevenLabsWithOwnKey())
+		ns, _, org := fx.Isolated()
+		ep := fixtures.NewEndpoint(ns, "err-gone", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		id := waitReady(ep).Status.ID
+		id := fx.WaitReady(ep).Status.ID
 		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Status: new("error")})
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonRemoteError))
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonRemoteError))
 
 		Expect(sim.DeleteEndpoint(id)).To(Succeed())
 		got := readyWithout(ep, func(got *cockpitv1alpha1.KrosEndpoint) bool { return got.Status.ID == id })
@@ -97,14 +98,14 @@ var _ = Describe("Status never lies", func() {
 	})
 
 	It("never takes a failing list for deletions: zero creates while the list answers 404, 500 or garbage", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		eps := make([]*cockpitv1alpha1.KrosEndpoint, 3)
 		for i := range eps {
-			eps[i] = newEndpoint(ns, "listed-"+string(rune('a'+i)), elevenLabsWithOwnKey())
+			eps[i] = fixtures.NewEndpoint(ns, "listed-"+string(rune('a'+i)), fixtures.ElevenLabsWithOwnKey())
 			Expect(k8sClient.Create(ctx, eps[i])).To(Succeed())
 		}
 		for _, ep := range eps {
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 		DeferCleanup(func() { Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed()) })
 		creates := len(requests("createEndpoint", inOrg(org)))
@@ -113,14 +114,14 @@ var _ = Describe("Status never lies", func() {
 			By("a list that answers " + fault)
 			Expect(sim.SetFaults(krosaisim.Faults{ListFault: fault})).To(Succeed())
 			for _, ep := range eps {
-				Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).
+				Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).
 					Should(Equal(cockpitv1alpha1.ReasonListFailed), fault)
 			}
 			time.Sleep(2 * syncPeriod)
 			Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(creates), "no endpoint is created from a failed list")
 			Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed())
 			for _, ep := range eps {
-				waitReady(ep)
+				fx.WaitReady(ep)
 			}
 		}
 
@@ -131,7 +132,7 @@ var _ = Describe("Status never lies", func() {
 			Should(BeNumerically(">", gets), "what the list lacks is read with its own GET")
 		time.Sleep(2 * syncPeriod)
 		for _, ep := range eps {
-			Expect(isReady(get(ep))).To(BeTrue())
+			Expect(isReady(fx.Get(ep))).To(BeTrue())
 		}
 		Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(creates))
 		Expect(remoteEndpoints(org)).To(HaveLen(len(eps)))
@@ -139,12 +140,12 @@ var _ = Describe("Status never lies", func() {
 
 	DescribeTable("recovers an interrupted create by what it sent, never a twin's endpoint",
 		func(twinFirst bool) {
-			ns, key, org := isolated()
+			ns, key, org := fx.Isolated()
 			twin := func(name, agent string) *cockpitv1alpha1.KrosEndpoint {
-				spec := elevenLabsWithOwnKey()
+				spec := fixtures.ElevenLabsWithOwnKey()
 				spec.DisplayName = "Sales line"
 				spec.ElevenLabs.AgentID = agent
-				ep := newEndpoint(ns, name, spec)
+				ep := fixtures.NewEndpoint(ns, name, spec)
 				ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(
 					time.Now().UTC(), mapping.Desired(ep, mapping.SIPCredentials{})).String()}
 				return ep
@@ -158,12 +159,12 @@ var _ = Describe("Status never lies", func() {
 				first, second = b, a
 			}
 			Expect(k8sClient.Create(ctx, first)).To(Succeed())
-			waitReady(first)
+			fx.WaitReady(first)
 			Expect(k8sClient.Create(ctx, second)).To(Succeed())
-			waitReady(second)
+			fx.WaitReady(second)
 
-			Expect(get(a).Status.ID).To(Equal(made.ID), "A adopts what its own create made")
-			bID := get(b).Status.ID
+			Expect(fx.Get(a).Status.ID).To(Equal(made.ID), "A adopts what its own create made")
+			bID := fx.Get(b).Status.ID
 			Expect(bID).NotTo(Equal(made.ID), "B never adopts A's endpoint")
 			Expect(remote(made.ID).ProviderConfig).To(HaveKeyWithValue("elevenlabs_agent_id", "agent-a"),
 				"A's phone line still rings A's agent")
@@ -176,12 +177,12 @@ var _ = Describe("Status never lies", func() {
 	)
 
 	It("stalls, naming both resources, when identical twins' records cannot tell whose the endpoint is", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		at := time.Now().UTC()
 		identical := func(name string) *cockpitv1alpha1.KrosEndpoint {
-			spec := elevenLabsWithOwnKey()
+			spec := fixtures.ElevenLabsWithOwnKey()
 			spec.DisplayName = "Same line"
-			ep := newEndpoint(ns, name, spec)
+			ep := fixtures.NewEndpoint(ns, name, spec)
 			ep.Annotations = map[string]string{
 				cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, mapping.Desired(ep, mapping.SIPCredentials{})).String(),
 				// Both exist, each with its record, before either recovers.
@@ -194,51 +195,51 @@ var _ = Describe("Status never lies", func() {
 		Expect(k8sClient.Create(ctx, a)).To(Succeed())
 		Expect(k8sClient.Create(ctx, b)).To(Succeed())
 		for _, ep := range []*cockpitv1alpha1.KrosEndpoint{a, b} {
-			Eventually(func() string { return readyReason(get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
+			Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
 		}
 		for _, ep := range []*cockpitv1alpha1.KrosEndpoint{a, b} {
 			delete(ep.Annotations, cockpitv1alpha1.AnnotationPaused)
 			patchAnnotations(ep)
-			cond := waitStalled(ep, cockpitv1alpha1.ReasonAmbiguousCreate)
+			cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonAmbiguousCreate)
 			Expect(cond.Message).To(ContainSubstring(made.ID))
 		}
-		Expect(readyConditionMessage(get(a))).To(ContainSubstring("same-b"))
-		Expect(readyConditionMessage(get(b))).To(ContainSubstring("same-a"))
+		Expect(readyConditionMessage(fx.Get(a))).To(ContainSubstring("same-b"))
+		Expect(readyConditionMessage(fx.Get(b))).To(ContainSubstring("same-a"))
 		Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(1), "nothing created while it is unclear")
 
 		By("a person names the owner; the other creates its own")
 		setAnnotation(a, cockpitv1alpha1.AnnotationEndpointID, made.ID)
 		patchAnnotations(a)
-		Expect(waitReady(a).Status.ID).To(Equal(made.ID))
+		Expect(fx.WaitReady(a).Status.ID).To(Equal(made.ID))
 		requestReconcile(b)
-		Expect(waitReady(b).Status.ID).NotTo(Equal(made.ID))
+		Expect(fx.WaitReady(b).Status.ID).NotTo(Equal(made.ID))
 		Expect(remoteEndpoints(org)).To(HaveLen(2))
 	})
 
 	It("refuses to follow credentials into another organization, and never leaves a second endpoint", func() {
-		ns := newNamespace()
-		key, org := newOrg()
-		otherKey, otherOrg := newOrg()
+		ns := fx.NewNamespace()
+		key, org := fx.NewOrg()
+		otherKey, otherOrg := fx.NewOrg()
 		Expect(sim.AddKey(key, otherOrg)).To(Succeed()) // key reaches both; its default is org
-		Expect(k8sClient.Create(ctx, newAPIKeySecret(ns, "creds", key, ""))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.APIKeySecret(ns, "creds", key, ""))).To(Succeed())
 		spec := elevenLabsSpec("agent")
 		spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "creds"}
-		ep := newEndpoint(ns, "mover", spec)
+		ep := fixtures.NewEndpoint(ns, "mover", spec)
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		got := waitReady(ep)
+		got := fx.WaitReady(ep)
 		id := got.Status.ID
 		Expect(got.Status.OrganizationID).To(Equal(org))
 
 		By("the Secret now names another organization")
 		updateSecret(ns, "creds", map[string]string{cockpitv1alpha1.SecretKeyOrganizationID: otherOrg})
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonOrganizationChanged)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonOrganizationChanged)
 		Expect(cond.Message).To(ContainSubstring(org))
 		Expect(cond.Message).To(ContainSubstring(otherOrg))
 
 		By("the Secret's key is now another organization's key")
 		updateSecret(ns, "creds", map[string]string{cockpitv1alpha1.SecretKeyAPIKey: otherKey, cockpitv1alpha1.SecretKeyOrganizationID: ""})
-		Eventually(func() string { return readyConditionMessage(get(ep)) }, timeout, interval).Should(ContainSubstring("cannot reach"))
-		cond = waitStalled(ep, cockpitv1alpha1.ReasonOrganizationChanged)
+		Eventually(func() string { return readyConditionMessage(fx.Get(ep)) }, timeout, interval).Should(ContainSubstring("cannot reach"))
+		cond = fx.WaitStalled(ep, cockpitv1alpha1.ReasonOrganizationChanged)
 		Expect(cond.Message).To(ContainSubstring(org))
 		Expect(cond.Message).To(ContainSubstring(`"creds"`))
 		Expect(remoteEndpoints(otherOrg)).To(BeEmpty(), "no second endpoint in the other organization")
@@ -246,7 +247,7 @@ var _ = Describe("Status never lies", func() {
 
 		By("deleting it asks for Orphan rather than hang or leave the endpoint silently")
 		Expect(k8sClient.Delete(ctx, ep)).To(Succeed())
-		Eventually(func() string { return readyConditionMessage(get(ep)) }, timeout, interval).Should(ContainSubstring("Orphan"))
+		Eventually(func() string { return readyConditionMessage(fx.Get(ep)) }, timeout, interval).Should(ContainSubstring("Orphan"))
 		Expect(remote(id).OrganizationID).To(Equal(org), "nothing was deleted")
 		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
 			spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
@@ -258,7 +259,7 @@ var _ = Describe("Status never lies", func() {
 	})
 
 	It("drops one trailing newline from every Secret value, and pushes exactly the rest", func() {
-		ns, key, org := isolated()
+		ns, key, org := fx.Isolated()
 		Expect(k8sClient.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "from-file"},
 			Data: map[string][]byte{
@@ -275,13 +276,13 @@ var _ = Describe("Status never lies", func() {
 				corev1.BasicAuthPasswordKey: []byte("sip-pass-from-file\r\n"),
 			},
 		})).To(Succeed())
-		ep := newEndpoint(ns, "newlines", cockpitv1alpha1.KrosEndpointSpec{
+		ep := fixtures.NewEndpoint(ns, "newlines", cockpitv1alpha1.KrosEndpointSpec{
 			Type:            cockpitv1alpha1.EndpointTypeCustomSIP,
 			CustomSIP:       &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:agent@pbx.example.com", CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "sip-from-file"}},
 			APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "from-file"},
 		})
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		got := waitReady(ep)
+		got := fx.WaitReady(ep)
 		Expect(got.Status.OrganizationID).To(Equal(org))
 		pc := remote(got.Status.ID).ProviderConfig
 		Expect(pc).To(HaveKeyWithValue("username", "sip-user"))
@@ -289,18 +290,18 @@ var _ = Describe("Status never lies", func() {
 	})
 
 	It("refuses a SIP password that is not valid UTF-8 instead of sending it altered", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		Expect(k8sClient.Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "latin1"},
 			Type:       corev1.SecretTypeBasicAuth,
 			Data:       map[string][]byte{corev1.BasicAuthUsernameKey: []byte("u"), corev1.BasicAuthPasswordKey: []byte("p\xe4ss")},
 		})).To(Succeed())
-		spec := elevenLabsWithOwnKey()
+		spec := fixtures.ElevenLabsWithOwnKey()
 		spec.Type, spec.ElevenLabs = cockpitv1alpha1.EndpointTypeVogent, nil
 		spec.Vogent = &cockpitv1alpha1.VogentConfig{SIPPrefix: "p", CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "latin1"}}
-		ep := newEndpoint(ns, "latin1", spec)
+		ep := fixtures.NewEndpoint(ns, "latin1", spec)
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonSecretValueInvalid)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretValueInvalid)
 		Expect(cond.Message).To(ContainSubstring(`"password"`))
 		Expect(cond.Message).To(ContainSubstring(`"latin1"`))
 		Expect(cond.Message).To(ContainSubstring("UTF-8"))
@@ -334,7 +335,7 @@ func readyConditionMessage(ep *cockpitv1alpha1.KrosEndpoint) string {
 // patchAnnotations writes ep's annotations as they are in memory.
 func patchAnnotations(ep *cockpitv1alpha1.KrosEndpoint) {
 	GinkgoHelper()
-	current := get(ep)
+	current := fx.Get(ep)
 	patch := client.MergeFrom(current.DeepCopy())
 	current.Annotations = ep.Annotations
 	Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
@@ -344,7 +345,7 @@ func patchAnnotations(ep *cockpitv1alpha1.KrosEndpoint) {
 // status writes cannot make conflict.
 func patchSpec(ep *cockpitv1alpha1.KrosEndpoint, mutate func(*cockpitv1alpha1.KrosEndpointSpec)) {
 	GinkgoHelper()
-	current := get(ep)
+	current := fx.Get(ep)
 	patch := client.MergeFrom(current.DeepCopy())
 	mutate(&current.Spec)
 	Expect(k8sClient.Patch(ctx, current, patch)).To(Succeed())
@@ -352,7 +353,7 @@ func patchSpec(ep *cockpitv1alpha1.KrosEndpoint, mutate func(*cockpitv1alpha1.Kr
 
 // requestReconcile sets reconcile-requested-at to now.
 func requestReconcile(ep *cockpitv1alpha1.KrosEndpoint) {
-	current := get(ep)
+	current := fx.Get(ep)
 	setAnnotation(current, cockpitv1alpha1.AnnotationReconcileRequestedAt, time.Now().Format(time.RFC3339Nano))
 	ep.Annotations = current.Annotations
 	patchAnnotations(ep)
@@ -377,9 +378,9 @@ func updateSecret(ns, name string, values map[string]string) {
 
 var _ = Describe("CacheOptions", func() {
 	It("with --watch-namespaces, sees KrosEndpoints only there, and Secrets also in the operator's namespace", func() {
-		watched, unlisted := newNamespace(), newNamespace()
+		watched, unlisted := fx.NewNamespace(), fx.NewNamespace()
 		for _, ns := range []string{watched, unlisted, operatorNamespace} {
-			ep := newEndpoint(ns, "scoped", elevenLabsSpec("a"))
+			ep := fixtures.NewEndpoint(ns, "scoped", elevenLabsSpec("a"))
 			ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		}

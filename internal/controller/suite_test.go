@@ -18,7 +18,6 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -35,6 +34,7 @@ import (
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operatortest"
+	"github.com/krosai/kros-operator/test/fixtures"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -56,8 +56,9 @@ var (
 	k8sClient client.Client
 	sim       *krosaisim.Server
 	apiURL    string
-	logs      *harness.LogBuffer
+	logs      *operatortest.LogBuffer
 	mgr       *harness.Manager
+	fx        *fixtures.Set
 	// reconciler is the one the manager runs, for its metrics.
 	reconciler *KrosEndpointReconciler
 	// secretValues collects every API key, password and signing secret the
@@ -80,6 +81,8 @@ var _ = BeforeSuite(func() {
 	var err error
 	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
 	Expect(err).NotTo(HaveOccurred())
+	// Cleanups run after AfterSuite, even when it fails: nothing outlives the suite.
+	DeferCleanup(cp.Stop)
 	k8sClient = cp.Admin
 
 	sim, err = krosaisim.New(krosaisim.Options{
@@ -87,7 +90,10 @@ var _ = BeforeSuite(func() {
 		RequestLogSize: 200000,
 	})
 	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { Expect(sim.Close()).To(Succeed()) })
 	apiURL = sim.APIURL()
+	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
+		NamespacePrefix: "test", OrgPrefix: "22222222-2222-4222-8222-", Timeout: timeout, Interval: interval}
 
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
 	Expect(k8sClient.Create(ctx, &corev1.Secret{
@@ -113,24 +119,13 @@ var _ = BeforeSuite(func() {
 		return err
 	})
 	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() {
+		cancel()
+		Expect(mgr.Stop()).To(Succeed())
+	})
 })
 
 var _ = AfterSuite(func() {
 	By("checking that no secret value leaked into logs, Events, status or metrics")
 	expectNoSecretLeaked()
-	cancel()
-	Expect(mgr.Stop()).To(Succeed())
-	Expect(sim.Close()).To(Succeed())
-	cp.Stop()
 })
-
-var namespaceCount int
-
-// newNamespace creates a namespace for one test.
-func newNamespace() string {
-	GinkgoHelper()
-	namespaceCount++
-	name := fmt.Sprintf("test-%d", namespaceCount)
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
-	return name
-}

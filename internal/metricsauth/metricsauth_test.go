@@ -37,6 +37,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -120,7 +121,7 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 
 // newServer serves "metrics" behind a guard built as Filter builds it, and
 // returns the guard, its review counter and its log.
-func newServer(t *testing.T) (*httptest.Server, *guard, *countingTransport, *harness.LogBuffer) {
+func newServer(t *testing.T) (*httptest.Server, *guard, *countingTransport, *operatortest.LogBuffer) {
 	t.Helper()
 	cfg := rest.CopyConfig(cp.Env.Config)
 	httpClient, err := rest.HTTPClientFor(cfg)
@@ -133,7 +134,7 @@ func newServer(t *testing.T) (*httptest.Server, *guard, *countingTransport, *har
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &harness.LogBuffer{}
+	logs := &operatortest.LogBuffer{}
 	log := funcr.New(func(prefix, args string) {
 		_, _ = fmt.Fprintln(logs, prefix, args)
 	}, funcr.Options{Verbosity: 10})

@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -216,4 +217,23 @@ func TestScan(t *testing.T) {
 	g.Expect(r.Leaks).To(BeEmpty())
 	g.Expect(r.CoreEvents).To(Equal(1))
 	g.Expect(r.Metrics).To(BeEmpty())
+}
+
+func TestLogBufferTakesConcurrentWrites(t *testing.T) {
+	g := NewWithT(t)
+	var b operatortest.LogBuffer
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, _ = b.Write([]byte("line\n"))
+			}
+		})
+	}
+	wg.Wait()
+	g.Expect(b.Bytes()).To(HaveLen(8 * 100 * len("line\n")))
+	g.Expect(b.String()).To(HavePrefix("line\nline\n"))
+	copied := b.Bytes()
+	copied[0] = 'X'
+	g.Expect(b.String()).To(HavePrefix("line"), "Bytes returns a copy")
 }

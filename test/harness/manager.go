@@ -26,6 +26,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/krosai/kros-operator/pkg/operatortest"
 )
 
 // Manager is a controller-runtime manager running in the test's process,
@@ -75,8 +77,8 @@ func (m *Manager) Stop() error {
 
 // LogToBuffer sends controller-runtime's logger, up to verbosity V(v), to
 // a buffer the suite can scan for secrets afterwards.
-func LogToBuffer(v int) *LogBuffer {
-	logs := &LogBuffer{}
+func LogToBuffer(v int) *operatortest.LogBuffer {
+	logs := &operatortest.LogBuffer{}
 	// The level is set through zap's own flag, as the manager's is, which
 	// spares the harness a direct dependency on zapcore.
 	opts := zap.Options{Development: true}

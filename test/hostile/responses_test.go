@@ -19,8 +19,6 @@ package hostile
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,6 +49,7 @@ import (
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operator"
 	"github.com/krosai/kros-operator/pkg/operatortest"
+	"github.com/krosai/kros-operator/test/fixtures"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -83,8 +82,9 @@ var (
 	sim       *krosaisim.Simulator
 	api       *hostileAPI
 	elsewhere *redirectTarget
-	logs      *harness.LogBuffer
+	logs      *operatortest.LogBuffer
 	mgr       *harness.Manager
+	fx        *fixtures.Set
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks.
 	secretValues operatortest.Secrets
@@ -110,8 +110,10 @@ var _ = BeforeSuite(func() {
 	elsewhere = newRedirectTarget()
 	api = &hostileAPI{sim: sim.Handler(), elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
 	server := httptest.NewServer(api)
+	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
+		NamespacePrefix: "hostile", OrgPrefix: "33333333-3333-4333-8333-", Timeout: timeout, Interval: interval}
 
-	defaultKey, _ := newOrg()
+	defaultKey, _ := fx.NewOrg()
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
 	Expect(k8sClient.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: "krosai-credentials"},
@@ -157,14 +159,14 @@ var _ = AfterSuite(func() {
 var _ = Describe("An API whose answers cannot be trusted", func() {
 	DescribeTable("on create: the resource reports it, the manager survives, and no duplicate is made",
 		func(m mode, want string) {
-			ns, key, org := isolated()
+			ns, key, org := fx.Isolated()
 			hugeServed, streamsStarted := api.hugeServed.Load(), api.streamsStarted.Load()
 			api.set(key, m)
 			var heap *heapWatch
 			if m == modeHugeBody {
 				heap = watchHeap()
 			}
-			ep := newEndpoint(ns, "ep", elevenLabsWithOwnKey())
+			ep := fixtures.NewEndpoint(ns, "ep", fixtures.ElevenLabsWithOwnKey())
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 
 			By("reporting a retryable failure whose message says what went wrong, without the key")
@@ -188,7 +190,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			By("converging once the API answers properly, adopting what the spoiled create made")
 			api.set(key, modeGood)
 			requestSync(ep)
-			got := waitReady(ep)
+			got := fx.WaitReady(ep)
 			remote := sim.Endpoints()[org]
 			Expect(remote).To(HaveLen(1), "one resource, one remote endpoint")
 			Expect(got.Annotations).To(HaveKeyWithValue(cockpitv1alpha1.AnnotationEndpointID, remote[0].ID))
@@ -216,10 +218,10 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 	const anyRead = "krosai (listEndpoints|getEndpoint|updateEndpoint): "
 	DescribeTable("on an existing endpoint: the resource reports it and recovers, with no duplicate",
 		func(m mode, want string) {
-			ns, key, org := isolated()
-			ep := newEndpoint(ns, "ep", elevenLabsWithOwnKey())
+			ns, key, org := fx.Isolated()
+			ep := fixtures.NewEndpoint(ns, "ep", fixtures.ElevenLabsWithOwnKey())
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-			waitReady(ep)
+			fx.WaitReady(ep)
 
 			api.set(key, m)
 			patchEndpoint(ep, func(e *cockpitv1alpha1.KrosEndpoint) { e.Spec.DisplayName = "Renamed" })
@@ -228,7 +230,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 
 			api.set(key, modeGood)
 			requestSync(ep)
-			waitReady(ep)
+			fx.WaitReady(ep)
 			remote := sim.Endpoints()[org]
 			Expect(remote).To(HaveLen(1))
 			Expect(remote[0].Name).To(Equal("Renamed"))
@@ -246,57 +248,57 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 
 var _ = Describe("Hostile Secrets", func() {
 	It("stalls on an empty SIP password with a precise message, calling no API, and recovers when it is set", func() {
-		ns, _, org := isolated()
+		ns, _, org := fx.Isolated()
 		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", ""))).To(Succeed())
-		ep := newEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
+		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
 		Expect(cond.Message).To(Equal(
 			`Secret "sip" named by spec.customSIP.credentialsSecretRef has an empty value for key "password"`))
-		ready := meta.FindStatusCondition(get(ep).Status.Conditions, cockpitv1alpha1.ConditionReady)
+		ready := meta.FindStatusCondition(fx.Get(ep).Status.Conditions, cockpitv1alpha1.ConditionReady)
 		Expect(ready.Status).To(Equal(metav1.ConditionFalse))
 		Expect(ready.Reason).To(Equal(cockpitv1alpha1.ReasonSecretKeyMissing))
 		Expect(requestsOf(org)).To(BeEmpty(), "an API call was made without the password")
 
-		password := newSecretValue("pw")
+		password := fx.NewSecretValue("pw")
 		updateSecret(ns, "sip", func(s *corev1.Secret) { s.Data["password"] = []byte(password) })
-		waitReady(ep)
+		fx.WaitReady(ep)
 		remote := sim.Endpoints()[org]
 		Expect(remote).To(HaveLen(1))
 		Expect(remote[0].ProviderConfig).To(HaveKeyWithValue("password", password))
 	})
 
 	It("stalls on a whitespace-only API key without sending it, and says which Secret to fix", func() {
-		ns := newNamespace()
-		_, org := newOrg()
+		ns := fx.NewNamespace()
+		_, org := fx.NewOrg()
 		// A lone newline is what remains of an empty file given to
 		// --from-file: the one trailing newline every value may carry is
 		// dropped, and nothing is left.
-		Expect(k8sClient.Create(ctx, apiKeySecret(ns, "key", "\n", org))).To(Succeed())
-		Expect(k8sClient.Create(ctx, apiKeySecret(ns, "spaces", "   \n", org))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.APIKeySecret(ns, "key", "\n", org))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.APIKeySecret(ns, "spaces", "   \n", org))).To(Succeed())
 		before := unauthenticated()
-		ep := newEndpoint(ns, "ep", elevenLabsWithOwnKey())
+		ep := fixtures.NewEndpoint(ns, "ep", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
 		Expect(cond.Message).To(Equal(`Secret "key" named by spec.apiKeySecretRef has an empty value for key "apiKey"`))
-		spaces := elevenLabsWithOwnKey()
+		spaces := fixtures.ElevenLabsWithOwnKey()
 		spaces.APIKeySecretRef.Name = "spaces"
-		ep = newEndpoint(ns, "spaces", spaces)
+		ep = fixtures.NewEndpoint(ns, "spaces", spaces)
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		cond = waitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
+		cond = fx.WaitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
 		Expect(cond.Message).To(ContainSubstring("no API key"))
 		Expect(cond.Message).To(ContainSubstring(`check the apiKey in Secret ` + ns + `/spaces (spec.apiKeySecretRef)`))
 		Expect(unauthenticated()).To(Equal(before), "a request without a key was sent")
-		Expect(get(ep).Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
+		Expect(fx.Get(ep).Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
 	})
 
 	It("keeps a SIP Secret deleted while in use until its endpoint is deleted, then lets both go", func() {
-		ns, _, org := isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", newSecretValue("pw")))).To(Succeed())
-		ep := newEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
+		ns, _, org := fx.Isolated()
+		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
+		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 		sip := &corev1.Secret{}
 		sipKey := types.NamespacedName{Namespace: ns, Name: "sip"}
 		Expect(k8sClient.Get(ctx, sipKey, sip)).To(Succeed())
@@ -310,12 +312,12 @@ var _ = Describe("Hostile Secrets", func() {
 		By("syncing: the endpoint still reads it and stays Ready")
 		handled := requestSync(ep)
 		Eventually(func(g Gomega) {
-			got := get(ep)
+			got := fx.Get(ep)
 			g.Expect(got.Status.LastHandledReconcileAt).To(Equal(handled))
 			g.Expect(got).To(operatortest.BeReady())
 		}, timeout, interval).Should(Succeed())
 		Consistently(func(g Gomega) {
-			g.Expect(get(ep)).To(operatortest.BeReady())
+			g.Expect(fx.Get(ep)).To(operatortest.BeReady())
 			g.Expect(k8sClient.Get(ctx, sipKey, &corev1.Secret{})).To(Succeed())
 		}, 2*time.Second, interval).Should(Succeed())
 
@@ -334,22 +336,22 @@ var _ = Describe("Hostile Secrets", func() {
 	})
 
 	It("never reads another namespace's Secret of the same name", func() {
-		other, otherKey, otherOrg := isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(other, "sip", "agent", newSecretValue("pw")))).To(Succeed())
-		ns := newNamespace()
-		byKey := newEndpoint(ns, "by-key", elevenLabsWithOwnKey())
+		other, otherKey, otherOrg := fx.Isolated()
+		Expect(k8sClient.Create(ctx, sipSecret(other, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
+		ns := fx.NewNamespace()
+		byKey := fixtures.NewEndpoint(ns, "by-key", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, byKey)).To(Succeed())
-		cond := waitStalled(byKey, cockpitv1alpha1.ReasonSecretNotFound)
+		cond := fx.WaitStalled(byKey, cockpitv1alpha1.ReasonSecretNotFound)
 		Expect(cond.Message).To(Equal(fmt.Sprintf(
 			`Secret "key" named by spec.apiKeySecretRef not found in namespace %q`, ns)))
 		Expect(requestsOf(otherOrg)).To(BeEmpty(), "the other namespace's key was used")
 
 		By("giving the namespace a key of its own: the SIP Secret is still only in the other namespace")
-		Expect(k8sClient.Create(ctx, apiKeySecret(ns, "key", otherKey, otherOrg))).To(Succeed())
-		waitReady(byKey)
-		bySIP := newEndpoint(ns, "by-sip", customSIPWithOwnKey("sip"))
+		Expect(k8sClient.Create(ctx, fx.APIKeySecret(ns, "key", otherKey, otherOrg))).To(Succeed())
+		fx.WaitReady(byKey)
+		bySIP := fixtures.NewEndpoint(ns, "by-sip", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, bySIP)).To(Succeed())
-		cond = waitStalled(bySIP, cockpitv1alpha1.ReasonSecretNotFound)
+		cond = fx.WaitStalled(bySIP, cockpitv1alpha1.ReasonSecretNotFound)
 		Expect(cond.Message).To(Equal(fmt.Sprintf(
 			`Secret "sip" named by spec.customSIP.credentialsSecretRef not found in namespace %q`, ns)))
 		for _, e := range sim.Endpoints()[otherOrg] {
@@ -363,19 +365,19 @@ var _ = Describe("Hostile Secrets", func() {
 
 var _ = Describe("Secret values", func() {
 	It("never reach logs, Events, resources or metrics through creates, rotations and errors", func() {
-		ns, key, org := isolated()
-		pwA, pwB := newSecretValue("pw"), newSecretValue("pw")
+		ns, key, org := fx.Isolated()
+		pwA, pwB := fx.NewSecretValue("pw"), fx.NewSecretValue("pw")
 		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-a", "alice", pwA))).To(Succeed())
 		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-b", "bob", pwB))).To(Succeed())
-		custom := newEndpoint(ns, "custom", customSIPWithOwnKey("sip-a"))
+		custom := fixtures.NewEndpoint(ns, "custom", customSIPWithOwnKey("sip-a"))
 		vogentSpec := cockpitv1alpha1.KrosEndpointSpec{
 			Type: cockpitv1alpha1.EndpointTypeVogent,
 			Vogent: &cockpitv1alpha1.VogentConfig{SIPPrefix: "p",
 				CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip-b"}},
 			APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
 		}
-		vogent := newEndpoint(ns, "vogent", vogentSpec)
-		hook := newEndpoint(ns, "hook", cockpitv1alpha1.KrosEndpointSpec{
+		vogent := fixtures.NewEndpoint(ns, "vogent", vogentSpec)
+		hook := fixtures.NewEndpoint(ns, "hook", cockpitv1alpha1.KrosEndpointSpec{
 			Type:            cockpitv1alpha1.EndpointTypeWebhook,
 			Webhook:         &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/calls"},
 			APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
@@ -388,7 +390,7 @@ var _ = Describe("Secret values", func() {
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		}
 		for _, ep := range all {
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 		var signing corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "hook-webhook-signing"}, &signing)).To(Succeed())
@@ -399,7 +401,7 @@ var _ = Describe("Secret values", func() {
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
 		expectPushed(custom, vogent, pwA, pwB)
 		for _, ep := range all {
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 
 		By("a 401 that echoes the key")
@@ -408,7 +410,7 @@ var _ = Describe("Secret values", func() {
 			requestSync(ep)
 		}
 		for _, ep := range all {
-			cond := waitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
+			cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonUnauthorized)
 			Expect(cond.Message).To(ContainSubstring("[REDACTED]"), "the echo was not redacted but dropped: %s", cond.Message)
 		}
 
@@ -424,12 +426,12 @@ var _ = Describe("Secret values", func() {
 		By("a 400 that echoes the request body, passwords included, on a rotation and a create")
 		api.set(key, modeEcho400OnWrite)
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
-		pwC := newSecretValue("pw")
+		pwC := fx.NewSecretValue("pw")
 		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-c", "carol", pwC))).To(Succeed())
-		late := newEndpoint(ns, "late", customSIPWithOwnKey("sip-c"))
+		late := fixtures.NewEndpoint(ns, "late", customSIPWithOwnKey("sip-c"))
 		Expect(k8sClient.Create(ctx, late)).To(Succeed())
 		for _, ep := range []*cockpitv1alpha1.KrosEndpoint{custom, vogent, late} {
-			cond := waitStalled(ep, cockpitv1alpha1.ReasonInvalidRequest)
+			cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonInvalidRequest)
 			Expect(cond.Message).To(ContainSubstring("[REDACTED]"), "the echo was not redacted but dropped: %s", cond.Message)
 		}
 
@@ -440,13 +442,13 @@ var _ = Describe("Secret values", func() {
 			requestSync(ep)
 		}
 		for _, ep := range all {
-			waitReady(ep)
+			fx.WaitReady(ep)
 		}
 		expectPushed(custom, vogent, pwA, pwB)
 		Expect(sim.Endpoints()[org]).To(HaveLen(4))
 
 		By("finding only names and resourceVersions of Secrets in status")
-		got := get(custom)
+		got := fx.Get(custom)
 		var sipA, keySecret corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "sip-a"}, &sipA)).To(Succeed())
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "key"}, &keySecret)).To(Succeed())
@@ -763,69 +765,11 @@ func (h *heapWatch) stop() (peak, retained int64) {
 	return int64(h.peak) - int64(h.before), int64(ms.HeapAlloc) - int64(h.before)
 }
 
-var namespaceCount, orgCount int
-
-func newNamespace() string {
-	GinkgoHelper()
-	namespaceCount++
-	name := fmt.Sprintf("hostile-%d", namespaceCount)
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
-	return name
-}
-
-// newSecretValue returns a random value and remembers it as one that must
-// never leak.
-func newSecretValue(prefix string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	v := prefix + "_" + hex.EncodeToString(b)
-	secretValues.Add(v, "a "+prefix+" value")
-	return v
-}
-
-// newOrg gives a case an API key and an organization of its own.
-func newOrg() (key, org string) {
-	GinkgoHelper()
-	orgCount++
-	key = newSecretValue("kros_test")
-	org = fmt.Sprintf("33333333-3333-4333-8333-%012d", orgCount)
-	Expect(sim.AddKey(key, org)).To(Succeed())
-	return key, org
-}
-
-// isolated gives a case an organization and a namespace whose Secret "key"
-// holds the organization's API key.
-func isolated() (ns, key, org string) {
-	GinkgoHelper()
-	key, org = newOrg()
-	ns = newNamespace()
-	Expect(k8sClient.Create(ctx, apiKeySecret(ns, "key", key, org))).To(Succeed())
-	return ns, key, org
-}
-
-func apiKeySecret(ns, name, key, org string) *corev1.Secret {
-	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: map[string]string{
-		cockpitv1alpha1.SecretKeyAPIKey: key, cockpitv1alpha1.SecretKeyOrganizationID: org,
-	}}
-}
-
 func sipSecret(ns, name, username, password string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Type:       corev1.SecretTypeBasicAuth,
 		Data:       map[string][]byte{"username": []byte(username), "password": []byte(password)},
-	}
-}
-
-func newEndpoint(ns, name string, spec cockpitv1alpha1.KrosEndpointSpec) *cockpitv1alpha1.KrosEndpoint {
-	return &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
-}
-
-func elevenLabsWithOwnKey() cockpitv1alpha1.KrosEndpointSpec {
-	return cockpitv1alpha1.KrosEndpointSpec{
-		Type:            cockpitv1alpha1.EndpointTypeElevenLabs,
-		ElevenLabs:      &cockpitv1alpha1.ElevenLabsConfig{AgentID: "agent"},
-		APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
 	}
 }
 
@@ -836,27 +780,6 @@ func customSIPWithOwnKey(sipSecret string) cockpitv1alpha1.KrosEndpointSpec {
 			CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: sipSecret}},
 		APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
 	}
-}
-
-func get(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
-	out := &cockpitv1alpha1.KrosEndpoint{}
-	GinkgoHelper()
-	Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), out)).To(Succeed())
-	return out
-}
-
-// waitReady waits until the current generation is Ready.
-func waitReady(ep *cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
-	GinkgoHelper()
-	return operatortest.WaitReady(ctx, Default, k8sClient, ep, timeout, interval)
-}
-
-// waitStalled waits for Stalled=True with reason, and Ready=False.
-func waitStalled(ep *cockpitv1alpha1.KrosEndpoint, reason string) *metav1.Condition {
-	GinkgoHelper()
-	cond := operatortest.WaitStalled(ctx, Default, k8sClient, ep, reason, timeout, interval)
-	GinkgoWriter.Printf("%s/%s Stalled=%s: %s\n", ep.Namespace, ep.Name, cond.Reason, cond.Message)
-	return cond
 }
 
 // expectReconciling waits for Ready=False and Reconciling=True (a retryable
@@ -926,7 +849,7 @@ func updateSecret(ns, name string, mutate func(*corev1.Secret)) {
 // rotate gives a SIP Secret a new password and returns it.
 func rotate(ns, name string) string {
 	GinkgoHelper()
-	password := newSecretValue("pw")
+	password := fx.NewSecretValue("pw")
 	updateSecret(ns, name, func(s *corev1.Secret) { s.Data["password"] = []byte(password) })
 	return password
 }
@@ -938,7 +861,7 @@ func expectPushed(custom, vogent *cockpitv1alpha1.KrosEndpoint, customPassword, 
 		for ep, want := range map[*cockpitv1alpha1.KrosEndpoint][2]string{
 			custom: {"password", customPassword}, vogent: {"vogent_sip_password", vogentPassword},
 		} {
-			id := get(ep).Annotations[cockpitv1alpha1.AnnotationEndpointID]
+			id := fx.Get(ep).Annotations[cockpitv1alpha1.AnnotationEndpointID]
 			g.Expect(id).NotTo(BeEmpty())
 			remote, ok := sim.Endpoint(id)
 			g.Expect(ok).To(BeTrue())
@@ -991,16 +914,16 @@ var _ = Describe("Known gaps, pending until fixed", func() {
 	// condition, the Event and the log, readable by anyone who may read
 	// KrosEndpoints or Events in the namespace but not its Secrets.
 	It("redacts a stored SIP password the API quotes in an error to a request that did not carry it", func() {
-		ns, key, _ := isolated()
-		password := newSecretValue("pw")
+		ns, key, _ := fx.Isolated()
+		password := fx.NewSecretValue("pw")
 		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", password))).To(Succeed())
-		ep := newEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
+		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		waitReady(ep)
+		fx.WaitReady(ep)
 
 		api.quote(key, password)
 		requestSync(ep)
-		cond := waitStalled(ep, cockpitv1alpha1.ReasonInvalidRequest)
+		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonInvalidRequest)
 		Expect(cond.Message).NotTo(ContainSubstring(password))
 		Expect(cond.Message).To(ContainSubstring("[REDACTED]"))
 		api.set(key, modeGood)
@@ -1013,20 +936,20 @@ var _ = Describe("Known gaps, pending until fixed", func() {
 	// namespace owns (its status shows it), adopts it, rewrites it to route
 	// calls to an agent of theirs, and deletes it by deleting their resource.
 	It("refuses to adopt, through the endpoint-id annotation, an endpoint another KrosEndpoint owns", func() {
-		victim := newEndpoint(newNamespace(), "victim", cockpitv1alpha1.KrosEndpointSpec{
+		victim := fixtures.NewEndpoint(fx.NewNamespace(), "victim", cockpitv1alpha1.KrosEndpointSpec{
 			Type: cockpitv1alpha1.EndpointTypeElevenLabs, ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: "agent"},
 		})
 		Expect(k8sClient.Create(ctx, victim)).To(Succeed())
-		id := waitReady(victim).Status.ID
+		id := fx.WaitReady(victim).Status.ID
 
-		thief := newEndpoint(newNamespace(), "thief", cockpitv1alpha1.KrosEndpointSpec{
+		thief := fixtures.NewEndpoint(fx.NewNamespace(), "thief", cockpitv1alpha1.KrosEndpointSpec{
 			Type: cockpitv1alpha1.EndpointTypeElevenLabs, ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: "stolen"},
 			DisplayName: "Hijacked",
 		})
 		thief.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: id}
 		Expect(k8sClient.Create(ctx, thief)).To(Succeed())
 		Eventually(func(g Gomega) {
-			g.Expect(meta.IsStatusConditionTrue(get(thief).Status.Conditions, cockpitv1alpha1.ConditionStalled)).To(BeTrue())
+			g.Expect(meta.IsStatusConditionTrue(fx.Get(thief).Status.Conditions, cockpitv1alpha1.ConditionStalled)).To(BeTrue())
 		}, timeout, interval).Should(Succeed())
 		remote, ok := sim.Endpoint(id)
 		Expect(ok).To(BeTrue())

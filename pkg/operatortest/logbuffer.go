@@ -14,28 +14,37 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package harness
+package operatortest
 
 import (
 	"bytes"
 	"sync"
 )
 
-// LogBuffer collects what a logger writes from many goroutines, so a test
-// can check afterwards that no secret was written.
+// LogBuffer collects what a logger writes from many goroutines (give it to
+// zap.WriteTo), so that Secrets.Scan can read it afterwards (Bytes).
 type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
+// Write implements io.Writer.
 func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String returns everything written so far.
 func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Bytes returns a copy of everything written so far.
+func (b *LogBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
