@@ -70,30 +70,30 @@ func BeStalled(reason string) types.GomegaMatcher { return conditionMatcher{stal
 // intervals are Eventually's (timeout, then polling interval).
 func WaitReady(ctx context.Context, g gomega.Gomega, c client.Reader, ep *cockpitv1alpha1.KrosEndpoint,
 	intervals ...any) *cockpitv1alpha1.KrosEndpoint {
-	var got *cockpitv1alpha1.KrosEndpoint
-	read := Get(ctx, c, ep)
-	g.Eventually(func(g gomega.Gomega) {
-		var err error
-		got, err = read()
-		g.Expect(err).NotTo(gomega.HaveOccurred())
-		g.Expect(got).To(BeReady())
-	}, intervals...).WithOffset(1).Should(gomega.Succeed())
-	return got
+	return waitFor(ctx, g, c, ep, BeReady(), intervals)
 }
 
 // WaitStalled waits until ep is Stalled with reason (BeStalled) and returns
 // its Stalled condition. g and intervals are as for WaitReady.
 func WaitStalled(ctx context.Context, g gomega.Gomega, c client.Reader, ep *cockpitv1alpha1.KrosEndpoint, reason string,
 	intervals ...any) *metav1.Condition {
+	got := waitFor(ctx, g, c, ep, BeStalled(reason), intervals)
+	return meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionStalled)
+}
+
+// waitFor polls ep until it matches m and returns it as read. A failure is
+// reported at the line that called WaitReady or WaitStalled.
+func waitFor(ctx context.Context, g gomega.Gomega, c client.Reader, ep *cockpitv1alpha1.KrosEndpoint,
+	m types.GomegaMatcher, intervals []any) *cockpitv1alpha1.KrosEndpoint {
 	var got *cockpitv1alpha1.KrosEndpoint
 	read := Get(ctx, c, ep)
 	g.Eventually(func(g gomega.Gomega) {
 		var err error
 		got, err = read()
 		g.Expect(err).NotTo(gomega.HaveOccurred())
-		g.Expect(got).To(BeStalled(reason))
-	}, intervals...).WithOffset(1).Should(gomega.Succeed())
-	return meta.FindStatusCondition(got.Status.Conditions, cockpitv1alpha1.ConditionStalled)
+		g.Expect(got).To(m)
+	}, intervals...).WithOffset(2).Should(gomega.Succeed())
+	return got
 }
 
 // conditionMatcher is BeReady, or BeStalled when stalled names a reason.
