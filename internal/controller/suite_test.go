@@ -24,13 +24,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operatortest"
@@ -95,11 +92,7 @@ var _ = BeforeSuite(func() {
 	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
 		NamespacePrefix: "test", OrgPrefix: "22222222-2222-4222-8222-", Timeout: timeout, Interval: interval}
 
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
-	Expect(k8sClient.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: "krosai-credentials"},
-		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: defaultAPIKey},
-	})).To(Succeed())
+	fx.OperatorCredentials(operatorNamespace, "krosai-credentials", defaultAPIKey)
 
 	// The package's own wiring, Setup: this suite cannot import
 	// pkg/operator, which imports this package.

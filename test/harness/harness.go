@@ -380,19 +380,20 @@ func Installer(root string) ([]*unstructured.Unstructured, error) {
 		}
 		objs = append(objs, &unstructured.Unstructured{Object: m})
 	}
-	// In the order they can be applied: namespaces and CRDs before what
-	// lives in them or uses them.
-	rank := func(o *unstructured.Unstructured) int {
-		switch o.GetKind() {
-		case "Namespace":
-			return 0
-		case "CustomResourceDefinition":
-			return 1
-		}
-		return 2
-	}
-	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return rank(a) - rank(b) })
+	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return ApplyOrder(a) - ApplyOrder(b) })
 	return objs, nil
+}
+
+// ApplyOrder ranks an object for applying a bundle: Namespaces (0) and CRDs
+// (1) before what lives in them or uses them (2).
+func ApplyOrder(o *unstructured.Unstructured) int {
+	switch o.GetKind() {
+	case "Namespace":
+		return 0
+	case "CustomResourceDefinition":
+		return 1
+	}
+	return 2
 }
 
 // Root finds the repository root from the working directory.

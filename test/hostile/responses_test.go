@@ -114,11 +114,7 @@ var _ = BeforeSuite(func() {
 		NamespacePrefix: "hostile", OrgPrefix: "33333333-3333-4333-8333-", Timeout: timeout, Interval: interval}
 
 	defaultKey, _ := fx.NewOrg()
-	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}})).To(Succeed())
-	Expect(k8sClient.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: "krosai-credentials"},
-		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: defaultKey},
-	})).To(Succeed())
+	fx.OperatorCredentials(operatorNamespace, "krosai-credentials", defaultKey)
 
 	mgr, err = harness.StartManager(cp.Env.Config, func(m ctrl.Manager) error {
 		return operator.Setup(m, operator.Options{

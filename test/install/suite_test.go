@@ -46,6 +46,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/krosai/kros-operator/test/harness"
 )
 
 // repoRoot is the module root, seen from this package's directory.
@@ -95,17 +97,6 @@ func apiClient(t *testing.T) client.Client {
 	return apiServer.client
 }
 
-// applyOrder puts Namespaces first, then CRDs, then everything else.
-func applyOrder(o *unstructured.Unstructured) int {
-	switch o.GetKind() {
-	case "Namespace":
-		return 0
-	case "CustomResourceDefinition":
-		return 1
-	}
-	return 2
-}
-
 // dryRunApply server-side applies every object with dryRun=All, as
 // `kubectl apply --server-side --dry-run=server` would, and fails the test
 // unless the API server accepts each one. Namespaces and CRDs are then applied
@@ -117,13 +108,13 @@ func dryRunApply(t *testing.T, objs []*unstructured.Unstructured) {
 	c := apiClient(t)
 	ctx := t.Context()
 	ordered := slices.SortedStableFunc(slices.Values(objs), func(a, b *unstructured.Unstructured) int {
-		return cmp.Compare(applyOrder(a), applyOrder(b))
+		return cmp.Compare(harness.ApplyOrder(a), harness.ApplyOrder(b))
 	})
 	for _, o := range ordered {
 		ac := client.ApplyConfigurationFromUnstructured(o.DeepCopy())
 		g.Expect(c.Apply(ctx, ac, fieldOwner, client.ForceOwnership, client.DryRunAll)).
 			To(Succeed(), "server-side dry run of %s", describe(o))
-		if applyOrder(o) == 2 {
+		if harness.ApplyOrder(o) == 2 {
 			continue
 		}
 		ac = client.ApplyConfigurationFromUnstructured(o.DeepCopy())
