@@ -18,9 +18,6 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,11 +33,6 @@ import (
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
-
-// createClockSkew widens the window in which a remote endpoint's created_at
-// counts as "since the create was recorded": the operator's clock and the
-// API's need not agree.
-const createClockSkew = 2 * time.Minute
 
 // create makes the remote endpoint exactly once, across crashes and lost
 // responses. The API has no idempotency key, so the operator keeps a record
@@ -63,7 +55,7 @@ func (r *KrosEndpointReconciler) create(
 ) (observation, error) {
 	cred := res.credentials
 	if pending, ok := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; ok {
-		found, err := r.recoverCreate(ctx, ep, cred, parsePendingCreate(pending, desired))
+		found, err := r.recoverCreate(ctx, ep, cred, mapping.ParsePendingCreate(pending, desired))
 		if err != nil {
 			return observation{}, err
 		}
@@ -73,7 +65,7 @@ func (r *KrosEndpointReconciler) create(
 	}
 	// One write records the intent and the finalizer that guarantees the
 	// endpoint is cleaned up with the resource.
-	record := newPendingCreate(r.now().UTC(), desired)
+	record := mapping.NewPendingCreate(r.now().UTC(), desired)
 	if err := r.patchMetadata(ctx, ep, true, func(obj *cockpitv1alpha1.KrosEndpoint) {
 		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
 		delete(obj.Annotations, cockpitv1alpha1.AnnotationEndpointID)
@@ -110,7 +102,7 @@ func (r *KrosEndpointReconciler) create(
 // equally have made. It never guesses: a wrong guess routes one resource's
 // calls to another's agent.
 func (r *KrosEndpointReconciler) recoverCreate(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent pendingCreate,
+	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent mapping.PendingCreate,
 ) (*krosai.Endpoint, error) {
 	// A list sent now: one from before the POST landed would not show it.
 	all, err := r.observer.refresh(ctx, cred, r.now())
@@ -123,7 +115,7 @@ func (r *KrosEndpointReconciler) recoverCreate(
 	}
 	var candidates []krosai.Endpoint
 	for _, e := range all {
-		if sent.couldHaveMade(e) && claimantIn(others, e.ID) == nil {
+		if sent.CouldHaveMade(e) && mapping.ClaimantIn(others, e.ID) == nil {
 			candidates = append(candidates, e)
 		}
 	}
@@ -143,7 +135,7 @@ func (r *KrosEndpointReconciler) recoverCreate(
 		return nil, nil
 	}
 	found := candidates[0]
-	if twin := pendingTwin(others, found); twin != nil {
+	if twin := mapping.PendingTwin(others, found); twin != nil {
 		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
 			"endpoint %s (named %q, type %s) could have been made by the interrupted create of this resource or of "+
 				"KrosEndpoint %s/%s, which sent the same readable fields; set the annotation %s to %s on the one that "+
@@ -156,55 +148,6 @@ func (r *KrosEndpointReconciler) recoverCreate(
 	r.event(ep, corev1.EventTypeNormal, "Adopted", "Create",
 		"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
 	return &found, nil
-}
-
-// pendingCreate is the create-pending record: when the POST was sent, the
-// name and type it carried, and fingerprints of the rest: Readable of what
-// the API returns (url, provider_config without SIP credentials), Unreadable
-// of what it does not (phone_number_id). No secret goes into either.
-type pendingCreate struct {
-	At         time.Time `json:"at"`
-	Name       string    `json:"name"`
-	Type       string    `json:"type"`
-	Readable   string    `json:"readable,omitempty"`
-	Unreadable string    `json:"unreadable,omitempty"`
-}
-
-func newPendingCreate(at time.Time, desired krosai.EndpointCreate) pendingCreate {
-	return pendingCreate{At: at, Name: desired.Name, Type: desired.Type,
-		Readable: fingerprint(mapping.ReadableOfRequest(desired)), Unreadable: fingerprint(desired.PhoneNumberID)}
-}
-
-func (p pendingCreate) String() string {
-	b, _ := json.Marshal(p)
-	return string(b)
-}
-
-// couldHaveMade reports whether the create p records could have made e. A
-// record without a fingerprint (written by an earlier version, or by a
-// person) matches by name, type and time alone.
-func (p pendingCreate) couldHaveMade(e krosai.Endpoint) bool {
-	return e.Name == p.Name && e.Type == p.Type && !e.CreatedAt.Before(p.At.Add(-createClockSkew)) &&
-		(p.Readable == "" || p.Readable == fingerprint(mapping.ReadableOfEndpoint(e)))
-}
-
-// parsePendingCreate reads the record. A bare timestamp (as a person might
-// write, to ask for recovery) takes the rest from the spec; an unreadable
-// one matches any creation time.
-func parsePendingCreate(value string, desired krosai.EndpointCreate) pendingCreate {
-	var p pendingCreate
-	if err := json.Unmarshal([]byte(value), &p); err == nil && p.Name != "" && p.Type != "" {
-		return p
-	}
-	at, _ := time.Parse(time.RFC3339Nano, value)
-	return newPendingCreate(at, desired)
-}
-
-// fingerprint is a short digest of v's JSON, for the create-pending record.
-func fingerprint(v any) string {
-	b, _ := json.Marshal(v)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
 }
 
 // otherKrosEndpoints returns every KrosEndpoint but ep, from the cache.
@@ -223,30 +166,6 @@ func (r *KrosEndpointReconciler) otherKrosEndpoints(ctx context.Context, ep *coc
 	return slices.DeleteFunc(all.Items, func(o cockpitv1alpha1.KrosEndpoint) bool { return o.UID == ep.UID }), nil
 }
 
-// claimantIn returns the resource of others that claims the remote id, by
-// its id annotation or its status.
-func claimantIn(others []cockpitv1alpha1.KrosEndpoint, id string) *cockpitv1alpha1.KrosEndpoint {
-	for i := range others {
-		if o := &others[i]; o.Annotations[cockpitv1alpha1.AnnotationEndpointID] == id || o.Status.ID == id {
-			return o
-		}
-	}
-	return nil
-}
-
-// pendingTwin returns a resource of others whose own interrupted create
-// could have made e.
-func pendingTwin(others []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) *cockpitv1alpha1.KrosEndpoint {
-	for i := range others {
-		o := &others[i]
-		record, pending := o.Annotations[cockpitv1alpha1.AnnotationCreatePending]
-		if pending && parsePendingCreate(record, krosai.EndpointCreate{Name: e.Name, Type: e.Type}).couldHaveMade(e) {
-			return o
-		}
-	}
-	return nil
-}
-
 // claimant returns the KrosEndpoint other than ep that claims the remote id,
 // if any, so that an endpoint is never adopted or deleted by two resources.
 func (r *KrosEndpointReconciler) claimant(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) (*cockpitv1alpha1.KrosEndpoint, error) {
@@ -254,7 +173,7 @@ func (r *KrosEndpointReconciler) claimant(ctx context.Context, ep *cockpitv1alph
 	if err != nil {
 		return nil, err
 	}
-	if c := claimantIn(others, id); c != nil {
+	if c := mapping.ClaimantIn(others, id); c != nil {
 		return c.DeepCopy(), nil
 	}
 	return nil, nil

@@ -451,7 +451,7 @@ func (r *KrosEndpointReconciler) deleteFrom(ctx context.Context, ep *cockpitv1al
 	}
 	if id == "" {
 		// A create was interrupted: find what it made, so nothing is left behind.
-		sent := parsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], mapping.Desired(ep, res.sip))
+		sent := mapping.ParsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], mapping.Desired(ep, res.sip))
 		found, err := r.recoverCreate(ctx, ep, res.credentials, sent)
 		if err != nil || found == nil {
 			return err

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/mapping"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/fixtures"
@@ -266,7 +267,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 	It("adopts what an interrupted create sent even when the spec was renamed since", func() {
 		ns, key, org := fx.Isolated()
-		sent := pendingCreate{At: time.Now().UTC(), Name: "before rename", Type: "elevenlabs"}
+		sent := mapping.PendingCreate{At: time.Now().UTC(), Name: "before rename", Type: "elevenlabs"}
 		made := createRemote(key, org, "before rename", map[string]any{"elevenlabs_agent_id": "agent"})
 		spec := fixtures.ElevenLabsWithOwnKey()
 		spec.DisplayName = "after rename"

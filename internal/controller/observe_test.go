@@ -165,7 +165,7 @@ func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", UID: "uid"},
 		Spec: elevenLabsSpec("agent")}
 	desired := mapping.Desired(ep, mapping.SIPCredentials{})
-	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, desired).String()}
+	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(at, desired).String()}
 	made := krosai.Endpoint{ID: "made", Name: desired.Name, Type: desired.Type, CreatedAt: at.Add(time.Second),
 		ProviderConfig: *desired.ProviderConfig}
 	api := &countingAPI{listed: []krosai.Endpoint{made}}
@@ -174,7 +174,7 @@ func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	cred := krosai.Credentials{APIKey: "k"}
 	r.observer.snapshot(cred).fetched = time.Now() // a fresh shared list, from before the POST landed
 
-	found, err := r.recoverCreate(context.Background(), ep, cred, parsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], desired))
+	found, err := r.recoverCreate(context.Background(), ep, cred, mapping.ParsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], desired))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(api.lists).To(Equal(1))
 	g.Expect(found).NotTo(BeNil())

@@ -146,7 +146,7 @@ var _ = Describe("Status never lies", func() {
 				spec.DisplayName = "Sales line"
 				spec.ElevenLabs.AgentID = agent
 				ep := fixtures.NewEndpoint(ns, name, spec)
-				ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(
+				ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(
 					time.Now().UTC(), mapping.Desired(ep, mapping.SIPCredentials{})).String()}
 				return ep
 			}
@@ -184,7 +184,7 @@ var _ = Describe("Status never lies", func() {
 			spec.DisplayName = "Same line"
 			ep := fixtures.NewEndpoint(ns, name, spec)
 			ep.Annotations = map[string]string{
-				cockpitv1alpha1.AnnotationCreatePending: newPendingCreate(at, mapping.Desired(ep, mapping.SIPCredentials{})).String(),
+				cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(at, mapping.Desired(ep, mapping.SIPCredentials{})).String(),
 				// Both exist, each with its record, before either recovers.
 				cockpitv1alpha1.AnnotationPaused: "true",
 			}

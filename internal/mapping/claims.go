@@ -1,0 +1,118 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
+)
+
+// Which KrosEndpoint claims which remote endpoint: the rules the controller
+// follows before it adopts, recovers or deletes, and that the CLI follows to
+// predict it and to find what nobody claims.
+
+// CreateClockSkew widens the window in which a remote endpoint's created_at
+// counts as "since the create was recorded": the operator's clock and the
+// API's need not agree.
+const CreateClockSkew = 2 * time.Minute
+
+// PendingCreate is the create-pending record: when the POST was sent, the
+// name and type it carried, and fingerprints of the rest: Readable of what
+// the API returns (url, provider_config without SIP credentials), Unreadable
+// of what it does not (phone_number_id). No secret goes into either.
+type PendingCreate struct {
+	At         time.Time `json:"at"`
+	Name       string    `json:"name"`
+	Type       string    `json:"type"`
+	Readable   string    `json:"readable,omitempty"`
+	Unreadable string    `json:"unreadable,omitempty"`
+}
+
+// NewPendingCreate is the record of sending desired at at.
+func NewPendingCreate(at time.Time, desired krosai.EndpointCreate) PendingCreate {
+	return PendingCreate{At: at, Name: desired.Name, Type: desired.Type,
+		Readable: fingerprint(ReadableOfRequest(desired)), Unreadable: fingerprint(desired.PhoneNumberID)}
+}
+
+// String is the record as the annotation holds it.
+func (p PendingCreate) String() string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// CouldHaveMade reports whether the create p records could have made e. A
+// record without a fingerprint (written by an earlier version, or by a
+// person) matches by name, type and time alone.
+func (p PendingCreate) CouldHaveMade(e krosai.Endpoint) bool {
+	return e.Name == p.Name && e.Type == p.Type && !e.CreatedAt.Before(p.At.Add(-CreateClockSkew)) &&
+		(p.Readable == "" || p.Readable == fingerprint(ReadableOfEndpoint(e)))
+}
+
+// ParsePendingCreate reads the record. A bare timestamp (as a person might
+// write, to ask for recovery) takes the rest from the spec's request; an
+// unreadable one matches any creation time.
+func ParsePendingCreate(value string, desired krosai.EndpointCreate) PendingCreate {
+	var p PendingCreate
+	if err := json.Unmarshal([]byte(value), &p); err == nil && p.Name != "" && p.Type != "" {
+		return p
+	}
+	at, _ := time.Parse(time.RFC3339Nano, value)
+	return NewPendingCreate(at, desired)
+}
+
+// fingerprint is a short digest of v's JSON, for the create-pending record.
+func fingerprint(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// ClaimantIn returns the resource of others that claims the remote id, by
+// its id annotation or its status.
+func ClaimantIn(others []cockpitv1alpha1.KrosEndpoint, id string) *cockpitv1alpha1.KrosEndpoint {
+	for i := range others {
+		if o := &others[i]; o.Annotations[cockpitv1alpha1.AnnotationEndpointID] == id || o.Status.ID == id {
+			return o
+		}
+	}
+	return nil
+}
+
+// PendingTwin returns a resource of others whose own interrupted create
+// could have made e.
+func PendingTwin(others []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) *cockpitv1alpha1.KrosEndpoint {
+	for i := range others {
+		o := &others[i]
+		record, pending := o.Annotations[cockpitv1alpha1.AnnotationCreatePending]
+		if pending && ParsePendingCreate(record, krosai.EndpointCreate{Name: e.Name, Type: e.Type}).CouldHaveMade(e) {
+			return o
+		}
+	}
+	return nil
+}
+
+// Claimed reports whether some resource of all claims e: by its id
+// annotation, its status, or the record of an interrupted create that could
+// have made it.
+func Claimed(all []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) bool {
+	return ClaimantIn(all, e.ID) != nil || PendingTwin(all, e) != nil
+}
