@@ -105,7 +105,7 @@ test-examples: envtest ## Run the example modules' suites (examples/), which use
 	done
 
 .PHONY: test-e2e
-test-e2e: build envtest ## Run the real binaries under their generated RBAC: samples, a SIGKILL mid-create, leader election.
+test-e2e: build envtest ## Run the real binaries under their generated RBAC: samples, a SIGKILL mid-create, leader election, the kubectl plugin.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh 2>/dev/null)" \
 		go test -tags e2e ./test/e2e/ -count=1 -timeout 20m -v -ginkgo.v
 
@@ -162,9 +162,10 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager and the KrosAI simulator.
+build: manifests generate fmt vet ## Build the manager, the KrosAI simulator and the kubectl plugin (bin/kubectl-krosai).
 	go build -o bin/manager ./cmd
 	go build -o bin/krosai-sim ./cmd/krosai-sim
+	go build -o bin/kubectl-krosai ./cmd/kubectl-krosai
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against ~/.kube/config; flags in ARGS.
@@ -237,21 +238,37 @@ build-installer: manifests generate kustomize ## Write dist/install.yaml (CRD, R
 
 ##@ Release
 
+# The kubectl plugin's release archives, for krew: one
+# kubectl-krosai_VERSION_OS_ARCH.tar.gz per platform (the binary, built as the
+# manager is, and LICENSE), written reproducibly by hack/krewmanifest, and
+# dist/krosai.yaml, plugins/krosai.yaml rendered with their sha256.
+PLUGIN_PLATFORMS ?= linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,windows/amd64
+
+.PHONY: plugin-archives
+plugin-archives: ## Write the kubectl plugin's archives for PLUGIN_PLATFORMS and their krew manifest (dist/krosai.yaml) for VERSION.
+	@mkdir -p dist
+	rm -f dist/kubectl-krosai_*.tar.gz dist/krosai.yaml
+	go run ./hack/krewmanifest -version $(VERSION) -commit $(COMMIT) $(if $(DATE),-date $(DATE)) \
+		-platforms $(PLUGIN_PLATFORMS) -template plugins/krosai.yaml -license LICENSE -out dist
+
 # The release bundle in dist/: the image (OCI layout, a tar of it, and docker
 # load tarballs), install.yaml with the image pinned to the index digest, the
-# chart package, and sha256sums.txt over all of them. CHANGELOG.md needs a
-# "## [VERSION]" section first (written by hand).
+# chart package, the kubectl plugin's archives and krew manifest, and
+# sha256sums.txt over all of them. CHANGELOG.md needs a "## [VERSION]" section
+# first (written by hand).
 .PHONY: release
 release: manifests generate kustomize ## Write the release bundle of VERSION=x.y.z to dist/ (see CHANGELOG.md first).
 	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "release: set VERSION=x.y.z (got $(VERSION))"; exit 1; }
 	@grep -q '^## \[$(VERSION)\]' CHANGELOG.md || { echo "release: CHANGELOG.md has no section \"## [$(VERSION)]\""; exit 1; }
-	rm -rf dist/image dist/image.digest dist/*.tar dist/*.tgz dist/install.yaml dist/sha256sums.txt
+	rm -rf dist/image dist/image.digest dist/*.tar dist/*.tgz dist/install.yaml dist/sha256sums.txt \
+		dist/kubectl-krosai_*.tar.gz dist/krosai.yaml
 	$(MAKE) --no-print-directory image VERSION=$(VERSION)
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf dist/kros-operator-$(VERSION)-oci-layout.tar -C dist/image .
 	$(MAKE) --no-print-directory build-installer IMG=$(IMAGE_REPO)@$$(cat dist/image.digest)
 	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) -out dist
+	$(MAKE) --no-print-directory plugin-archives VERSION=$(VERSION)
 	cd dist && sha256sum install.yaml kros-operator-$(VERSION).tgz kros-operator-$(VERSION)-oci-layout.tar \
-		kros-operator-linux-*.tar > sha256sums.txt
+		kros-operator-linux-*.tar kubectl-krosai_$(VERSION)_*.tar.gz krosai.yaml > sha256sums.txt
 	@echo "release $(VERSION): image $(IMAGE_REPO)@$$(cat dist/image.digest)"; cat dist/sha256sums.txt
 
 ##@ Deployment
