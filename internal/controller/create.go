@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +52,7 @@ import (
 func (r *KrosEndpointReconciler) create(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
 ) (observation, error) {
-	cred := res.credentials
+	cred := res.Credentials
 	if pending, ok := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; ok {
 		found, err := r.recoverCreate(ctx, ep, cred, mapping.ParsePendingCreate(pending, desired))
 		if err != nil {
@@ -92,19 +91,12 @@ func (r *KrosEndpointReconciler) create(
 	return obs, nil
 }
 
-// recoverCreate looks for the endpoint an interrupted create may have made,
-// by the record the create left: the one endpoint of the recorded name and
-// type, created since the record, whose readable fields all match the
-// recorded fingerprint, and that no other KrosEndpoint claims (by its id
-// annotation or status). It returns that endpoint adopted, nil if there is
-// none (the POST never landed), or a stalledError when it cannot tell:
-// several candidates, or one that another resource's interrupted create could
-// equally have made. It never guesses: a wrong guess routes one resource's
-// calls to another's agent.
+// recoverCreate adopts the endpoint an interrupted create made, if the
+// record it left names exactly one (mapping.RecoverCreate), from a list sent
+// now: one from before the POST landed would not show it.
 func (r *KrosEndpointReconciler) recoverCreate(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent mapping.PendingCreate,
 ) (*krosai.Endpoint, error) {
-	// A list sent now: one from before the POST landed would not show it.
 	all, err := r.observer.refresh(ctx, cred, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints to recover an interrupted create: %w", err)
@@ -113,41 +105,16 @@ func (r *KrosEndpointReconciler) recoverCreate(
 	if err != nil {
 		return nil, err
 	}
-	var candidates []krosai.Endpoint
-	for _, e := range all {
-		if sent.CouldHaveMade(e) && mapping.ClaimantIn(others, e.ID) == nil {
-			candidates = append(candidates, e)
-		}
-	}
-	if len(candidates) > 1 {
-		ids := make([]string, 0, len(candidates))
-		for _, c := range candidates {
-			ids = append(ids, c.ID)
-		}
-		slices.Sort(ids)
-		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
-			"an interrupted create may have made any of %d endpoints named %q of type %s created since %s: %s; "+
-				"set the annotation %s to the one this resource owns and delete the others in KrosAI",
-			len(ids), sent.Name, sent.Type, sent.At.Format(time.RFC3339), strings.Join(ids, ", "),
-			cockpitv1alpha1.AnnotationEndpointID)}
-	}
-	if len(candidates) == 0 {
-		return nil, nil
-	}
-	found := candidates[0]
-	if twin := mapping.PendingTwin(others, found); twin != nil {
-		return nil, &stalledError{reason: cockpitv1alpha1.ReasonAmbiguousCreate, message: fmt.Sprintf(
-			"endpoint %s (named %q, type %s) could have been made by the interrupted create of this resource or of "+
-				"KrosEndpoint %s/%s, which sent the same readable fields; set the annotation %s to %s on the one that "+
-				"owns it (the other then creates its own)",
-			found.ID, found.Name, found.Type, twin.Namespace, twin.Name, cockpitv1alpha1.AnnotationEndpointID, found.ID)}
+	found, err := mapping.RecoverCreate(sent, all, others)
+	if err != nil || found == nil {
+		return nil, err
 	}
 	if err := r.recordID(ctx, ep, found.ID); err != nil {
 		return nil, err
 	}
 	r.event(ep, corev1.EventTypeNormal, "Adopted", "Create",
 		"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
-	return &found, nil
+	return found, nil
 }
 
 // otherKrosEndpoints returns every KrosEndpoint but ep, from the cache.
@@ -179,14 +146,14 @@ func (r *KrosEndpointReconciler) claimant(ctx context.Context, ep *cockpitv1alph
 	return nil, nil
 }
 
-// refuseClaimedByAnother returns a stalledError when another KrosEndpoint
+// refuseClaimedByAnother returns a *mapping.Stalled when another KrosEndpoint
 // claims id.
 func (r *KrosEndpointReconciler) refuseClaimedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
 	owner, err := r.claimant(ctx, ep, id)
 	if err != nil || owner == nil {
 		return err
 	}
-	return &stalledError{reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, message: fmt.Sprintf(
+	return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, Message: fmt.Sprintf(
 		"endpoint %q named by the annotation %s is owned by KrosEndpoint %s/%s; an endpoint has one owner",
 		id, cockpitv1alpha1.AnnotationEndpointID, owner.Namespace, owner.Name)}
 }

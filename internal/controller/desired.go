@@ -18,6 +18,7 @@ package controller
 
 import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // credentialsChanged reports whether the SIP credentials must be pushed.
@@ -27,23 +28,5 @@ func (r *KrosEndpointReconciler) credentialsChanged(ep *cockpitv1alpha1.KrosEndp
 	if obs.writtenFor == ep.UID {
 		return obs.credentials != res.credentialsDigest()
 	}
-	var name string
-	switch {
-	case ep.Spec.Vogent != nil:
-		name = ep.Spec.Vogent.CredentialsSecretRef.Name
-	case ep.Spec.CustomSIP != nil && ep.Spec.CustomSIP.CredentialsSecretRef != nil:
-		name = ep.Spec.CustomSIP.CredentialsSecretRef.Name
-	default:
-		return false
-	}
-	return resourceVersionOf(ep.Status.SecretResourceVersions, name) != resourceVersionOf(res.versions, name)
-}
-
-func resourceVersionOf(versions []cockpitv1alpha1.SecretResourceVersion, name string) string {
-	for _, v := range versions {
-		if v.Name == name {
-			return v.ResourceVersion
-		}
-	}
-	return ""
+	return mapping.CredentialsSecretChanged(ep, res.Versions)
 }

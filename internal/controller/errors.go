@@ -22,6 +22,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // This file is the one place that says what an error means for a
@@ -34,13 +35,6 @@ const (
 	classRateLimited = "rate_limited"
 	classTransient   = "transient"
 )
-
-// stalledError is an error no retry fixes until the spec or a Secret changes.
-type stalledError struct {
-	reason, message string
-}
-
-func (e *stalledError) Error() string { return e.message }
 
 // listError is a failure to list an organization's endpoints. It says
 // nothing about any one endpoint: a list that answers 404, garbage or half a
@@ -67,8 +61,8 @@ func (e *terminalAPIError) Unwrap() error { return e.err }
 
 // classify maps an error to its metric class and condition reason.
 func classify(err error) (class, reason string) {
-	if stalled, ok := errors.AsType[*stalledError](err); ok {
-		return classStalled, stalled.reason
+	if stalled, ok := errors.AsType[*mapping.Stalled](err); ok {
+		return classStalled, stalled.Reason
 	}
 	kind := krosai.KindOf(err)
 	switch kind {
@@ -120,8 +114,8 @@ func definitelyNotCreated(err error) bool {
 // endpoint cannot be deleted.
 func withDeletionHint(err error) error {
 	const hint = "; fix it, or set spec.deletionPolicy: Orphan to leave the endpoint in KrosAI and let the resource go"
-	if stalled, ok := errors.AsType[*stalledError](err); ok {
-		return &stalledError{reason: stalled.reason, message: stalled.message + hint}
+	if stalled, ok := errors.AsType[*mapping.Stalled](err); ok {
+		return &mapping.Stalled{Reason: stalled.Reason, Message: stalled.Message + hint}
 	}
 	if krosai.IsTerminal(err) {
 		return &terminalAPIError{err: err, hint: hint}

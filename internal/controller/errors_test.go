@@ -25,6 +25,7 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // TestErrorMeaning is the table of what each error means for a KrosEndpoint:
@@ -42,11 +43,11 @@ func TestErrorMeaning(t *testing.T) {
 		gone          bool // deletion evidence
 		notCreated    bool // a POST that failed so cannot have landed
 	}{
-		{"a missing Secret", &stalledError{reason: cockpitv1alpha1.ReasonSecretNotFound},
+		{"a missing Secret", &mapping.Stalled{Reason: cockpitv1alpha1.ReasonSecretNotFound},
 			classStalled, cockpitv1alpha1.ReasonSecretNotFound, false, false},
-		{"a Secret value that cannot be sent", &stalledError{reason: cockpitv1alpha1.ReasonSecretValueInvalid},
+		{"a Secret value that cannot be sent", &mapping.Stalled{Reason: cockpitv1alpha1.ReasonSecretValueInvalid},
 			classStalled, cockpitv1alpha1.ReasonSecretValueInvalid, false, false},
-		{"credentials of another organization", &stalledError{reason: cockpitv1alpha1.ReasonOrganizationChanged},
+		{"credentials of another organization", &mapping.Stalled{Reason: cockpitv1alpha1.ReasonOrganizationChanged},
 			classStalled, cockpitv1alpha1.ReasonOrganizationChanged, false, false},
 		{"401", apiErr(krosai.KindUnauthorized, "getEndpoint", 401, "UNAUTHORIZED"),
 			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},

@@ -128,7 +128,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	if observeOnly(ep) {
 		return r.observeWithoutWriting(ctx, ep, res)
 	}
-	desired := mapping.Desired(ep, res.sip)
+	desired := mapping.Desired(ep, res.SIP)
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
 		// The annotation was lost (kubectl replace, an Argo CD Replace sync)
@@ -142,7 +142,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	if id == "" {
 		return r.createChecked(ctx, ep, res, desired)
 	}
-	adopting := ep.Status.ID != id && !r.wroteFor(ep, res.credentials, id)
+	adopting := ep.Status.ID != id && !r.wroteFor(ep, res.Credentials, id)
 	if adopting {
 		// Never an endpoint another resource claims, which would let anyone
 		// who can read its status reroute (or delete) its calls.
@@ -155,12 +155,12 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		return observation{}, err
 	}
 	asked := r.now()
-	obs, err := r.observe(ctx, ep, res.credentials, id, adopting)
+	obs, err := r.observe(ctx, ep, res.Credentials, id, adopting)
 	switch {
 	case endpointGone(err) && adopting:
-		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
+		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, Message: fmt.Sprintf(
 			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q",
-			id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.credentials))}
+			id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.Credentials))}
 	case endpointGone(err):
 		return r.recreate(ctx, ep, res, desired, id, asked)
 	case err != nil:
@@ -190,7 +190,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
 	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
 	if id == "" {
-		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonEndpointIDRequired, message: fmt.Sprintf(
+		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonEndpointIDRequired, Message: fmt.Sprintf(
 			"managementPolicy ObserveOnly needs the annotation %s naming the endpoint to observe; "+
 				"find its id in the KrosAI dashboard and set it", cockpitv1alpha1.AnnotationEndpointID)}
 	}
@@ -200,11 +200,11 @@ func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *
 			return observation{}, err
 		}
 	}
-	obs, err := r.observe(ctx, ep, res.credentials, id, adopting)
+	obs, err := r.observe(ctx, ep, res.Credentials, id, adopting)
 	if endpointGone(err) {
-		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, message: fmt.Sprintf(
+		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, Message: fmt.Sprintf(
 			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q; "+
-				"managementPolicy ObserveOnly never creates one", id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.credentials))}
+				"managementPolicy ObserveOnly never creates one", id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.Credentials))}
 	}
 	return obs, err
 }
@@ -244,7 +244,7 @@ func (r *KrosEndpointReconciler) createChecked(
 func (r *KrosEndpointReconciler) recreate(
 	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, id string, asked time.Time,
 ) (observation, error) {
-	all, err := r.observer.refresh(ctx, res.credentials, asked)
+	all, err := r.observer.refresh(ctx, res.Credentials, asked)
 	if err != nil {
 		return observation{}, err
 	}
@@ -253,7 +253,7 @@ func (r *KrosEndpointReconciler) recreate(
 			"it is not created again until the two agree", id)
 	}
 	if !r.recreations.allow(ep.UID, r.now(), reconcileRequested(ep)) {
-		return observation{}, &stalledError{reason: cockpitv1alpha1.ReasonRecreateLimitReached, message: fmt.Sprintf(
+		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonRecreateLimitReached, Message: fmt.Sprintf(
 			"endpoint %s was deleted outside Kubernetes and created again %d times within an hour; the operator stops "+
 				"re-creating it in case KrosAI misreports deletions: check the organization in the KrosAI dashboard, "+
 				"then set the annotation %s to re-create it once more", id, maxRecreations,
@@ -277,11 +277,11 @@ func (r *KrosEndpointReconciler) update(
 	if err != nil || !differs {
 		return updated, err
 	}
-	e, err := r.API.GetEndpoint(ctx, res.credentials, obs.endpoint.ID)
+	e, err := r.API.GetEndpoint(ctx, res.Credentials, obs.endpoint.ID)
 	if err != nil {
 		return observation{}, fmt.Errorf("read endpoint %s again: %w", obs.endpoint.ID, err)
 	}
-	updated, _, err = r.patch(ctx, ep, res, desired, r.observer.remember(res.credentials, *e))
+	updated, _, err = r.patch(ctx, ep, res, desired, r.observer.remember(res.Credentials, *e))
 	return updated, err
 }
 
@@ -295,7 +295,7 @@ func (r *KrosEndpointReconciler) patch(
 	if len(diffs) == 0 {
 		return obs, false, nil
 	}
-	updated, err := r.API.UpdateEndpoint(ctx, res.credentials, id, *mapping.Patch(desired, wantStatus, diffs))
+	updated, err := r.API.UpdateEndpoint(ctx, res.Credentials, id, *mapping.Patch(desired, wantStatus, diffs))
 	if err != nil {
 		return observation{}, false, fmt.Errorf("update endpoint %s: %w", id, err)
 	}
@@ -306,7 +306,7 @@ func (r *KrosEndpointReconciler) patch(
 	} else {
 		r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, mapping.FieldNames(diffs))
 	}
-	obs = r.recordWrite(res.credentials, ep, updated, res)
+	obs = r.recordWrite(res.Credentials, ep, updated, res)
 	return obs, len(mapping.Diff(ep, desired, wantStatus, &obs.endpoint, true)) > 0, nil
 }
 
@@ -369,10 +369,10 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 	// Under ObserveOnly nothing is pushed, so nothing is recorded as pushed:
 	// switching to Full then pushes the SIP credentials.
 	credentialsKnown := !observeOnly(ep) && !r.credentialsChanged(ep, res, obs)
-	drift := mapping.Diff(ep, mapping.Desired(ep, res.sip), mapping.DesiredStatus(ep), remote, credentialsKnown)
+	drift := mapping.Diff(ep, mapping.Desired(ep, res.SIP), mapping.DesiredStatus(ep), remote, credentialsKnown)
 	markSynced(ep, mapping.Drift(drift))
 	if !observeOnly(ep) {
-		st.SecretResourceVersions = res.versions
+		st.SecretResourceVersions = res.Versions
 		if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
 			if err := r.writeSigningSecret(ctx, ep, remote.Secret); err != nil {
 				return err
@@ -451,17 +451,17 @@ func (r *KrosEndpointReconciler) deleteFrom(ctx context.Context, ep *cockpitv1al
 	}
 	if id == "" {
 		// A create was interrupted: find what it made, so nothing is left behind.
-		sent := mapping.ParsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], mapping.Desired(ep, res.sip))
-		found, err := r.recoverCreate(ctx, ep, res.credentials, sent)
+		sent := mapping.ParsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], mapping.Desired(ep, res.SIP))
+		found, err := r.recoverCreate(ctx, ep, res.Credentials, sent)
 		if err != nil || found == nil {
 			return err
 		}
 		id = found.ID
 	}
-	if err := r.API.DeleteEndpoint(ctx, res.credentials, id); err != nil {
+	if err := r.API.DeleteEndpoint(ctx, res.Credentials, id); err != nil {
 		return fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
-	r.observer.forget(res.credentials, id)
+	r.observer.forget(res.Credentials, id)
 	r.event(ep, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted endpoint %s from KrosAI", id)
 	return nil
 }
@@ -477,12 +477,12 @@ func (r *KrosEndpointReconciler) fail(ctx context.Context, ep *cockpitv1alpha1.K
 	class, reason := classify(err)
 	r.metrics.reconcileErrors.WithLabelValues(class).Inc()
 	message := err.Error()
-	switch stalled, ok := errors.AsType[*stalledError](err); {
+	switch stalled, ok := errors.AsType[*mapping.Stalled](err); {
 	case ok:
-		message = stalled.message
+		message = stalled.Message
 	case reason == cockpitv1alpha1.ReasonUnauthorized || reason == cockpitv1alpha1.ReasonForbidden:
-		key := secretRefs(ep, r.DefaultCredentials)[0]
-		message = fmt.Sprintf("%s; check the %s in Secret %s (%s)", message, cockpitv1alpha1.SecretKeyAPIKey, key.key, key.field)
+		key := mapping.SecretRefs(ep, r.DefaultCredentials)[0]
+		message = fmt.Sprintf("%s; check the %s in Secret %s (%s)", message, cockpitv1alpha1.SecretKeyAPIKey, key.Key, key.Field)
 	}
 	switch class {
 	case classStalled:

@@ -41,6 +41,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // Options tune the controllers.
@@ -281,9 +282,9 @@ func enqueueLocalRefs(q workqueue.TypedRateLimitingInterface[reconcile.Request],
 	if !ok {
 		return
 	}
-	for _, ref := range secretRefs(ep, types.NamespacedName{}) {
-		if ref.local {
-			q.Add(reconcile.Request{NamespacedName: ref.key})
+	for _, ref := range mapping.SecretRefs(ep, types.NamespacedName{}) {
+		if ref.Local {
+			q.Add(reconcile.Request{NamespacedName: ref.Key})
 		}
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // signingSecretSuffix names a webhook's signing Secret after the webhook.
@@ -71,7 +72,7 @@ func (r *KrosEndpointReconciler) writeSigningSecret(ctx context.Context, ep *coc
 	case err != nil:
 		return err
 	case !metav1.IsControlledBy(&existing, ep):
-		return &stalledError{reason: cockpitv1alpha1.ReasonSigningSecretConflict, message: fmt.Sprintf(
+		return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonSigningSecretConflict, Message: fmt.Sprintf(
 			"Secret %q exists and is not owned by this KrosEndpoint; the webhook signing secret cannot be written there", key.Name)}
 	case !bytes.Equal(existing.Data[cockpitv1alpha1.SecretKeySigningSecret], []byte(signingSecret)):
 		patch := client.MergeFrom(existing.DeepCopy())

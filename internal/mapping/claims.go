@@ -20,6 +20,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -115,4 +118,45 @@ func PendingTwin(others []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) *cock
 // have made it.
 func Claimed(all []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) bool {
 	return ClaimantIn(all, e.ID) != nil || PendingTwin(all, e) != nil
+}
+
+// RecoverCreate finds the endpoint an interrupted create may have made, by
+// the record it left: the one endpoint of all with the recorded name and
+// type, created since the record, whose readable fields match the recorded
+// fingerprint, and that no resource of others claims. It returns nil if
+// there is none (the POST never landed), or a *Stalled when it cannot tell:
+// several candidates, or one that another resource's interrupted create
+// could equally have made. It never guesses: a wrong guess routes one
+// resource's calls to another's agent.
+func RecoverCreate(sent PendingCreate, all []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) (*krosai.Endpoint, error) {
+	var candidates []krosai.Endpoint
+	for _, e := range all {
+		if sent.CouldHaveMade(e) && ClaimantIn(others, e.ID) == nil {
+			candidates = append(candidates, e)
+		}
+	}
+	if len(candidates) > 1 {
+		ids := make([]string, 0, len(candidates))
+		for _, c := range candidates {
+			ids = append(ids, c.ID)
+		}
+		slices.Sort(ids)
+		return nil, &Stalled{Reason: cockpitv1alpha1.ReasonAmbiguousCreate, Message: fmt.Sprintf(
+			"an interrupted create may have made any of %d endpoints named %q of type %s created since %s: %s; "+
+				"set the annotation %s to the one this resource owns and delete the others in KrosAI",
+			len(ids), sent.Name, sent.Type, sent.At.Format(time.RFC3339), strings.Join(ids, ", "),
+			cockpitv1alpha1.AnnotationEndpointID)}
+	}
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	found := candidates[0]
+	if twin := PendingTwin(others, found); twin != nil {
+		return nil, &Stalled{Reason: cockpitv1alpha1.ReasonAmbiguousCreate, Message: fmt.Sprintf(
+			"endpoint %s (named %q, type %s) could have been made by the interrupted create of this resource or of "+
+				"KrosEndpoint %s/%s, which sent the same readable fields; set the annotation %s to %s on the one that "+
+				"owns it (the other then creates its own)",
+			found.ID, found.Name, found.Type, twin.Namespace, twin.Name, cockpitv1alpha1.AnnotationEndpointID, found.ID)}
+	}
+	return &found, nil
 }

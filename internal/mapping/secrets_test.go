@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package mapping
 
 import (
 	"errors"
@@ -28,7 +28,7 @@ import (
 
 // TestSecretValue is the one rule for every value read from a Secret.
 func TestSecretValue(t *testing.T) {
-	ref := secretRef{key: types.NamespacedName{Namespace: "ns", Name: "sip"}, field: "spec.vogent.credentialsSecretRef"}
+	ref := SecretRef{Key: types.NamespacedName{Namespace: "ns", Name: "sip"}, Field: "spec.vogent.credentialsSecretRef"}
 	tests := []struct {
 		name     string
 		raw      []byte
@@ -56,19 +56,19 @@ func TestSecretValue(t *testing.T) {
 			if tt.raw != nil {
 				data["password"] = tt.raw
 			}
-			got, err := secretValue(data, "password", ref, tt.required)
+			got, err := SecretValue(data, "password", ref, tt.required)
 			if tt.reason == "" {
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(got).To(Equal(tt.want))
 				return
 			}
-			stalled, ok := errors.AsType[*stalledError](err)
+			problem, ok := errors.AsType[*Stalled](err)
 			g.Expect(ok).To(BeTrue(), "%v", err)
-			g.Expect(stalled.reason).To(Equal(tt.reason))
-			g.Expect(stalled.message).To(ContainSubstring(`"password"`))
-			g.Expect(stalled.message).To(ContainSubstring(`"sip"`))
+			g.Expect(problem.Reason).To(Equal(tt.reason))
+			g.Expect(problem.Message).To(ContainSubstring(`"password"`))
+			g.Expect(problem.Message).To(ContainSubstring(`"sip"`))
 			if len(tt.raw) > 1 {
-				g.Expect(stalled.message).NotTo(ContainSubstring(string(tt.raw[:2])), "the value is never shown")
+				g.Expect(problem.Message).NotTo(ContainSubstring(string(tt.raw[:2])), "the value is never shown")
 			}
 		})
 	}
@@ -77,10 +77,10 @@ func TestSecretValue(t *testing.T) {
 func TestIsUUID(t *testing.T) {
 	g := NewWithT(t)
 	for _, ok := range []string{"11111111-1111-4111-8111-111111111111", "ABCDEF01-2345-6789-abcd-ef0123456789"} {
-		g.Expect(isUUID(ok)).To(BeTrue(), ok)
+		g.Expect(IsUUID(ok)).To(BeTrue(), ok)
 	}
 	for _, bad := range []string{"", "org-a", "11111111111141118111111111111111", "11111111-1111-4111-8111-11111111111g",
 		"{11111111-1111-4111-8111-111111111111}", "11111111-1111-4111-8111-111111111111\n"} {
-		g.Expect(isUUID(bad)).To(BeFalse(), bad)
+		g.Expect(IsUUID(bad)).To(BeFalse(), bad)
 	}
 }

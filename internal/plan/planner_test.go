@@ -1,0 +1,307 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package plan
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/pkg/operator"
+)
+
+// fakeAPI serves one organization's endpoints and counts the lists.
+type fakeAPI struct {
+	endpoints []krosai.Endpoint
+	err       error
+	lists     int
+}
+
+func (f *fakeAPI) ListEndpoints(context.Context, krosai.Credentials) ([]krosai.Endpoint, error) {
+	f.lists++
+	return f.endpoints, f.err
+}
+
+var (
+	defaultCredentials = types.NamespacedName{Namespace: "kros-system", Name: "krosai-credentials"}
+	createdAt          = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+)
+
+func credentialsSecret() *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: defaultCredentials.Namespace, Name: defaultCredentials.Name},
+		Data: map[string][]byte{cockpitv1alpha1.SecretKeyAPIKey: []byte("key-1")}}
+}
+
+func sipSecret(resourceVersion string) *corev1.Secret {
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "sip", ResourceVersion: resourceVersion},
+		Data: map[string][]byte{cockpitv1alpha1.SecretKeyUsername: []byte("alice"), cockpitv1alpha1.SecretKeyPassword: []byte("s3cret-pw")}}
+}
+
+// resource is an ElevenLabs KrosEndpoint team/name with agent "agent-a".
+func resource(name string, mutate ...func(*cockpitv1alpha1.KrosEndpoint)) cockpitv1alpha1.KrosEndpoint {
+	ep := cockpitv1alpha1.KrosEndpoint{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: name, Annotations: map[string]string{}},
+		Spec: cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeElevenLabs, DisplayName: "Front desk",
+			ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: "agent-a"}},
+	}
+	for _, m := range mutate {
+		m(&ep)
+	}
+	return ep
+}
+
+// claimingE1 is a resource that created or adopted e-1.
+func claimingE1(ep *cockpitv1alpha1.KrosEndpoint) {
+	ep.Annotations[cockpitv1alpha1.AnnotationEndpointID] = "e-1"
+	ep.Status.ID = "e-1"
+}
+
+func annotated(key, value string) func(*cockpitv1alpha1.KrosEndpoint) {
+	return func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Annotations[key] = value }
+}
+
+func deleting(mutate func(*cockpitv1alpha1.KrosEndpoint)) func(*cockpitv1alpha1.KrosEndpoint) {
+	return func(ep *cockpitv1alpha1.KrosEndpoint) {
+		ep.DeletionTimestamp = &metav1.Time{Time: createdAt}
+		ep.Finalizers = []string{cockpitv1alpha1.Finalizer}
+		if mutate != nil {
+			mutate(ep)
+		}
+	}
+}
+
+func vogent(ep *cockpitv1alpha1.KrosEndpoint) {
+	ep.Spec.Type, ep.Spec.ElevenLabs = cockpitv1alpha1.EndpointTypeVogent, nil
+	ep.Spec.Vogent = &cockpitv1alpha1.VogentConfig{AgentID: "v-1", SIPPrefix: "p",
+		CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}
+}
+
+// remote is the endpoint a resource("x") maps to, as KrosAI holds it.
+func remote(id string, mutate ...func(*krosai.Endpoint)) krosai.Endpoint {
+	e := krosai.Endpoint{ID: id, Name: "Front desk", Type: "elevenlabs", Status: krosai.StatusActive,
+		URL: "sip:" + id + "@sip.krosai.com", CreatedAt: createdAt,
+		ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "agent-a"}}
+	for _, m := range mutate {
+		m(&e)
+	}
+	return e
+}
+
+func TestPlan(t *testing.T) {
+	pendingRecord := mapping.NewPendingCreate(createdAt.Add(-time.Minute),
+		mapping.Desired(new(resource("x")), mapping.SIPCredentials{})).String()
+	tests := []struct {
+		name    string
+		ep      cockpitv1alpha1.KrosEndpoint
+		cluster []client.Object
+		remote  []krosai.Endpoint
+		want    Step
+	}{
+		{name: "no endpoint yet: create with every field",
+			ep: resource("x"),
+			want: Step{Action: ActionCreate, Changes: []Change{
+				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
+				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
+		{name: "a disabled endpoint is createdAt, then PATCHed inactive",
+			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Spec.Enabled = new(false) }),
+			want: Step{Action: ActionCreate, Changes: []Change{
+				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
+				{Field: "status", SpecField: "spec.enabled", Old: "active", New: "inactive"},
+				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
+		{name: "in line: nothing", ep: resource("x", claimingE1), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionNone, EndpointID: "e-1"}},
+		{name: "changed in the dashboard: update, old to new",
+			ep:     resource("x", claimingE1),
+			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "agent-b" })},
+			want: Step{Action: ActionUpdate, EndpointID: "e-1", Changes: []Change{{Field: "provider_config.elevenlabs_agent_id",
+				SpecField: "spec.elevenLabs.agentID", Old: "agent-b", New: "agent-a"}}}},
+		{name: "the id annotation lost: restored from status, nothing else",
+			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Status.ID = "e-1" }), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionNone, EndpointID: "e-1"}},
+		{name: "an id to adopt",
+			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionAdopt, EndpointID: "e-1"}},
+		{name: "an id another resource claims",
+			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")),
+			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother}},
+		{name: "an id KrosAI does not have",
+			ep:   resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-9")),
+			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound}},
+		{name: "deleted in the dashboard: recreate",
+			ep: resource("x", claimingE1),
+			want: Step{Action: ActionRecreate, EndpointID: "e-1", Changes: []Change{
+				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
+				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
+		{name: "an interrupted create that made one: adopt it",
+			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
+			remote: []krosai.Endpoint{remote("e-1")},
+			want:   Step{Action: ActionAdopt, EndpointID: "e-1"}},
+		{name: "an interrupted create that made none: create",
+			ep: resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
+			want: Step{Action: ActionCreate, Changes: []Change{
+				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
+				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
+		{name: "an interrupted create and two candidates",
+			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
+			remote: []krosai.Endpoint{remote("e-1"), remote("e-2")},
+			want:   Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonAmbiguousCreate}},
+		{name: "an interrupted create and a twin's",
+			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
+			cluster: []client.Object{new(resource("twin", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)))},
+			remote:  []krosai.Endpoint{remote("e-1")},
+			want:    Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonAmbiguousCreate}},
+		{name: "a missing SIP Secret", ep: resource("x", vogent),
+			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonSecretNotFound}},
+		{name: "SIP credentials never pushed: sent, without values",
+			ep: resource("x", vogent, claimingE1), cluster: []client.Object{sipSecret("7")},
+			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) {
+				e.Type, e.ProviderConfig = "vogent", krosai.ProviderConfig{VogentAgentID: "v-1", VogentSIPPrefix: "p"}
+			})},
+			want: Step{Action: ActionUpdate, EndpointID: "e-1", Changes: []Change{
+				{Field: "provider_config.vogent_sip_username", SpecField: "spec.vogent.credentialsSecretRef (username)", Secret: true},
+				{Field: "provider_config.vogent_sip_password", SpecField: "spec.vogent.credentialsSecretRef (password)", Secret: true}}}},
+		{name: "SIP credentials pushed at this resourceVersion: nothing",
+			ep: resource("x", vogent, claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Status.SecretResourceVersions = []cockpitv1alpha1.SecretResourceVersion{{Name: "sip", ResourceVersion: "7"}}
+			}), cluster: []client.Object{sipSecret("7")},
+			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) {
+				e.Type, e.ProviderConfig = "vogent", krosai.ProviderConfig{VogentAgentID: "v-1", VogentSIPPrefix: "p"}
+			})},
+			want: Step{Action: ActionNone, EndpointID: "e-1"}},
+		{name: "ObserveOnly with drift: nothing written",
+			ep: resource("x", claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+			}),
+			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.Name = "Renamed" })},
+			want:   Step{Action: ActionNone, EndpointID: "e-1"}},
+		{name: "ObserveOnly without an id",
+			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+			}),
+			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointIDRequired}},
+		{name: "paused", ep: resource("x", annotated(cockpitv1alpha1.AnnotationPaused, "true")),
+			want: Step{Action: ActionNone}},
+		{name: "deleting: delete", ep: resource("x", claimingE1, deleting(nil)), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionDelete, EndpointID: "e-1"}},
+		{name: "deleting with deletionPolicy Orphan",
+			ep: resource("x", claimingE1, deleting(func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
+			})), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionOrphan, EndpointID: "e-1"}},
+		{name: "deleting an ObserveOnly resource",
+			ep: resource("x", claimingE1, deleting(func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+			})), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionOrphan, EndpointID: "e-1"}},
+		{name: "deleting a never-adopted id another resource claims",
+			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), deleting(nil)),
+			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionOrphan, EndpointID: "e-1"}},
+		{name: "deleting after an interrupted create: delete what it made",
+			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord), deleting(nil)),
+			remote: []krosai.Endpoint{remote("e-1")},
+			want:   Step{Action: ActionDelete, EndpointID: "e-1"}},
+		{name: "deleting an endpoint already gone", ep: resource("x", claimingE1, deleting(nil)),
+			want: Step{Action: ActionNone, EndpointID: "e-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			objs := append([]client.Object{credentialsSecret()}, tt.cluster...)
+			api := &fakeAPI{endpoints: tt.remote}
+			p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).WithObjects(objs...).Build(),
+				API: api, DefaultCredentials: defaultCredentials}
+			got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{tt.ep}, false)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(got.Items).To(HaveLen(1))
+			step := got.Items[0]
+			g.Expect(step.Message).NotTo(BeEmpty())
+			g.Expect(step.Message).NotTo(ContainSubstring("s3cret-pw"))
+			step.Message = ""
+			tt.want.Namespace, tt.want.Name = "team", "x"
+			g.Expect(step).To(Equal(tt.want))
+			g.Expect(got.Changes()).To(Equal(tt.want.Action != ActionNone))
+		})
+	}
+}
+
+// TestPlanFromFiles checks that a manifest is planned as `kubectl apply`
+// would leave it: on top of the cluster's object, whose status says which
+// endpoint it already owns.
+func TestPlanFromFiles(t *testing.T) {
+	g := NewWithT(t)
+	inCluster := resource("x", claimingE1)
+	edited := resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), func(ep *cockpitv1alpha1.KrosEndpoint) {
+		ep.Spec.DisplayName = "Front desk (new)"
+	})
+	api := &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}
+	p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).
+		WithObjects(credentialsSecret(), &inCluster).Build(), API: api, DefaultCredentials: defaultCredentials}
+
+	got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{edited}, true)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Items[0].Action).To(Equal(ActionUpdate), "not an adoption of its own endpoint: %s", got.Items[0].Message)
+	g.Expect(got.Items[0].Changes).To(Equal([]Change{{Field: "name", SpecField: "spec.displayName",
+		Old: "Front desk", New: "Front desk (new)"}}))
+
+	got, err = p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{edited}, false)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Items[0].Action).To(Equal(ActionAdopt), "the manifest alone has no status: it names e-1 as an adoption")
+}
+
+// TestPlanCredentials checks where the API key comes from and what a
+// refused one means.
+func TestPlanCredentials(t *testing.T) {
+	refused := &krosai.Error{Kind: krosai.KindUnauthorized, StatusCode: 401}
+	t.Run("a key the operator's Secret holds, refused: blocked, as the operator would be", func(t *testing.T) {
+		g := NewWithT(t)
+		p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).WithObjects(credentialsSecret()).Build(),
+			API: &fakeAPI{err: refused}, DefaultCredentials: defaultCredentials}
+		got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{resource("x")}, false)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got.Items[0].Reason).To(Equal(cockpitv1alpha1.ReasonUnauthorized))
+	})
+	t.Run("a key given to the CLI, refused: an error", func(t *testing.T) {
+		g := NewWithT(t)
+		p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).Build(),
+			API: &fakeAPI{err: refused}, DefaultCredentials: defaultCredentials, Credentials: &krosai.Credentials{APIKey: "k"}}
+		_, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{resource("x")}, false)
+		g.Expect(err).To(HaveOccurred())
+	})
+	t.Run("one list per organization, however many resources", func(t *testing.T) {
+		g := NewWithT(t)
+		api := &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}
+		p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).Build(),
+			API: api, DefaultCredentials: defaultCredentials, Credentials: &krosai.Credentials{APIKey: "k"}}
+		got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{
+			resource("a", claimingE1), resource("b"), resource("c")}, false)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got.Items).To(HaveLen(3))
+		g.Expect(api.lists).To(Equal(1))
+	})
+}
