@@ -110,6 +110,9 @@ func (g *globals) progress(format string, a ...any) {
 // namespace is -n's namespace or the kubeconfig context's; explicit when
 // -n set it.
 func (g *globals) namespace() (ns string, explicit bool, err error) {
+	if g.kube.Namespace != nil && *g.kube.Namespace != "" {
+		return *g.kube.Namespace, true, nil // no kubeconfig needed
+	}
 	ns, explicit, err = g.kube.ToRawKubeConfigLoader().Namespace()
 	if err != nil {
 		return "", false, fmt.Errorf("read the kubeconfig's namespace: %w", err)

@@ -17,8 +17,11 @@ limitations under the License.
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -76,9 +79,14 @@ func (g *globals) writeEndpointTable(selected []named) error {
 		_, _ = fmt.Fprintln(g.opts.IOStreams.ErrOut, "No unclaimed endpoints found.")
 		return nil
 	}
+	// By the name the table shows; selected is in manifest name order.
+	rows := slices.Clone(selected)
+	slices.SortFunc(rows, func(a, b named) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(cell(a.Name)), strings.ToLower(cell(b.Name))), cmp.Compare(a.ID, b.ID))
+	})
 	w := printers.GetNewTabWriter(g.opts.IOStreams.Out)
 	_, _ = fmt.Fprintln(w, "ID\tTYPE\tSTATUS\tNAME\tURL")
-	for _, e := range selected {
+	for _, e := range rows {
 		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", cell(e.ID), cell(e.Type), cell(e.Status), cell(e.Name), cell(e.URL))
 	}
 	return w.Flush()
