@@ -18,7 +18,8 @@ limitations under the License.
 
 // Package e2e runs the real binaries as users run them: bin/manager under
 // the ServiceAccount identity and RBAC that config/rbac grants, bin/krosai-sim,
-// and kubectl, against a local control plane.
+// the kubectl plugin bin/kubectl-krosai, and kubectl, against a local control
+// plane.
 package e2e
 
 import (
@@ -74,12 +75,13 @@ var _ = BeforeSuite(func() {
 	var err error
 	root, err = harness.Root()
 	Expect(err).NotTo(HaveOccurred())
-	for _, bin := range []string{"manager", "krosai-sim"} {
+	for _, bin := range []string{"manager", "krosai-sim", "kubectl-krosai"} {
 		Expect(filepath.Join(root, "bin", bin)).To(BeAnExistingFile(), "run through make test-e2e, which builds it")
 	}
 
 	By("starting the control plane with kube-controller-manager")
-	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
+	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true,
+		AuditPolicy: pluginAuditPolicy})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cp.Stop)
 

@@ -26,6 +26,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,9 @@ type ControlPlane struct {
 	Dir string
 	// AdminKubeconfig is a kubeconfig file for a system:masters user.
 	AdminKubeconfig string
+	// AuditLog is kube-apiserver's audit log (JSON lines), when
+	// ControlPlaneOptions.AuditPolicy asked for one; AuditEvents reads it.
+	AuditLog string
 
 	controllerManager *Process
 	ownDir            bool
@@ -99,6 +103,11 @@ type ControlPlaneOptions struct {
 	APIServerStopTimeout time.Duration
 	// AdminTimeout bounds each request of Admin; zero is none.
 	AdminTimeout time.Duration
+	// AuditPolicy, an audit.k8s.io/v1 Policy in YAML, makes kube-apiserver
+	// write the events it selects to Dir/audit.log (ControlPlane.AuditLog),
+	// synchronously (--audit-log-mode=blocking): what a given user did, which
+	// no metric tells apart.
+	AuditPolicy string
 }
 
 // StartControlPlane starts the API server with the project's CRDs
@@ -133,6 +142,12 @@ func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 		}
 		cp.Env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certs, Out: cp.apiLog, Err: cp.apiLog}
 	}
+	if opts.AuditPolicy != "" {
+		if err := cp.configureAudit(opts.AuditPolicy); err != nil {
+			cp.Stop()
+			return nil, err
+		}
+	}
 	cfg, err := cp.Env.Start()
 	if err != nil {
 		cp.Stop()
@@ -155,6 +170,83 @@ func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 		}
 	}
 	return cp, nil
+}
+
+// configureAudit writes the audit policy into Dir and points kube-apiserver
+// at it and at Dir/audit.log.
+func (cp *ControlPlane) configureAudit(policy string) error {
+	path := filepath.Join(cp.Dir, "audit-policy.yaml")
+	if err := os.WriteFile(path, []byte(policy), 0o600); err != nil {
+		return err
+	}
+	if cp.Env.ControlPlane.APIServer == nil {
+		cp.Env.ControlPlane.APIServer = &envtest.APIServer{}
+	}
+	cp.AuditLog = filepath.Join(cp.Dir, "audit.log")
+	cp.Env.ControlPlane.APIServer.Configure().
+		Set("audit-policy-file", path).
+		Set("audit-log-path", cp.AuditLog).
+		Set("audit-log-format", "json").
+		Set("audit-log-mode", "blocking")
+	return nil
+}
+
+// AuditEvent is the part of an audit.k8s.io/v1 Event the suites read.
+type AuditEvent struct {
+	Stage string `json:"stage"`
+	// Verb is the Kubernetes verb: get, list, watch, create, update,
+	// patch, delete, deletecollection.
+	Verb       string `json:"verb"`
+	RequestURI string `json:"requestURI"`
+	User       struct {
+		Username string `json:"username"`
+	} `json:"user"`
+	UserAgent string `json:"userAgent"`
+	ObjectRef *struct {
+		Resource  string `json:"resource"`
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+	} `json:"objectRef"`
+	ResponseStatus *struct {
+		Code int `json:"code"`
+	} `json:"responseStatus"`
+}
+
+// IsWrite reports whether the event's verb changes state.
+func (e AuditEvent) IsWrite() bool {
+	switch e.Verb {
+	case "create", "update", "patch", "delete", "deletecollection":
+		return true
+	}
+	return false
+}
+
+// AuditEvents returns the events of the audit log so far, in the order
+// they were written.
+func (cp *ControlPlane) AuditEvents() ([]AuditEvent, error) {
+	if cp.AuditLog == "" {
+		return nil, errors.New("the control plane was started without an AuditPolicy")
+	}
+	data, err := os.ReadFile(cp.AuditLog)
+	if err != nil {
+		return nil, err
+	}
+	var events []AuditEvent
+	for line := range strings.Lines(string(data)) {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var e AuditEvent
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			// The last line may be half written.
+			if !strings.HasSuffix(line, "\n") {
+				break
+			}
+			return nil, fmt.Errorf("%s: %w", cp.AuditLog, err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }
 
 // RestartAPIServer stops kube-apiserver (SIGTERM, SIGKILL after
@@ -215,8 +307,15 @@ func StartControllerManager(assets, dir, adminKubeconfig string) (*Process, erro
 
 // Kubectl runs the control plane's kubectl as the admin user.
 func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) (string, error) {
+	return cp.KubectlInput(ctx, "", args...)
+}
+
+// KubectlInput runs the control plane's kubectl as the admin user with
+// stdin, as in `... | kubectl apply -f -`.
+func (cp *ControlPlane) KubectlInput(ctx context.Context, stdin string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(cp.Assets, "kubectl"), args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.AdminKubeconfig)
+	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, out)
