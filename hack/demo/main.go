@@ -149,8 +149,17 @@ Everything keeps running until Ctrl-C. Try:
   curl -s %s/_sim/endpoints | head
   curl -s %s/_sim/stats
 
+The kubectl plugin (docs/cli.md) is bin/kubectl-krosai; on PATH, kubectl runs it
+as kubectl krosai. Point it at the demo's credentials Secret and the simulator:
+
+  export PATH=%s:$PATH
+  kubectl krosai plan -A --credentials-secret %s/%s --krosai-api-url %s
+  kubectl krosai unclaimed --credentials-secret %s/%s --krosai-api-url %s
+
 The manager's log is %s.
-`, cp.AdminKubeconfig, filepath.Join(cp.Assets, "kubectl"), demoNamespace, demoNamespace, sim.URL, sim.URL, managerLog)
+`, cp.AdminKubeconfig, filepath.Join(cp.Assets, "kubectl"), demoNamespace, demoNamespace, sim.URL, sim.URL,
+			filepath.Join(root, "bin"), operatorNS, credentialsName, sim.APIURL(),
+			operatorNS, credentialsName, sim.APIURL(), managerLog)
 		<-ctx.Done()
 		fmt.Println("\nstopping")
 		return nil

@@ -189,8 +189,17 @@ func runPlugin(stdin string, args ...string) pluginResult {
 	} else {
 		Expect(err).NotTo(HaveOccurred())
 	}
-	GinkgoWriter.Printf("$ kubectl krosai %s\nexit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	GinkgoWriter.Printf("$ kubectl krosai %s\nexit %d\n%s%s", strings.Join(args, " "), r.code, head(r.stdout, 30), r.stderr)
 	return r
+}
+
+// head is the first n lines of s, and how many more there are.
+func head(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) <= n+1 {
+		return s
+	}
+	return strings.Join(lines[:n], "") + fmt.Sprintf("[... %d more lines]\n", len(lines)-n-1)
 }
 
 // pluginKubeconfig authenticates as pluginUser.
