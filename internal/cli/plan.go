@@ -75,16 +75,6 @@ const (
 	planKind       = "Plan"
 )
 
-// lister is the KrosAI client as the planner uses it.
-type lister interface {
-	ListEndpoints(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error)
-}
-
-// planner is internal/plan's Planner as the plan command calls it.
-type planner interface {
-	Plan(ctx context.Context, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (plan.Plan, error)
-}
-
 type planFlags struct {
 	files         []string
 	allNamespaces bool
@@ -173,7 +163,8 @@ func (g *globals) plan(ctx context.Context, f *planFlags) (plan.Plan, error) {
 		cred = &override.Credentials
 	}
 	g.progress("Planning %d KrosEndpoints...", len(resources))
-	p, err := newPlanner(reader, api, defaultCredentials, cred).Plan(ctx, resources, len(f.files) > 0)
+	planner := &plan.Planner{Reader: reader, API: api, DefaultCredentials: defaultCredentials, Credentials: cred}
+	p, err := planner.Plan(ctx, resources, len(f.files) > 0)
 	if err != nil {
 		return plan.Plan{}, explainPlanError(err, override)
 	}
@@ -255,8 +246,12 @@ func writePlan(out, errOut io.Writer, p plan.Plan, format string) error {
 	b.WriteString(lines[0])
 	for i, s := range p.Items {
 		b.WriteString(lines[i+1])
-		if s.Action == plan.ActionBlocked {
+		switch s.Action {
+		case plan.ActionBlocked:
 			fmt.Fprintf(&b, "  ! %s\n", oneLine(s.Message))
+		case plan.ActionAdopt, plan.ActionRecreate, plan.ActionDelete, plan.ActionOrphan:
+			// Why: the changes alone do not say it.
+			fmt.Fprintf(&b, "  # %s\n", oneLine(s.Message))
 		}
 		for _, c := range s.Changes {
 			b.WriteString(changeLine(s.Action, c))
