@@ -179,6 +179,9 @@ type manifestMetadata struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
+// kindKrosEndpoint is the kind import writes and plan reads.
+const kindKrosEndpoint = "KrosEndpoint"
+
 // sipSecretSuffix names the SIP credentials Secret of an imported resource.
 const sipSecretSuffix = "-sip"
 
@@ -190,7 +193,7 @@ func manifestOf(e named, namespace string, observeOnly bool) manifest {
 	}
 	return manifest{
 		APIVersion: cockpitv1alpha1.GroupVersion.String(),
-		Kind:       "KrosEndpoint",
+		Kind:       kindKrosEndpoint,
 		Metadata: manifestMetadata{Name: e.name, Namespace: namespace,
 			Annotations: map[string]string{cockpitv1alpha1.AnnotationEndpointID: e.ID}},
 		Spec: spec,

@@ -108,7 +108,7 @@ func TestImportIsClean(t *testing.T) {
 
 	docs := parseDocs(t, stdout)
 	g.Expect(docs).To(HaveLen(len(everyType()) + len(collisions())))
-	var names, ids []string
+	names, ids := make([]string, 0, len(docs)), make([]string, 0, len(docs))
 	for _, d := range docs {
 		g.Expect(d.Name).To(MatchRegexp(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`))
 		names = append(names, d.Name)

@@ -54,7 +54,7 @@ func TestReadManifests(t *testing.T) {
 	g := NewWithT(t)
 	sources, err := readManifests([]string{dir, "-"}, strings.NewReader(kepYAML("stdin")))
 	g.Expect(err).NotTo(HaveOccurred())
-	var got []string
+	got := make([]string, 0, len(sources))
 	for _, s := range sources {
 		got = append(got, s.resource.Name+"@"+strings.TrimPrefix(s.String(), dir+"/"))
 	}

@@ -161,7 +161,7 @@ func TestPlanJSONIsAPlan(t *testing.T) {
 }
 
 func TestPlanExitCodes(t *testing.T) {
-	inSync := strings.SplitN(planFile, "---\n", 2)[0]
+	inSync, _, _ := strings.Cut(planFile, "---\n")
 	tests := []struct {
 		name   string
 		stdin  string
