@@ -17,12 +17,15 @@ limitations under the License.
 package cli
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -194,4 +197,17 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunRedacts: whatever a command's error says, the secret values it
+// read are not in it, even if a layer below failed to leave them out.
+func TestRunRedacts(t *testing.T) {
+	g := NewWithT(t)
+	gl := newGlobals(Options{})
+	gl.redact = []string{testKey}
+	err := gl.run(func(context.Context) error {
+		return &exitError{code: ExitChanges, err: fmt.Errorf("upstream said %q", "Bearer "+testKey)}
+	})(&cobra.Command{}, nil)
+	g.Expect(ErrorLine(err)).To(Equal(`error: upstream said "Bearer [REDACTED]"`))
+	g.Expect(ExitCode(err)).To(Equal(ExitChanges), "the exit status survives")
 }
