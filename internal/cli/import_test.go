@@ -38,6 +38,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // claimants are KrosEndpoints in three namespaces that claim id(2) by
@@ -402,4 +403,21 @@ func TestImportWithoutCluster(t *testing.T) {
 	stdout, stderr, code := h.run("import", "-n", "ns1")
 	g.Expect(code).To(Equal(0), stderr)
 	g.Expect(bytes.Count([]byte(stdout), []byte("namespace: ns1"))).To(Equal(2))
+}
+
+// TestImportLeavesOutUnknownTypes: an endpoint of a type newer than the
+// CRD gets no manifest the API server would refuse, but a warning; the
+// unclaimed table still lists it.
+func TestImportLeavesOutUnknownTypes(t *testing.T) {
+	g := NewWithT(t)
+	future := krosaisim.Endpoint{ID: id(50), Name: "Future", Type: "hologram", URL: "sip:" + id(50) + "@sip.krosai.com"}
+	h := newHarness(t, everyType()[0], future)
+	stdout, stderr, code := h.run("import")
+	g.Expect(code).To(Equal(0), stderr)
+	g.Expect(parseDocs(t, stdout)).To(HaveLen(1))
+	g.Expect(stderr).To(Equal("Warning: endpoint " + id(50) + " is left out: KrosEndpoint has no type \"hologram\"\n"))
+
+	stdout, _, code = h.run("unclaimed")
+	g.Expect(code).To(Equal(0))
+	g.Expect(stdout).To(ContainSubstring(id(50)))
 }
