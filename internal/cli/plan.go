@@ -38,8 +38,9 @@ import (
 const planLong = `Show what the operator would do next for each KrosEndpoint, without doing it:
 create, adopt, update (field by field), recreate, delete or orphan its KrosAI
 endpoint, nothing, or stop (blocked) until a person acts, with the reason the
-operator's status would give. The prediction follows the controller's own
-rules (internal/plan and internal/mapping).
+operator's status would give. The prediction follows the rules of the
+operator's own code: how a spec maps to a request, which fields differ, which
+resource claims which endpoint, how Secrets are read.
 
 The KrosEndpoints come from -f (files; directories, whose .yaml, .yml and
 .json files are read, not recursively; - for stdin), as they would be applied,
