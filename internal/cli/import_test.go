@@ -31,6 +31,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -270,10 +271,14 @@ func TestImportRoundTripProperty(t *testing.T) {
 	docs := parseDocs(t, stdout)
 	g.Expect(docs).To(HaveLen(n))
 	endpoints := listed(t, h)
+	names := map[string]bool{}
 	for _, d := range docs {
 		e, ok := endpoints[d.Annotations[cockpitv1alpha1.AnnotationEndpointID]]
 		g.Expect(ok).To(BeTrue(), d.Name)
 		roundTrip(g, d, e)
+		g.Expect(validation.IsDNS1123Label(d.Name)).To(BeEmpty())
+		g.Expect(names).NotTo(HaveKey(d.Name), "names are unique")
+		names[d.Name] = true
 	}
 }
 
