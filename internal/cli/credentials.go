@@ -23,6 +23,8 @@ import (
 	"net/http"
 	"os"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
@@ -97,6 +99,9 @@ func (g *globals) credentials(ctx context.Context) (apiCredentials, error) {
 		if s, ok := errors.AsType[*mapping.Stalled](err); ok && s.Reason == cockpitv1alpha1.ReasonSecretNotFound {
 			return apiCredentials{}, fmt.Errorf("%s not found: create it, name another with --credentials-secret, "+
 				"or set $%s or --api-key-file", source, envAPIKey)
+		}
+		if apierrors.IsForbidden(err) {
+			return apiCredentials{}, fmt.Errorf("read the API key: %w; set $%s or --api-key-file instead", err, envAPIKey)
 		}
 		return apiCredentials{}, fmt.Errorf("read the API key: %w", err)
 	}

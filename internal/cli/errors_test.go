@@ -102,6 +102,11 @@ metadata: {name: b}
 			return []string{"import"}
 		}, "error: Secret kros-operator-system/krosai-credentials not found: create it, name another with " +
 			"--credentials-secret, or set $KROSAI_API_KEY or --api-key-file"},
+		{"a Secret the user may not read", func(_ *testing.T, h *harness) []string {
+			h.forbidSecrets = true
+			return []string{"import"}
+		}, `error: read the API key: read Secret kros-operator-system/krosai-credentials: secrets "krosai-credentials" ` +
+			"is forbidden: RBAC says no; set $KROSAI_API_KEY or --api-key-file instead"},
 		{"a Secret without apiKey", func(_ *testing.T, h *harness) []string {
 			h.objects = []client.Object{credentialsSecret(map[string][]byte{"organizationID": []byte(testOrg)})}
 			return []string{"unclaimed"}
