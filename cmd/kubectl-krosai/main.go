@@ -31,10 +31,16 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/krosai/kros-operator/internal/cli"
 )
 
 func main() {
+	// controller-runtime's client logs through a global logger; the
+	// plugin's output is its streams alone.
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], cli.DefaultOptions())
 	stop()

@@ -22,16 +22,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"regexp"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/internal/plan"
 )
 
 // envAPIKey names the environment variable that replaces the credentials
@@ -62,12 +59,9 @@ func (g *globals) overrideCredentials() (*apiCredentials, error) {
 	default:
 		return nil, nil
 	}
-	key, problem := secretValue(raw)
-	if key == "" && problem == "" {
-		problem = "is empty"
-	}
-	if problem != "" {
-		return nil, fmt.Errorf("the API key from %s %s", source, problem)
+	key, err := keyValue(raw, source)
+	if err != nil {
+		return nil, err
 	}
 	org, err := g.organizationFlag()
 	if err != nil {
@@ -78,7 +72,8 @@ func (g *globals) overrideCredentials() (*apiCredentials, error) {
 }
 
 // credentials are the override's, else the --credentials-secret Secret's
-// with --organization over its organizationID.
+// (read by the operator's rule), with --organization over its
+// organizationID.
 func (g *globals) credentials(ctx context.Context) (apiCredentials, error) {
 	if o, err := g.overrideCredentials(); o != nil || err != nil {
 		if err != nil {
@@ -99,69 +94,47 @@ func (g *globals) credentials(ctx context.Context) (apiCredentials, error) {
 		return apiCredentials{}, err
 	}
 	source := "Secret " + key.String()
-	var secret corev1.Secret
-	if err := r.Get(ctx, key, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
+	cred, err := plan.ReadCredentials(ctx, r, key)
+	if err != nil {
+		if s, ok := errors.AsType[*mapping.Stalled](err); ok && s.Reason == cockpitv1alpha1.ReasonSecretNotFound {
 			return apiCredentials{}, fmt.Errorf("%s not found: create it, name another with --credentials-secret, "+
 				"or set $%s or --api-key-file", source, envAPIKey)
 		}
-		return apiCredentials{}, fmt.Errorf("read %s: %w", source, err)
+		if apierrors.IsForbidden(err) {
+			return apiCredentials{}, fmt.Errorf("read the API key: %w; set $%s or --api-key-file instead", err, envAPIKey)
+		}
+		return apiCredentials{}, fmt.Errorf("read the API key: %w", err)
 	}
-	cred := apiCredentials{source: source}
-	// TODO(cli): mapping.Credentials, once main has it, reads the two keys by the
-	// operator's rule; until then secretValue repeats it.
-	apiKey, problem := secretValue(string(secret.Data[cockpitv1alpha1.SecretKeyAPIKey]))
-	switch {
-	case apiKey == "" && problem == "":
-		return apiCredentials{}, fmt.Errorf("%s has no %s (or it is empty)", source, cockpitv1alpha1.SecretKeyAPIKey)
-	case problem != "":
-		return apiCredentials{}, fmt.Errorf("the value of key %s in %s %s", cockpitv1alpha1.SecretKeyAPIKey, source, problem)
-	}
-	g.redact = append(g.redact, apiKey)
-	cred.APIKey = apiKey
-	secretOrg, problem := secretValue(string(secret.Data[cockpitv1alpha1.SecretKeyOrganizationID]))
-	if problem == "" && secretOrg != "" && !isUUID(secretOrg) {
-		problem = "is not a UUID"
-	}
-	if problem != "" {
-		return apiCredentials{}, fmt.Errorf("the value of key %s in %s %s", cockpitv1alpha1.SecretKeyOrganizationID, source, problem)
-	}
-	cred.OrganizationID = secretOrg
+	g.redact = append(g.redact, cred.APIKey)
 	if org != "" {
 		cred.OrganizationID = org
 	}
-	return cred, nil
+	return apiCredentials{Credentials: cred, source: source}, nil
 }
 
 // organizationFlag is --organization, checked.
 func (g *globals) organizationFlag() (string, error) {
-	if g.organization != "" && !isUUID(g.organization) {
+	if g.organization != "" && !mapping.IsUUID(g.organization) {
 		return "", fmt.Errorf("--organization %q is not a UUID", sanitize(g.organization, true))
 	}
 	return g.organization, nil
 }
 
-// secretValue reads a secret value by the operator's rule
-// (docs/credentials.md): one trailing newline dropped; invalid UTF-8 or a
-// control character refused. problem says why, never showing the value; an
-// empty value is the caller's to judge.
-// TODO(cli): mapping.SecretValue, once main has it.
-func secretValue(raw string) (value, problem string) {
-	if line, cut := strings.CutSuffix(raw, "\n"); cut {
-		raw = strings.TrimSuffix(line, "\r")
+// keyValue reads an API key from the environment or a file by the rule
+// for Secret values (docs/credentials.md): one trailing newline dropped;
+// empty, invalid UTF-8 or a control character refused. The error names
+// source, never the value.
+func keyValue(raw, source string) (string, error) {
+	v, err := mapping.SecretValue(map[string][]byte{"key": []byte(raw)}, "key", mapping.SecretRef{Field: source}, true)
+	if s, ok := errors.AsType[*mapping.Stalled](err); ok {
+		if s.Reason == cockpitv1alpha1.ReasonSecretKeyMissing {
+			return "", fmt.Errorf("the API key from %s is empty", source)
+		}
+		return "", fmt.Errorf("the API key from %s is not valid UTF-8 or holds a control character "+
+			"(other than one trailing newline)", source)
 	}
-	switch {
-	case !utf8.ValidString(raw):
-		return "", "is not valid UTF-8"
-	case strings.ContainsFunc(raw, unicode.IsControl):
-		return "", "contains a control character (other than one trailing newline)"
-	}
-	return raw, ""
+	return v, err
 }
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func isUUID(s string) bool { return uuidPattern.MatchString(s) }
 
 // explain turns an API error into what the user must know: a refused key
 // names where the key came from, never the key.

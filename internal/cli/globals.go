@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -130,6 +131,9 @@ func (g *globals) clusterReader() (client.Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the kubeconfig: %w", err)
 	}
+	// The API server's warnings as kubectl prints them, not through
+	// controller-runtime's logger, which the plugin does not set up.
+	cfg.WarningHandler = rest.NewWarningWriter(g.opts.IOStreams.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
 	if g.opts.NewReader != nil {
 		g.reader, err = g.opts.NewReader(cfg)
 	} else {

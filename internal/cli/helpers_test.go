@@ -32,6 +32,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
@@ -69,6 +70,8 @@ type harness struct {
 	stdin   string
 	// progress is Options.Progress, as if stderr were a terminal.
 	progress bool
+	// forbidSecrets makes reading Secrets fail as RBAC would.
+	forbidSecrets bool
 	// writes counts the write calls the commands made to the cluster.
 	writes     atomic.Int32
 	kubeconfig string
@@ -158,6 +161,12 @@ func (h *harness) run(args ...string) (stdout, stderr string, code int) {
 		return errors.New("the CLI must not write to the cluster")
 	}
 	readOnly := interceptor.NewClient(cluster, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if _, secret := obj.(*corev1.Secret); secret && h.forbidSecrets {
+				return apierrors.NewForbidden(corev1.Resource("secrets"), key.Name, errors.New("RBAC says no"))
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
 		Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error { return refuse() },
 		Update: func(context.Context, client.WithWatch, client.Object, ...client.UpdateOption) error { return refuse() },
 		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {

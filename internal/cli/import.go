@@ -179,6 +179,9 @@ type manifestMetadata struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
+// kindKrosEndpoint is the kind import writes and plan reads.
+const kindKrosEndpoint = "KrosEndpoint"
+
 // sipSecretSuffix names the SIP credentials Secret of an imported resource.
 const sipSecretSuffix = "-sip"
 
@@ -190,7 +193,7 @@ func manifestOf(e named, namespace string, observeOnly bool) manifest {
 	}
 	return manifest{
 		APIVersion: cockpitv1alpha1.GroupVersion.String(),
-		Kind:       "KrosEndpoint",
+		Kind:       kindKrosEndpoint,
 		Metadata: manifestMetadata{Name: e.name, Namespace: namespace,
 			Annotations: map[string]string{cockpitv1alpha1.AnnotationEndpointID: e.ID}},
 		Spec: spec,
@@ -205,9 +208,20 @@ func (g *globals) writeManifests(selected []named, f *exportFlags) error {
 		return err
 	}
 	out, errOut := g.opts.IOStreams.Out, g.opts.IOStreams.ErrOut
-	manifests := make([]manifest, len(selected))
-	for i, e := range selected {
-		manifests[i] = manifestOf(e, ns, f.observeOnly)
+	manifests := make([]manifest, 0, len(selected))
+	var sip []named // the endpoints whose manifests reference a SIP Secret
+	for _, e := range selected {
+		if !slices.Contains(endpointTypes, e.Type) {
+			// A type newer than the CRD: no spec could ask for it.
+			_, _ = fmt.Fprintf(errOut, "Warning: endpoint %s is left out: KrosEndpoint has no type %q\n",
+				cell(e.ID), sanitize(e.Type, true))
+			continue
+		}
+		m := manifestOf(e, ns, f.observeOnly)
+		manifests = append(manifests, m)
+		if mapping.HasSIPCredentials(&cockpitv1alpha1.KrosEndpoint{Spec: m.Spec}) {
+			sip = append(sip, e)
+		}
 	}
 	if err := encodeManifests(out, manifests, f.output); err != nil {
 		return err
@@ -215,18 +229,13 @@ func (g *globals) writeManifests(selected []named, f *exportFlags) error {
 	if len(manifests) == 0 {
 		_, _ = fmt.Fprintln(errOut, "No endpoints found.")
 	}
-	first := true
-	for i, m := range manifests {
-		if !mapping.HasSIPCredentials(&cockpitv1alpha1.KrosEndpoint{Spec: m.Spec}) {
-			continue
-		}
-		if first {
-			_, _ = fmt.Fprintln(errOut, "# KrosAI never returns SIP passwords: create these Secrets, with the real password, before applying:")
-			first = false
-		}
+	if len(sip) > 0 {
+		_, _ = fmt.Fprintln(errOut, "# KrosAI never returns SIP passwords: create these Secrets, with the real password, before applying:")
+	}
+	for _, e := range sip {
 		_, _ = fmt.Fprintf(errOut, "kubectl create secret generic %s -n %s --type=kubernetes.io/basic-auth "+
 			"--from-literal=username=%s --from-literal=password=PASSWORD\n",
-			m.Metadata.Name+sipSecretSuffix, shellWord(ns), sipUsername(selected[i].Endpoint))
+			e.name+sipSecretSuffix, shellWord(ns), sipUsername(e.Endpoint))
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -38,6 +39,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // claimants are KrosEndpoints in three namespaces that claim id(2) by
@@ -108,7 +110,7 @@ func TestImportIsClean(t *testing.T) {
 
 	docs := parseDocs(t, stdout)
 	g.Expect(docs).To(HaveLen(len(everyType()) + len(collisions())))
-	var names, ids []string
+	names, ids := make([]string, 0, len(docs)), make([]string, 0, len(docs))
 	for _, d := range docs {
 		g.Expect(d.Name).To(MatchRegexp(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`))
 		names = append(names, d.Name)
@@ -269,10 +271,14 @@ func TestImportRoundTripProperty(t *testing.T) {
 	docs := parseDocs(t, stdout)
 	g.Expect(docs).To(HaveLen(n))
 	endpoints := listed(t, h)
+	names := map[string]bool{}
 	for _, d := range docs {
 		e, ok := endpoints[d.Annotations[cockpitv1alpha1.AnnotationEndpointID]]
 		g.Expect(ok).To(BeTrue(), d.Name)
 		roundTrip(g, d, e)
+		g.Expect(validation.IsDNS1123Label(d.Name)).To(BeEmpty())
+		g.Expect(names).NotTo(HaveKey(d.Name), "names are unique")
+		names[d.Name] = true
 	}
 }
 
@@ -402,4 +408,21 @@ func TestImportWithoutCluster(t *testing.T) {
 	stdout, stderr, code := h.run("import", "-n", "ns1")
 	g.Expect(code).To(Equal(0), stderr)
 	g.Expect(bytes.Count([]byte(stdout), []byte("namespace: ns1"))).To(Equal(2))
+}
+
+// TestImportLeavesOutUnknownTypes: an endpoint of a type newer than the
+// CRD gets no manifest the API server would refuse, but a warning; the
+// unclaimed table still lists it.
+func TestImportLeavesOutUnknownTypes(t *testing.T) {
+	g := NewWithT(t)
+	future := krosaisim.Endpoint{ID: id(50), Name: "Future", Type: "hologram", URL: "sip:" + id(50) + "@sip.krosai.com"}
+	h := newHarness(t, everyType()[0], future)
+	stdout, stderr, code := h.run("import")
+	g.Expect(code).To(Equal(0), stderr)
+	g.Expect(parseDocs(t, stdout)).To(HaveLen(1))
+	g.Expect(stderr).To(Equal("Warning: endpoint " + id(50) + " is left out: KrosEndpoint has no type \"hologram\"\n"))
+
+	stdout, _, code = h.run("unclaimed")
+	g.Expect(code).To(Equal(0))
+	g.Expect(stdout).To(ContainSubstring(id(50)))
 }

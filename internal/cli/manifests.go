@@ -161,12 +161,12 @@ func decodeKrosEndpoint(raw []byte) (cockpitv1alpha1.KrosEndpoint, error) {
 	if err := yaml.Unmarshal(raw, &head); err != nil {
 		return ep, fmt.Errorf("is not an object: %w", err)
 	}
-	want := cockpitv1alpha1.GroupVersion.String() + " KrosEndpoint"
-	if head.APIVersion != cockpitv1alpha1.GroupVersion.String() || head.Kind != "KrosEndpoint" {
+	want := cockpitv1alpha1.GroupVersion.String() + " " + kindKrosEndpoint
+	if head.APIVersion != cockpitv1alpha1.GroupVersion.String() || head.Kind != kindKrosEndpoint {
 		what := "an object without a kind"
 		if head.Kind != "" {
 			what = article(head.Kind) + " " + sanitize(head.Kind, true)
-			if head.Kind == "KrosEndpoint" {
+			if head.Kind == kindKrosEndpoint {
 				what = "a " + sanitize(head.APIVersion, true) + " KrosEndpoint"
 			}
 		}

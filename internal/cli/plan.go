@@ -38,8 +38,9 @@ import (
 const planLong = `Show what the operator would do next for each KrosEndpoint, without doing it:
 create, adopt, update (field by field), recreate, delete or orphan its KrosAI
 endpoint, nothing, or stop (blocked) until a person acts, with the reason the
-operator's status would give. The prediction follows the controller's own
-rules (internal/plan and internal/mapping).
+operator's status would give. The prediction follows the rules of the
+operator's own code: how a spec maps to a request, which fields differ, which
+resource claims which endpoint, how Secrets are read.
 
 The KrosEndpoints come from -f (files; directories, whose .yaml, .yml and
 .json files are read, not recursively; - for stdin), as they would be applied,
@@ -74,16 +75,6 @@ const (
 	planAPIVersion = "cockpit.krosai.com/plan/v1alpha1"
 	planKind       = "Plan"
 )
-
-// lister is the KrosAI client as the planner uses it.
-type lister interface {
-	ListEndpoints(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error)
-}
-
-// planner is internal/plan's Planner as the plan command calls it.
-type planner interface {
-	Plan(ctx context.Context, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (plan.Plan, error)
-}
 
 type planFlags struct {
 	files         []string
@@ -173,7 +164,8 @@ func (g *globals) plan(ctx context.Context, f *planFlags) (plan.Plan, error) {
 		cred = &override.Credentials
 	}
 	g.progress("Planning %d KrosEndpoints...", len(resources))
-	p, err := newPlanner(reader, api, defaultCredentials, cred).Plan(ctx, resources, len(f.files) > 0)
+	planner := &plan.Planner{Reader: reader, API: api, DefaultCredentials: defaultCredentials, Credentials: cred}
+	p, err := planner.Plan(ctx, resources, len(f.files) > 0)
 	if err != nil {
 		return plan.Plan{}, explainPlanError(err, override)
 	}
@@ -255,8 +247,12 @@ func writePlan(out, errOut io.Writer, p plan.Plan, format string) error {
 	b.WriteString(lines[0])
 	for i, s := range p.Items {
 		b.WriteString(lines[i+1])
-		if s.Action == plan.ActionBlocked {
+		switch s.Action {
+		case plan.ActionBlocked:
 			fmt.Fprintf(&b, "  ! %s\n", oneLine(s.Message))
+		case plan.ActionAdopt, plan.ActionRecreate, plan.ActionDelete, plan.ActionOrphan:
+			// Why: the changes alone do not say it.
+			fmt.Fprintf(&b, "  # %s\n", oneLine(s.Message))
 		}
 		for _, c := range s.Changes {
 			b.WriteString(changeLine(s.Action, c))
