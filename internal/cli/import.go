@@ -45,7 +45,8 @@ DNS-1123 label made of the endpoint's name, with --name-prefix; endpoints that
 share a name get -2, -3, ... in the order of their ids), metadata.namespace
 (-n, or the kubeconfig's namespace), the endpoint-id annotation and the spec
 whose request is the endpoint as KrosAI holds it; an inactive endpoint gets
-enabled: false.
+enabled: false. With --organization, each spec names that organization
+(spec.organizationID), which the operator's default credentials may not.
 
 KrosAI never returns SIP passwords. For a vogent endpoint, and a custom_sip
 endpoint with a username, the spec references a Secret NAME-sip, and stderr
@@ -185,9 +186,12 @@ const kindKrosEndpoint = "KrosEndpoint"
 // sipSecretSuffix names the SIP credentials Secret of an imported resource.
 const sipSecretSuffix = "-sip"
 
-// manifestOf is the KrosEndpoint that adopts e as it is.
-func manifestOf(e named, namespace string, observeOnly bool) manifest {
+// manifestOf is the KrosEndpoint that adopts e as it is. An organization
+// named on the command line is written to the spec: the operator's default
+// credentials may reach another one.
+func manifestOf(e named, namespace, organization string, observeOnly bool) manifest {
 	spec := mapping.SpecOf(e.Endpoint, e.name+sipSecretSuffix)
+	spec.OrganizationID = organization
 	if observeOnly {
 		spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
 	}
@@ -217,7 +221,7 @@ func (g *globals) writeManifests(selected []named, f *exportFlags) error {
 				cell(e.ID), sanitize(e.Type, true))
 			continue
 		}
-		m := manifestOf(e, ns, f.observeOnly)
+		m := manifestOf(e, ns, g.organization, f.observeOnly)
 		manifests = append(manifests, m)
 		if mapping.HasSIPCredentials(&cockpitv1alpha1.KrosEndpoint{Spec: m.Spec}) {
 			sip = append(sip, e)

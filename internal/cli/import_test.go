@@ -426,3 +426,19 @@ func TestImportLeavesOutUnknownTypes(t *testing.T) {
 	g.Expect(code).To(Equal(0))
 	g.Expect(stdout).To(ContainSubstring(id(50)))
 }
+
+// TestImportPinsANamedOrganization: endpoints imported from an organization
+// named on the command line stay there once applied, whatever organization
+// the operator's default credentials reach; without the flag the spec
+// names none, as a hand-written manifest would.
+func TestImportPinsANamedOrganization(t *testing.T) {
+	g := NewWithT(t)
+	h := newHarness(t, everyType()[:2]...)
+	stdout, stderr, code := h.run("import", "--organization", testOrg)
+	g.Expect(code).To(Equal(0), stderr)
+	g.Expect(strings.Count(stdout, "organizationID: "+testOrg)).To(Equal(2))
+
+	stdout, stderr, code = h.run("import")
+	g.Expect(code).To(Equal(0), stderr)
+	g.Expect(stdout).NotTo(ContainSubstring("organizationID"))
+}
