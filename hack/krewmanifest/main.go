@@ -98,7 +98,7 @@ func run(version, commit, date, platformList, pkg, licensePath, tmplPath, out st
 	defer func() { _ = os.RemoveAll(build) }()
 
 	sums := map[string]string{}
-	for _, p := range strings.Split(platformList, ",") {
+	for p := range strings.SplitSeq(platformList, ",") {
 		goos, goarch, ok := strings.Cut(strings.TrimSpace(p), "/")
 		if !ok || goos == "" || goarch == "" {
 			return fmt.Errorf("platform %q is not OS/ARCH", p)

@@ -70,7 +70,7 @@ func TestRenderNamesEveryPlatform(t *testing.T) {
 		g.Expect(pl.URI).To(Equal("https://github.com/krosai/kros-operator/releases/download/v1.2.3/" +
 			ArchiveName("1.2.3", pl.Selector.MatchLabels["os"], pl.Selector.MatchLabels["arch"])))
 		g.Expect(pl.Bin).To(Equal(ExeName(pl.Selector.MatchLabels["os"])))
-		var from []string
+		from := make([]string, 0, len(pl.Files))
 		for _, f := range pl.Files {
 			from = append(from, f.From)
 		}
@@ -172,7 +172,8 @@ func TestRunTwiceGivesTheSameBytes(t *testing.T) {
 	var outs [2]string
 	for i := range outs {
 		outs[i] = t.TempDir()
-		g.Expect(run("1.2.3", "abc", "2026-01-02T03:04:05Z", "linux/amd64", pkg, "../../LICENSE", tmpl, outs[i])).To(Succeed())
+		g.Expect(run("1.2.3", "abc", "2026-01-02T03:04:05Z", "linux/amd64", pkg, "../../LICENSE", tmpl, outs[i])).
+			To(Succeed())
 	}
 	for _, name := range []string{ArchiveName("1.2.3", "linux", "amd64"), "krosai.yaml"} {
 		a, err := os.ReadFile(filepath.Join(outs[0], name))

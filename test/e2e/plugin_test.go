@@ -102,10 +102,12 @@ func seeds() []*seed {
 			CredentialID: "byo-trunk"})), inactive: true},
 		{create: e("Booking", krosai.TypeRetell, "", pc(krosai.ProviderConfig{AgentID: "agent_booking",
 			RetellPhoneNumber: "+14155550100"}))},
-		{create: e("Booking backup", krosai.TypeRetell, "", pc(krosai.ProviderConfig{AgentID: "agent_backup"})), inactive: true},
+		{create: e("Booking backup", krosai.TypeRetell, "", pc(krosai.ProviderConfig{AgentID: "agent_backup"})),
+			inactive: true},
 		{create: e("Retell outbound", krosai.TypeRetell, "", pc(krosai.ProviderConfig{AgentID: "agent_outbound"}))},
 		{create: e("Concierge", krosai.TypeElevenLabs, "", pc(krosai.ProviderConfig{ElevenLabsAgentID: "el-concierge"}))},
-		{create: e("Concierge EU", krosai.TypeElevenLabs, "", pc(krosai.ProviderConfig{ElevenLabsAgentID: "el-concierge-eu"}))},
+		{create: e("Concierge EU", krosai.TypeElevenLabs, "",
+			pc(krosai.ProviderConfig{ElevenLabsAgentID: "el-concierge-eu"}))},
 		{create: e("Front desk", krosai.TypeElevenLabs, "", pc(krosai.ProviderConfig{ElevenLabsAgentID: "el-frontdesk"})),
 			inactive: true},
 		{create: e("Triage", krosai.TypeLiveKit, "", pc(krosai.ProviderConfig{LiveKitAgentName: "triage",
@@ -189,7 +191,8 @@ func runPlugin(stdin string, args ...string) pluginResult {
 	} else {
 		Expect(err).NotTo(HaveOccurred())
 	}
-	GinkgoWriter.Printf("$ kubectl krosai %s\nexit %d\n%s%s", strings.Join(args, " "), r.code, head(r.stdout, 30), r.stderr)
+	GinkgoWriter.Printf("$ kubectl krosai %s\nexit %d\n%s%s",
+		strings.Join(args, " "), r.code, head(r.stdout, 30), r.stderr)
 	return r
 }
 
@@ -390,6 +393,10 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 			Expect(d.GetNamespace()).To(Equal(pluginNS))
 			policy, _, _ := unstructured.NestedString(d.Object, "spec", "managementPolicy")
 			Expect(policy).To(Equal("ObserveOnly"))
+			// The endpoints live in pluginOrg, which the operator's default
+			// credentials reach only when a spec names it.
+			org, _, _ := unstructured.NestedString(d.Object, "spec", "organizationID")
+			Expect(org).To(Equal(pluginOrg), "--organization is pinned in the spec")
 		}
 		Expect(names).To(HaveLen(21), "the two endpoints named alike get two names")
 		Expect(names).To(HaveKey(prefix + "sales-line"))
@@ -401,13 +408,7 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 			if s.leftOut {
 				continue
 			}
-			d := imported[s.id].DeepCopy()
-			// The endpoints live in pluginOrg, which the operator's default
-			// credentials reach only when asked for it.
-			if org, _, _ := unstructured.NestedString(d.Object, "spec", "organizationID"); org == "" {
-				Expect(unstructured.SetNestedField(d.Object, pluginOrg, "spec", "organizationID")).To(Succeed())
-			}
-			apply = append(apply, d)
+			apply = append(apply, imported[s.id])
 		}
 		Expect(apply).To(HaveLen(18))
 		out, err := cp.KubectlInput(ctx, stream(apply), "apply", "-f", "-")
@@ -525,7 +526,7 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 		Expect(apiReads).To(BeNumerically(">", 0))
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 		Expect(strings.Fields(lines[0])).To(HaveExactElements("ID", "TYPE", "STATUS", "NAME", "URL"))
-		var ids []string
+		ids := make([]string, 0, len(lines)-1)
 		for _, l := range lines[1:] {
 			ids = append(ids, strings.Fields(l)[0])
 		}
@@ -534,8 +535,9 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 		By("import --skip-claimed offers the same 3")
 		r, _, _ = readOnlyRun("", "import", "--skip-claimed", "--organization", pluginOrg, "-n", pluginNS)
 		Expect(r.code).To(Equal(0), r.stderr)
-		ids = nil
-		for _, d := range documents(r.stdout) {
+		docs := documents(r.stdout)
+		ids = make([]string, 0, len(docs))
+		for _, d := range docs {
 			ids = append(ids, d.GetAnnotations()[cockpitv1alpha1.AnnotationEndpointID])
 		}
 		Expect(ids).To(ConsistOf(leftOut))
@@ -549,7 +551,6 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 			}
 		}
 		edited := imported[booking.id].DeepCopy()
-		Expect(unstructured.SetNestedField(edited.Object, pluginOrg, "spec", "organizationID")).To(Succeed())
 		Expect(unstructured.SetNestedField(edited.Object, "Full", "spec", "managementPolicy")).To(Succeed())
 		Expect(unstructured.SetNestedField(edited.Object, "Booking (v2)", "spec", "displayName")).To(Succeed())
 		Expect(unstructured.SetNestedField(edited.Object, "agent_booking_v2", "spec", "retell", "agentID")).To(Succeed())
@@ -572,8 +573,10 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 				Old: "agent_booking", New: "agent_booking_v2"},
 		))
 
-		By("the table says the same")
-		r, _, _ = readOnlyRun("", "plan", "-f", path)
+		By("the table says the same, for the manifest on stdin")
+		manifest, err := os.ReadFile(path)
+		Expect(err).NotTo(HaveOccurred())
+		r, _, _ = readOnlyRun(string(manifest), "plan", "-f", "-")
 		Expect(r.code).To(Equal(2), r.stderr)
 		var changed []string
 		for line := range strings.Lines(r.stdout) {
