@@ -251,11 +251,23 @@ type Platform struct {
 // platform's archive of this version, whose bin is its executable, and whose
 // sha256 is the archive's.
 func Render(tmpl, version string, sums map[string]string) ([]byte, error) {
-	t, err := template.New("krew").Option("missingkey=error").Parse(tmpl)
+	// The template's leading comment speaks of its actions; the rendered
+	// manifest gets a line of its own instead.
+	var body strings.Builder
+	header := true
+	for line := range strings.Lines(tmpl) {
+		if header && strings.HasPrefix(line, "#") {
+			continue
+		}
+		header = false
+		body.WriteString(line)
+	}
+	t, err := template.New("krew").Option("missingkey=error").Parse(body.String())
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
+	buf.WriteString("# Rendered from plugins/krosai.yaml by make plugin-archives (hack/krewmanifest).\n")
 	if err := t.Execute(&buf, struct {
 		Version string
 		SHA256  map[string]string

@@ -80,6 +80,7 @@ func TestRenderNamesEveryPlatform(t *testing.T) {
 		g.Expect(seen).To(HaveKey(key))
 	}
 	g.Expect(string(out)).NotTo(ContainSubstring("{{"), "every placeholder is filled")
+	g.Expect(string(out)).To(HavePrefix("# Rendered from plugins/krosai.yaml"), "the template's comment is not rendered")
 }
 
 func TestRenderRefusesAManifestThatDisagreesWithTheArchives(t *testing.T) {
