@@ -17,6 +17,7 @@ limitations under the License.
 package mapping
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -121,6 +122,54 @@ func TestClaims(t *testing.T) {
 			g.Expect(name(ClaimantIn(tt.all, made.ID))).To(Equal(tt.claimant))
 			g.Expect(name(PendingTwin(tt.all, made))).To(Equal(tt.twin))
 			g.Expect(Claimed(tt.all, made)).To(Equal(tt.claimant != "" || tt.twin != ""))
+		})
+	}
+}
+
+func TestRecoverCreate(t *testing.T) {
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	desired := krosai.EndpointCreate{Name: "Sales", Type: "elevenlabs", ProviderConfig: &krosai.ProviderConfig{ElevenLabsAgentID: "a"}}
+	sent := NewPendingCreate(at, desired)
+	made := func(id string) krosai.Endpoint {
+		return krosai.Endpoint{ID: id, Name: "Sales", Type: "elevenlabs", CreatedAt: at.Add(time.Second),
+			ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "a"}}
+	}
+	other := func(annotation, value string) cockpitv1alpha1.KrosEndpoint {
+		return cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other",
+			Annotations: map[string]string{annotation: value}}}
+	}
+	tests := []struct {
+		name   string
+		all    []krosai.Endpoint
+		others []cockpitv1alpha1.KrosEndpoint
+		want   string
+		reason string
+	}{
+		{name: "the POST never landed"},
+		{name: "the one it made", all: []krosai.Endpoint{made("e-1")}, want: "e-1"},
+		{name: "another resource's is not a candidate", all: []krosai.Endpoint{made("e-1"), made("e-2")},
+			others: []cockpitv1alpha1.KrosEndpoint{other(cockpitv1alpha1.AnnotationEndpointID, "e-2")}, want: "e-1"},
+		{name: "two candidates", all: []krosai.Endpoint{made("e-1"), made("e-2")}, reason: cockpitv1alpha1.ReasonAmbiguousCreate},
+		{name: "a twin's interrupted create could have made it", all: []krosai.Endpoint{made("e-1")},
+			others: []cockpitv1alpha1.KrosEndpoint{other(cockpitv1alpha1.AnnotationCreatePending, sent.String())},
+			reason: cockpitv1alpha1.ReasonAmbiguousCreate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			found, err := RecoverCreate(sent, tt.all, tt.others)
+			if tt.reason != "" {
+				stalled, ok := errors.AsType[*Stalled](err)
+				g.Expect(ok).To(BeTrue(), "%v", err)
+				g.Expect(stalled.Reason).To(Equal(tt.reason))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			if tt.want == "" {
+				g.Expect(found).To(BeNil())
+				return
+			}
+			g.Expect(found.ID).To(Equal(tt.want))
 		})
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
 )
 
 // TestSecretValue is the one rule for every value read from a Secret.
@@ -83,4 +84,107 @@ func TestIsUUID(t *testing.T) {
 		"{11111111-1111-4111-8111-111111111111}", "11111111-1111-4111-8111-111111111111\n"} {
 		g.Expect(IsUUID(bad)).To(BeFalse(), bad)
 	}
+}
+
+// TestResolve checks what a KrosEndpoint's Secrets resolve to, and the
+// organization an existing endpoint is kept in.
+func TestResolve(t *testing.T) {
+	const (
+		orgA = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+		orgB = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+	)
+	defaults := types.NamespacedName{Namespace: "kros-system", Name: "krosai-credentials"}
+	secrets := map[types.NamespacedName]map[string][]byte{
+		defaults: {cockpitv1alpha1.SecretKeyAPIKey: []byte("default-key\n")},
+		{Namespace: "ns", Name: "own"}: {cockpitv1alpha1.SecretKeyAPIKey: []byte("own-key"),
+			cockpitv1alpha1.SecretKeyOrganizationID: []byte(orgA)},
+		{Namespace: "ns", Name: "sip"}: {cockpitv1alpha1.SecretKeyUsername: []byte("alice"),
+			cockpitv1alpha1.SecretKeyPassword: []byte("pw")},
+	}
+	read := func(ref SecretRef) (map[string][]byte, string, error) {
+		data, ok := secrets[ref.Key]
+		if !ok {
+			return nil, "", SecretNotFound(ref)
+		}
+		return data, "rv-" + ref.Key.Name, nil
+	}
+	vogent := func(ep *cockpitv1alpha1.KrosEndpoint) {
+		ep.Spec.Type = cockpitv1alpha1.EndpointTypeVogent
+		ep.Spec.Vogent = &cockpitv1alpha1.VogentConfig{AgentID: "v", SIPPrefix: "p",
+			CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}
+	}
+	ownKey := func(ep *cockpitv1alpha1.KrosEndpoint) {
+		ep.Spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "own"}
+	}
+	livesIn := func(org string) func(*cockpitv1alpha1.KrosEndpoint) {
+		return func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Status.ID, ep.Status.OrganizationID = "e-1", org }
+	}
+	tests := []struct {
+		name       string
+		mutate     []func(*cockpitv1alpha1.KrosEndpoint)
+		apiKeyOnly bool
+		want       Resolved
+		reason     string
+	}{
+		{name: "the operator's default key", want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key"}}},
+		{name: "its own key and organization", mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgA},
+				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "own", ResourceVersion: "rv-own"}}}},
+		{name: "SIP credentials, redacted from the client's errors", mutate: []func(*cockpitv1alpha1.KrosEndpoint){vogent},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key", Redact: []string{"pw"}},
+				SIP:      SIPCredentials{Username: "alice", Password: "pw"},
+				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "sip", ResourceVersion: "rv-sip"}}}},
+		{name: "the API key only", mutate: []func(*cockpitv1alpha1.KrosEndpoint){vogent}, apiKeyOnly: true,
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key"}}},
+		{name: "spec.organizationID over the Secret's",
+			mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey, func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Spec.OrganizationID = orgB }},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgB},
+				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "own", ResourceVersion: "rv-own"}}}},
+		{name: "credentials naming no organization are pinned to the endpoint's",
+			mutate: []func(*cockpitv1alpha1.KrosEndpoint){livesIn(orgB)},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key", OrganizationID: orgB}, PinnedOrganization: true,
+				APIKeyRef: SecretRef{Key: defaults, Field: "the operator's default credentials"}}},
+		{name: "credentials naming another organization stall",
+			mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey, livesIn(orgB)},
+			reason: cockpitv1alpha1.ReasonOrganizationChanged},
+		{name: "a missing Secret stalls",
+			mutate: []func(*cockpitv1alpha1.KrosEndpoint){func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "absent"}
+			}},
+			reason: cockpitv1alpha1.ReasonSecretNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ep := endpointWith(elevenLabs())
+			for _, m := range tt.mutate {
+				m(ep)
+			}
+			got, err := Resolve(ep, defaults, tt.apiKeyOnly, read)
+			if tt.reason != "" {
+				stalled, ok := errors.AsType[*Stalled](err)
+				g.Expect(ok).To(BeTrue(), "%v", err)
+				g.Expect(stalled.Reason).To(Equal(tt.reason))
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(got).To(Equal(tt.want))
+		})
+	}
+}
+
+// TestCredentialsSecretChanged: SIP credentials cannot be read back, so a
+// resourceVersion of their Secret other than the one status recorded means
+// they must be sent.
+func TestCredentialsSecretChanged(t *testing.T) {
+	g := NewWithT(t)
+	ep := endpointWith(cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
+		Vogent: &cockpitv1alpha1.VogentConfig{CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
+	now := []cockpitv1alpha1.SecretResourceVersion{{Name: "key", ResourceVersion: "1"}, {Name: "sip", ResourceVersion: "7"}}
+	g.Expect(CredentialsSecretChanged(ep, now)).To(BeTrue(), "never pushed")
+	ep.Status.SecretResourceVersions = []cockpitv1alpha1.SecretResourceVersion{{Name: "sip", ResourceVersion: "7"}}
+	g.Expect(CredentialsSecretChanged(ep, now)).To(BeFalse(), "pushed at this version")
+	now[1].ResourceVersion = "8"
+	g.Expect(CredentialsSecretChanged(ep, now)).To(BeTrue(), "rotated since")
+	g.Expect(CredentialsSecretChanged(endpointWith(elevenLabs()), now)).To(BeFalse(), "no SIP credentials")
 }
