@@ -469,9 +469,14 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 		}).WithTimeout(60 * time.Second).Should(Succeed())
 
 		By("plan -A: nothing would change")
+		started := time.Now()
 		r, _, _ = readOnlyRun("", "plan", "-A", "-o", "json")
+		took := time.Since(started)
 		Expect(r.code).To(Equal(0), r.stdout+r.stderr)
 		p := decodePlan(r.stdout)
+		AddReportEntry("kubectl krosai plan -A", fmt.Sprintf(
+			"%d resources in %d namespaces planned in %s (audit fence included)",
+			len(p.Items), len(namespacesOf(p)), took.Round(100*time.Millisecond)))
 		Expect(p.Items).To(HaveEach(HaveField("Action", Not(BeEmpty()))))
 		Expect(slices.DeleteFunc(slices.Clone(p.Items), func(s plan.Step) bool { return s.Namespace != pluginNS })).
 			To(HaveLen(18), "-A plans every namespace, this one's 18 resources included")
@@ -621,4 +626,13 @@ func decodePlan(out string) plan.Plan {
 	Expect(p.APIVersion).To(Equal("cockpit.krosai.com/plan/v1alpha1"))
 	Expect(p.Kind).To(Equal("Plan"))
 	return p
+}
+
+// namespacesOf is the set of namespaces a plan covers.
+func namespacesOf(p plan.Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range p.Items {
+		out[s.Namespace] = true
+	}
+	return out
 }
