@@ -37,12 +37,23 @@ import (
 	"github.com/krosai/kros-operator/internal/cli"
 )
 
+// version, commit and date are set at build time with -ldflags
+// "-X main.version=... -X main.commit=... -X main.date=..."
+// (hack/krewmanifest, as hack/build-manager.sh does for the manager).
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
 func main() {
 	// controller-runtime's client logs through a global logger; the
 	// plugin's output is its streams alone.
 	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], cli.DefaultOptions())
+	o := cli.DefaultOptions()
+	o.Version = fmt.Sprintf("%s (commit %s, built %s)", version, commit, date)
+	code := run(ctx, os.Args[1:], o)
 	stop()
 	os.Exit(code)
 }

@@ -17,6 +17,7 @@ limitations under the License.
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -26,6 +27,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -202,6 +204,16 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestVersion(t *testing.T) {
+	g := NewWithT(t)
+	var out bytes.Buffer
+	cmd := NewRootCommand(Options{IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out},
+		Version: "1.2.3 (commit abc, built today)"})
+	cmd.SetArgs([]string{"--version"})
+	g.Expect(cmd.Execute()).To(Succeed())
+	g.Expect(out.String()).To(Equal("kubectl krosai version 1.2.3 (commit abc, built today)\n"))
 }
 
 // TestRunRedacts: whatever a command's error says, the secret values it

@@ -134,6 +134,12 @@ func (g *globals) clusterReader() (client.Reader, error) {
 	// The API server's warnings as kubectl prints them, not through
 	// controller-runtime's logger, which the plugin does not set up.
 	cfg.WarningHandler = rest.NewWarningWriter(g.opts.IOStreams.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
+	cfg.UserAgent = g.userAgent()
+	// client-go's default of 5 requests a second would make plan -A over a
+	// few hundred resources wait on itself; kubectl allows as many.
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 300
+	}
 	if g.opts.NewReader != nil {
 		g.reader, err = g.opts.NewReader(cfg)
 	} else {
@@ -144,6 +150,9 @@ func (g *globals) clusterReader() (client.Reader, error) {
 	}
 	return g.reader, nil
 }
+
+// userAgent names the plugin and its version in every request.
+func (g *globals) userAgent() string { return "kubectl-krosai/" + g.opts.Version }
 
 // newScheme knows the built-in kinds (Secrets) and KrosEndpoints.
 func newScheme() *runtime.Scheme {
@@ -183,7 +192,7 @@ func (g *globals) defaultCredentials() (types.NamespacedName, error) {
 
 // apiClient is a KrosAI client for --krosai-api-url.
 func (g *globals) apiClient() (*krosai.Client, error) {
-	c, err := krosai.New(krosai.Config{BaseURL: g.apiURL, UserAgent: "kubectl-krosai", HTTPClient: g.opts.HTTPClient})
+	c, err := krosai.New(krosai.Config{BaseURL: g.apiURL, UserAgent: g.userAgent(), HTTPClient: g.opts.HTTPClient})
 	if err != nil {
 		return nil, fmt.Errorf("--krosai-api-url: %w", err)
 	}

@@ -64,6 +64,9 @@ type Options struct {
 	NewReader func(*rest.Config) (client.Reader, error)
 	// HTTPClient, if set, carries the KrosAI API requests.
 	HTTPClient *http.Client
+	// Version is the plugin's version, for --version and the User-Agent of
+	// its requests to KrosAI and to the cluster.
+	Version string
 }
 
 // DefaultOptions are the process's streams and environment.
@@ -110,12 +113,16 @@ func NewRootCommand(o Options) *cobra.Command {
 	if o.Getenv == nil {
 		o.Getenv = func(string) string { return "" }
 	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
 	g := newGlobals(o)
 	root := &cobra.Command{
 		Use:     "kubectl-krosai",
 		Short:   "Import, find and plan KrosAI endpoints managed by the kros-operator",
 		Long:    rootLong,
 		Example: rootExample,
+		Version: o.Version,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl krosai",
 		},

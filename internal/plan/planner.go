@@ -57,6 +57,14 @@ type Planner struct {
 	Credentials *krosai.Credentials
 
 	lists map[organization][]krosai.Endpoint
+	// secrets are the Secrets read so far, nil for one that does not
+	// exist: many resources share one.
+	secrets map[types.NamespacedName]*secretRead
+}
+
+type secretRead struct {
+	data            map[string][]byte
+	resourceVersion string
 }
 
 // organization identifies a list: one per API key and organization.
@@ -175,13 +183,35 @@ func (p *Planner) read(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, ap
 				cockpitv1alpha1.SecretKeyOrganizationID: []byte(p.Credentials.OrganizationID),
 			}, "", nil
 		}
-		return readSecret(ctx, p.Reader, ref)
+		return p.readSecret(ctx, ref)
 	})
 	if err != nil {
 		return mapping.Resolved{}, nil, err
 	}
 	remote, err := p.list(ctx, res.Credentials)
 	return res, remote, err
+}
+
+// readSecret reads each Secret once per plan.
+func (p *Planner) readSecret(ctx context.Context, ref mapping.SecretRef) (map[string][]byte, string, error) {
+	read, seen := p.secrets[ref.Key]
+	if !seen {
+		data, version, err := readSecret(ctx, p.Reader, ref)
+		if _, notFound := errors.AsType[*mapping.Stalled](err); err != nil && !notFound {
+			return nil, "", err
+		}
+		if err == nil {
+			read = &secretRead{data: data, resourceVersion: version}
+		}
+		if p.secrets == nil {
+			p.secrets = map[types.NamespacedName]*secretRead{}
+		}
+		p.secrets[ref.Key] = read
+	}
+	if read == nil {
+		return nil, "", mapping.SecretNotFound(ref)
+	}
+	return read.data, read.resourceVersion, nil
 }
 
 // list lists an organization's endpoints once per plan.

@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -304,4 +305,28 @@ func TestPlanCredentials(t *testing.T) {
 		g.Expect(got.Items).To(HaveLen(3))
 		g.Expect(api.lists).To(Equal(1))
 	})
+}
+
+// TestPlanReadsEachSecretOnce: resources that share the operator's
+// credentials and a SIP Secret cost one read of each, found or not.
+func TestPlanReadsEachSecretOnce(t *testing.T) {
+	g := NewWithT(t)
+	gets := map[string]int{}
+	reader := interceptor.NewClient(fake.NewClientBuilder().WithScheme(operator.NewScheme()).
+		WithObjects(credentialsSecret(), sipSecret("7")).Build(), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			gets[key.String()]++
+			return c.Get(ctx, key, obj, opts...)
+		}})
+	missing := func(ep *cockpitv1alpha1.KrosEndpoint) {
+		vogent(ep)
+		ep.Spec.Vogent.CredentialsSecretRef.Name = "absent"
+	}
+	p := &Planner{Reader: reader, API: &fakeAPI{}, DefaultCredentials: defaultCredentials}
+	got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{resource("a", vogent), resource("b", vogent),
+		resource("c"), resource("d", missing), resource("e", missing)}, false)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Items[3].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
+	g.Expect(got.Items[4].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
+	g.Expect(gets).To(Equal(map[string]int{"kros-system/krosai-credentials": 1, "team/sip": 1, "team/absent": 1}))
 }
