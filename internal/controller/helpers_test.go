@@ -102,11 +102,18 @@ func remote(id string) krosaisim.Endpoint {
 // dashboard would, and returns it.
 func createRemote(key, org, name string, providerConfig map[string]any) krosaisim.Endpoint {
 	GinkgoHelper()
+	return createRemoteFrom(key, org, map[string]any{"name": name, "type": "elevenlabs", "provider_config": providerConfig})
+}
+
+// createRemoteFrom makes the endpoint a create request body describes
+// through the API, and returns it.
+func createRemoteFrom(key, org string, request map[string]any) krosaisim.Endpoint {
+	GinkgoHelper()
 	before := map[string]bool{}
 	for _, e := range remoteEndpoints(org) {
 		before[e.ID] = true
 	}
-	body, err := json.Marshal(map[string]any{"name": name, "type": "elevenlabs", "provider_config": providerConfig})
+	body, err := json.Marshal(request)
 	Expect(err).NotTo(HaveOccurred())
 	status := postJSON(apiURL+"/endpoints", key, org, body)
 	Expect(status).To(Equal(201))

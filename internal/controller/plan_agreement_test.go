@@ -25,7 +25,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -35,25 +37,89 @@ import (
 )
 
 // What `kubectl krosai plan` predicts is what the operator then does: each
-// resource is created paused, planned as it will be once unpaused, then
-// unpaused; the writes the operator sends for it are compared with the plan.
+// resource is paused, planned as it will be once unpaused, then unpaused;
+// the writes the operator sends for it are compared with the plan.
 var _ = Describe("The plan and the reconcile that follows it", func() {
-	It("agree on the action and on the fields written", func() {
-		ns, key, org := fx.Isolated()
+	var (
+		ns, key, org string
+		planner      *plan.Planner
+	)
+	BeforeEach(func() {
+		ns, key, org = fx.Isolated()
 		api, err := krosai.New(krosai.Config{BaseURL: apiURL})
 		Expect(err).NotTo(HaveOccurred())
-		planner := &plan.Planner{Reader: k8sClient, API: api,
+		planner = &plan.Planner{Reader: k8sClient, API: api,
 			DefaultCredentials: types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"}}
-		withOwnKey := func(agent string) cockpitv1alpha1.KrosEndpointSpec {
-			spec := fixtures.ElevenLabsWithOwnKey()
-			spec.ElevenLabs.AgentID = agent
-			return spec
+	})
+
+	// update applies mutate to the latest ep, again if the operator wrote
+	// in between.
+	update := func(ep *cockpitv1alpha1.KrosEndpoint, mutate func(*cockpitv1alpha1.KrosEndpoint)) {
+		GinkgoHelper()
+		Eventually(func() error {
+			got := fx.Get(ep)
+			mutate(got)
+			return k8sClient.Update(ctx, got)
+		}, timeout, interval).Should(Succeed())
+	}
+
+	// unpause plans the paused ep as it will be unpaused, unpauses it, waits
+	// for the operator to settle, and returns the plan and the writes sent
+	// for ep's endpoint meanwhile.
+	unpause := func(ep *cockpitv1alpha1.KrosEndpoint) (plan.Step, []krosaisim.RequestRecord) {
+		GinkgoHelper()
+		unpaused := fx.Get(ep)
+		delete(unpaused.Annotations, cockpitv1alpha1.AnnotationPaused)
+		predicted, err := planner.Plan(ctx, []cockpitv1alpha1.KrosEndpoint{*unpaused}, false)
+		Expect(err).NotTo(HaveOccurred())
+		step := predicted.Items[0]
+		GinkgoWriter.Printf("plan for %s: %s %s %v: %s\n", ep.Name, step.Action, step.EndpointID, step.Changes, step.Message)
+
+		since := len(sim.Requests())
+		update(ep, func(got *cockpitv1alpha1.KrosEndpoint) { delete(got.Annotations, cockpitv1alpha1.AnnotationPaused) })
+		switch step.Action {
+		case plan.ActionBlocked:
+			fx.WaitStalled(ep, step.Reason)
+		case plan.ActionDelete, plan.ActionOrphan:
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
+			}, timeout, interval).Should(BeTrue())
+		default:
+			fx.WaitReady(ep)
 		}
+		ids := []string{unpaused.Status.ID, unpaused.Annotations[cockpitv1alpha1.AnnotationEndpointID]}
+		if got := (&cockpitv1alpha1.KrosEndpoint{}); k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got) == nil {
+			ids = append(ids, got.Status.ID)
+		}
+		var writes []krosaisim.RequestRecord
+		for _, r := range sim.Requests()[since:] {
+			if r.Method == "GET" {
+				continue
+			}
+			if named(cmp.Or(unpaused.Spec.DisplayName, unpaused.Name))(r) ||
+				slices.ContainsFunc(ids, func(id string) bool { return id != "" && forID(id)(r) }) {
+				writes = append(writes, r)
+			}
+		}
+		return step, writes
+	}
+
+	// pause pauses the existing ep and waits until the operator says so.
+	pause := func(ep *cockpitv1alpha1.KrosEndpoint) {
+		GinkgoHelper()
+		update(ep, func(got *cockpitv1alpha1.KrosEndpoint) { got.Annotations[cockpitv1alpha1.AnnotationPaused] = "true" })
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
+	}
+
+	withOwnKey := func(agent string) cockpitv1alpha1.KrosEndpointSpec {
+		spec := fixtures.ElevenLabsWithOwnKey()
+		spec.ElevenLabs.AgentID = agent
+		return spec
+	}
+
+	It("agree for new resources: create, adopt, or blocked", func() {
 		inLine := createRemote(key, org, "in line", map[string]any{"elevenlabs_agent_id": "agent"})
 		changed := createRemote(key, org, "changed", map[string]any{"elevenlabs_agent_id": "old-agent"})
-
-		// act plans ep as it will be unpaused, unpauses it, waits for the
-		// operator to settle, and returns the plan and what was written.
 		act := func(name string, spec cockpitv1alpha1.KrosEndpointSpec, annotations map[string]string) (plan.Step, []krosaisim.RequestRecord) {
 			GinkgoHelper()
 			ep := fixtures.NewEndpoint(ns, name, spec)
@@ -61,29 +127,7 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 			maps.Copy(ep.Annotations, annotations)
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 			Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
-
-			unpaused := fx.Get(ep)
-			delete(unpaused.Annotations, cockpitv1alpha1.AnnotationPaused)
-			predicted, err := planner.Plan(ctx, []cockpitv1alpha1.KrosEndpoint{*unpaused}, false)
-			Expect(err).NotTo(HaveOccurred())
-			step := predicted.Items[0]
-			GinkgoWriter.Printf("plan for %s: %s %s %v: %s\n", name, step.Action, step.EndpointID, step.Changes, step.Message)
-
-			since := len(sim.Requests())
-			Expect(k8sClient.Update(ctx, unpaused)).To(Succeed())
-			if step.Action == plan.ActionBlocked {
-				fx.WaitStalled(ep, step.Reason)
-			} else {
-				fx.WaitReady(ep)
-			}
-			id := fx.Get(ep).Status.ID
-			var writes []krosaisim.RequestRecord
-			for _, r := range sim.Requests()[since:] {
-				if r.Method != "GET" && (forID(id)(r) || named(cmp.Or(spec.DisplayName, name))(r)) {
-					writes = append(writes, r)
-				}
-			}
-			return step, writes
+			return unpause(ep)
 		}
 
 		By("a new resource: one POST")
@@ -130,6 +174,66 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 		step, writes = act("no-secret", sip, nil)
 		Expect(step.Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
 		Expect(writes).To(BeEmpty())
+	})
+
+	It("agree for resources that exist: dashboard edits and deletions, a switch to Full, a deletion", func() {
+		ready := func(name string, spec cockpitv1alpha1.KrosEndpointSpec) *cockpitv1alpha1.KrosEndpoint {
+			GinkgoHelper()
+			ep := fixtures.NewEndpoint(ns, name, spec)
+			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+			return fx.WaitReady(ep)
+		}
+
+		By("an edit in the dashboard: one PATCH of exactly the planned fields")
+		edited := ready("edited", withOwnKey("agent"))
+		pause(edited)
+		_, err := sim.UpdateEndpoint(edited.Status.ID, krosaisim.EndpointPatch{Name: new("renamed in the dashboard"),
+			Status: new("inactive")})
+		Expect(err).NotTo(HaveOccurred())
+		step, writes := unpause(edited)
+		Expect(step.Action).To(Equal(plan.ActionUpdate))
+		Expect(changedFields(step)).To(Equal([]string{"name", "status"}))
+		Expect(operations(writes)).To(Equal([]string{"updateEndpoint"}))
+		Expect(patchedFields(writes[0])).To(Equal(changedFields(step)))
+
+		By("a deletion in the dashboard: created again")
+		deleted := ready("deleted", withOwnKey("agent"))
+		pause(deleted)
+		Expect(sim.DeleteEndpoint(deleted.Status.ID)).To(Succeed())
+		step, writes = unpause(deleted)
+		Expect(step.Action).To(Equal(plan.ActionRecreate))
+		Expect(operations(writes)).To(Equal([]string{"createEndpoint"}))
+
+		By("ObserveOnly switched to Full: the SIP credentials, and nothing else")
+		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
+		pbx := createRemoteFrom(key, org, map[string]any{"name": "PBX", "type": "custom_sip", "url": "sip:pbx@pbx.example.com",
+			"provider_config": map[string]any{"sip_uri": "sip:pbx@pbx.example.com", "username": "pbx", "password": "dashboard-pw"}}).ID
+		sip := cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP, DisplayName: "PBX",
+			APIKeySecretRef:  &cockpitv1alpha1.LocalSecretReference{Name: "key"},
+			ManagementPolicy: cockpitv1alpha1.ManagementPolicyObserveOnly,
+			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:pbx@pbx.example.com",
+				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "sip"}}}
+		observed := fixtures.NewEndpoint(ns, "pbx", sip)
+		observed.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: pbx}
+		Expect(k8sClient.Create(ctx, observed)).To(Succeed())
+		fx.WaitReady(observed)
+		pause(observed)
+		update(observed, func(got *cockpitv1alpha1.KrosEndpoint) {
+			got.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
+		})
+		step, writes = unpause(observed)
+		Expect(step.Action).To(Equal(plan.ActionUpdate))
+		Expect(step.Changes).To(HaveEach(HaveField("Secret", BeTrue())))
+		Expect(operations(writes)).To(Equal([]string{"updateEndpoint"}))
+		Expect(patchedFields(writes[0])).To(Equal(changedFields(step)))
+
+		By("a deletion: the endpoint deleted in KrosAI")
+		gone := ready("gone", withOwnKey("agent"))
+		pause(gone)
+		Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
+		step, writes = unpause(gone)
+		Expect(step.Action).To(Equal(plan.ActionDelete))
+		Expect(operations(writes)).To(Equal([]string{"deleteEndpoint"}))
 	})
 })
 

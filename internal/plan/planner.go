@@ -55,7 +55,12 @@ type Planner struct {
 	// CLI's KROSAI_API_KEY or --api-key-file). A refused key is then an
 	// error, not a blocked step.
 	Credentials *krosai.Credentials
+}
 
+// planRun is one Plan: what it has read, once. Nothing outlives it, so a
+// Planner's next Plan sees KrosAI and the cluster as they are then.
+type planRun struct {
+	*Planner
 	lists map[organization][]krosai.Endpoint
 	// secrets are the Secrets read so far, nil for one that does not
 	// exist: many resources share one.
@@ -102,6 +107,7 @@ func (p *Planner) Plan(ctx context.Context, resources []cockpitv1alpha1.KrosEndp
 	if err := p.Reader.List(ctx, &cluster); err != nil {
 		return Plan{}, fmt.Errorf("list KrosEndpoints: %w", err)
 	}
+	run := &planRun{Planner: p}
 	out := Plan{Items: make([]Step, 0, len(resources))}
 	for i := range resources {
 		ep := resources[i].DeepCopy()
@@ -111,7 +117,7 @@ func (p *Planner) Plan(ctx context.Context, resources []cockpitv1alpha1.KrosEndp
 		others := slices.DeleteFunc(slices.Clone(cluster.Items), func(o cockpitv1alpha1.KrosEndpoint) bool {
 			return o.Namespace == ep.Namespace && o.Name == ep.Name
 		})
-		step, err := p.step(ctx, ep, others)
+		step, err := run.step(ctx, ep, others)
 		if err != nil {
 			return Plan{}, fmt.Errorf("KrosEndpoint %s/%s: %w", ep.Namespace, ep.Name, err)
 		}
@@ -153,7 +159,7 @@ func asApplied(ep *cockpitv1alpha1.KrosEndpoint, cluster []cockpitv1alpha1.KrosE
 
 // step follows Reconcile: deletion, pause, Secrets, then the management
 // policy's path.
-func (p *Planner) step(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) (Step, error) {
+func (p *planRun) step(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) (Step, error) {
 	if !ep.DeletionTimestamp.IsZero() {
 		return p.finalize(ctx, ep, others)
 	}
@@ -174,7 +180,7 @@ func (p *Planner) step(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, ot
 
 // read resolves ep's Secrets, as the operator would, and lists the
 // endpoints of its organization.
-func (p *Planner) read(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, apiKeyOnly bool) (mapping.Resolved, []krosai.Endpoint, error) {
+func (p *planRun) read(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, apiKeyOnly bool) (mapping.Resolved, []krosai.Endpoint, error) {
 	apiKey := mapping.SecretRefs(ep, p.DefaultCredentials)[0]
 	res, err := mapping.Resolve(ep, p.DefaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
 		if ref == apiKey && p.Credentials != nil {
@@ -193,7 +199,7 @@ func (p *Planner) read(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, ap
 }
 
 // readSecret reads each Secret once per plan.
-func (p *Planner) readSecret(ctx context.Context, ref mapping.SecretRef) (map[string][]byte, string, error) {
+func (p *planRun) readSecret(ctx context.Context, ref mapping.SecretRef) (map[string][]byte, string, error) {
 	read, seen := p.secrets[ref.Key]
 	if !seen {
 		data, version, err := readSecret(ctx, p.Reader, ref)
@@ -215,7 +221,7 @@ func (p *Planner) readSecret(ctx context.Context, ref mapping.SecretRef) (map[st
 }
 
 // list lists an organization's endpoints once per plan.
-func (p *Planner) list(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error) {
+func (p *planRun) list(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error) {
 	key := organization{apiKey: cred.APIKey, id: cred.OrganizationID}
 	if all, ok := p.lists[key]; ok {
 		return all, nil
@@ -383,7 +389,7 @@ func targetNotFound(id string, res mapping.Resolved, more string) *mapping.Stall
 
 // finalize follows the controller's finalize: what happens to the endpoint
 // of a resource being deleted.
-func (p *Planner) finalize(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) (Step, error) {
+func (p *planRun) finalize(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) (Step, error) {
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	record, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
 	switch {

@@ -304,6 +304,10 @@ func TestPlanCredentials(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(got.Items).To(HaveLen(3))
 		g.Expect(api.lists).To(Equal(1))
+
+		_, err = p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{resource("a", claimingE1)}, false)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(api.lists).To(Equal(2), "the next plan lists again: KrosAI may have changed")
 	})
 }
 
