@@ -153,9 +153,7 @@ func (r *KrosEndpointReconciler) refuseClaimedByAnother(ctx context.Context, ep 
 	if err != nil || owner == nil {
 		return err
 	}
-	return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, Message: fmt.Sprintf(
-		"endpoint %q named by the annotation %s is owned by KrosEndpoint %s/%s; an endpoint has one owner",
-		id, cockpitv1alpha1.AnnotationEndpointID, owner.Namespace, owner.Name)}
+	return mapping.OwnedByAnother(id, owner)
 }
 
 // recordID persists the remote id at once: it is the source of truth for

@@ -129,15 +129,11 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 		return r.observeWithoutWriting(ctx, ep, res)
 	}
 	desired := mapping.Desired(ep, res.SIP)
-	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
-	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
-		// The annotation was lost (kubectl replace, an Argo CD Replace sync)
-		// but status still names the endpoint: restore it rather than create
-		// a second one.
-		if err := r.recordID(ctx, ep, ep.Status.ID); err != nil {
+	id, restored := mapping.EndpointID(ep)
+	if restored {
+		if err := r.recordID(ctx, ep, id); err != nil {
 			return observation{}, err
 		}
-		id = ep.Status.ID
 	}
 	if id == "" {
 		return r.createChecked(ctx, ep, res, desired)
@@ -158,9 +154,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 	obs, err := r.observe(ctx, ep, res.Credentials, id, adopting)
 	switch {
 	case endpointGone(err) && adopting:
-		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, Message: fmt.Sprintf(
-			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q",
-			id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.Credentials))}
+		return observation{}, mapping.AdoptionTargetNotFound(id, res.Credentials, false)
 	case endpointGone(err):
 		return r.recreate(ctx, ep, res, desired, id, asked)
 	case err != nil:
@@ -190,9 +184,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
 	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
 	if id == "" {
-		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonEndpointIDRequired, Message: fmt.Sprintf(
-			"managementPolicy ObserveOnly needs the annotation %s naming the endpoint to observe; "+
-				"find its id in the KrosAI dashboard and set it", cockpitv1alpha1.AnnotationEndpointID)}
+		return observation{}, mapping.EndpointIDRequired()
 	}
 	adopting := ep.Status.ID != id
 	if adopting {
@@ -202,9 +194,7 @@ func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *
 	}
 	obs, err := r.observe(ctx, ep, res.Credentials, id, adopting)
 	if endpointGone(err) {
-		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, Message: fmt.Sprintf(
-			"endpoint %q named by the annotation %s does not exist in KrosAI organization %q; "+
-				"managementPolicy ObserveOnly never creates one", id, cockpitv1alpha1.AnnotationEndpointID, orgName(res.Credentials))}
+		return observation{}, mapping.AdoptionTargetNotFound(id, res.Credentials, true)
 	}
 	return obs, err
 }
@@ -555,11 +545,4 @@ func (r *KrosEndpointReconciler) event(ep *cockpitv1alpha1.KrosEndpoint, eventTy
 func reconcileRequested(ep *cockpitv1alpha1.KrosEndpoint) bool {
 	v := ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
 	return v != "" && v != ep.Status.LastHandledReconcileAt
-}
-
-func orgName(cred krosai.Credentials) string {
-	if cred.OrganizationID == "" {
-		return "(the API key's default)"
-	}
-	return cred.OrganizationID
 }

@@ -26,6 +26,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // observer shares one paged list of an organization's endpoints among all the
@@ -155,7 +156,7 @@ func (o *observer) fill(ctx context.Context, cred krosai.Credentials, s *orgSnap
 	}
 	endpoints, err := o.list(ctx, cred)
 	if err != nil {
-		s.failed, s.failure = o.now(), &listError{org: orgName(cred), err: err}
+		s.failed, s.failure = o.now(), &listError{org: mapping.OrganizationName(cred), err: err}
 		return s.failure
 	}
 	byID := make(map[string]observation, len(endpoints))
@@ -170,7 +171,7 @@ func (o *observer) fill(ctx context.Context, cred krosai.Credentials, s *orgSnap
 		// Each is confirmed by its own GET, and by the next list, before
 		// anything is created again (docs/reliability.md).
 		logf.FromContext(ctx).Info("a list of the organization lacks many endpoints it had; confirming each before any re-create",
-			"organization", orgName(cred), "vanished", vanished, "before", len(s.byID))
+			"organization", mapping.OrganizationName(cred), "vanished", vanished, "before", len(s.byID))
 	}
 	s.byID, s.fetched, s.failed, s.failure = byID, started, time.Time{}, nil
 	return nil

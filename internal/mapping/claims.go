@@ -160,3 +160,16 @@ func RecoverCreate(sent PendingCreate, all []krosai.Endpoint, others []cockpitv1
 	}
 	return &found, nil
 }
+
+// EndpointID is the remote endpoint ep claims: its id annotation or, when
+// the annotation was lost (kubectl replace, an Argo CD Replace sync) and no
+// create is pending, the id status still names. restored reports the
+// latter: the operator writes the annotation back rather than create a
+// second endpoint.
+func EndpointID(ep *cockpitv1alpha1.KrosEndpoint) (id string, restored bool) {
+	id = ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; id == "" && !pending && ep.Status.ID != "" {
+		return ep.Status.ID, true
+	}
+	return id, false
+}

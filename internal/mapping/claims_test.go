@@ -173,3 +173,29 @@ func TestRecoverCreate(t *testing.T) {
 		})
 	}
 }
+
+func TestEndpointID(t *testing.T) {
+	tests := []struct {
+		name         string
+		annotations  map[string]string
+		statusID     string
+		want         string
+		wantRestored bool
+	}{
+		{"none yet", nil, "", "", false},
+		{"by annotation", map[string]string{cockpitv1alpha1.AnnotationEndpointID: "e-1"}, "e-1", "e-1", false},
+		{"an adoption: the annotation over status", map[string]string{cockpitv1alpha1.AnnotationEndpointID: "e-2"}, "e-1", "e-2", false},
+		{"the annotation lost: restored from status", nil, "e-1", "e-1", true},
+		{"a create pending: not restored, recovered", map[string]string{cockpitv1alpha1.AnnotationCreatePending: "{}"}, "e-1", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			ep := endpointWith(elevenLabs())
+			ep.Annotations, ep.Status.ID = tt.annotations, tt.statusID
+			id, restored := EndpointID(ep)
+			g.Expect(id).To(Equal(tt.want))
+			g.Expect(restored).To(Equal(tt.wantRestored))
+		})
+	}
+}

@@ -16,6 +16,13 @@ limitations under the License.
 
 package mapping
 
+import (
+	"fmt"
+
+	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/krosai"
+)
+
 // Stalled is a reason the operator stops until a person changes the spec, a
 // Secret or the endpoints in KrosAI: no retry helps. Reason and Message are
 // the Stalled condition's; Message never holds a secret value.
@@ -24,3 +31,39 @@ type Stalled struct {
 }
 
 func (s *Stalled) Error() string { return s.Message }
+
+// OwnedByAnother stalls on an endpoint that owner already claims: an
+// endpoint has one owner, or anyone who can read owner's status could
+// reroute, or delete, its calls.
+func OwnedByAnother(id string, owner *cockpitv1alpha1.KrosEndpoint) *Stalled {
+	return &Stalled{Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, Message: fmt.Sprintf(
+		"endpoint %q named by the annotation %s is owned by KrosEndpoint %s/%s; an endpoint has one owner",
+		id, cockpitv1alpha1.AnnotationEndpointID, owner.Namespace, owner.Name)}
+}
+
+// AdoptionTargetNotFound stalls on an id the organization does not hold.
+// observeOnly says why no endpoint is created instead.
+func AdoptionTargetNotFound(id string, cred krosai.Credentials, observeOnly bool) *Stalled {
+	message := fmt.Sprintf("endpoint %q named by the annotation %s does not exist in KrosAI organization %q",
+		id, cockpitv1alpha1.AnnotationEndpointID, OrganizationName(cred))
+	if observeOnly {
+		message += "; managementPolicy ObserveOnly never creates one"
+	}
+	return &Stalled{Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, Message: message}
+}
+
+// EndpointIDRequired stalls on an ObserveOnly resource that names no
+// endpoint.
+func EndpointIDRequired() *Stalled {
+	return &Stalled{Reason: cockpitv1alpha1.ReasonEndpointIDRequired, Message: fmt.Sprintf(
+		"managementPolicy ObserveOnly needs the annotation %s naming the endpoint to observe; "+
+			"find its id in the KrosAI dashboard and set it", cockpitv1alpha1.AnnotationEndpointID)}
+}
+
+// OrganizationName is the organization credentials act in, for messages.
+func OrganizationName(cred krosai.Credentials) string {
+	if cred.OrganizationID == "" {
+		return "(the API key's default)"
+	}
+	return cred.OrganizationID
+}

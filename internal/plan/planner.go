@@ -277,16 +277,14 @@ func find(all []krosai.Endpoint, id string) (krosai.Endpoint, bool) {
 func observe(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) Step {
 	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
 	if id == "" {
-		return blocked(&mapping.Stalled{Reason: cockpitv1alpha1.ReasonEndpointIDRequired, Message: fmt.Sprintf(
-			"managementPolicy ObserveOnly needs the annotation %s naming the endpoint to observe",
-			cockpitv1alpha1.AnnotationEndpointID)})
+		return blocked(mapping.EndpointIDRequired())
 	}
 	if s := claimedByAnother(id, others); s != nil {
 		return blocked(s)
 	}
 	e, ok := find(remote, id)
 	if !ok {
-		return blocked(targetNotFound(id, res, "; managementPolicy ObserveOnly never creates one"))
+		return blocked(mapping.AdoptionTargetNotFound(id, res.Credentials, true))
 	}
 	diffs := mapping.Diff(ep, mapping.Desired(ep, res.SIP), mapping.DesiredStatus(ep), &e, false)
 	if len(diffs) == 0 {
@@ -298,11 +296,8 @@ func observe(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []kr
 // manage follows the controller's sync under managementPolicy Full.
 func manage(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) Step {
 	desired := mapping.Desired(ep, res.SIP)
-	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	id, _ := mapping.EndpointID(ep)
 	record, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
-	if id == "" && !pending && ep.Status.ID != "" {
-		id = ep.Status.ID // the lost annotation is restored from status
-	}
 	if id == "" && pending {
 		found, err := mapping.RecoverCreate(mapping.ParsePendingCreate(record, desired), remote, others)
 		if stalled, ok := errors.AsType[*mapping.Stalled](err); ok {
@@ -327,7 +322,7 @@ func manage(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []kro
 	e, ok := find(remote, id)
 	switch {
 	case !ok && adopting:
-		return blocked(targetNotFound(id, res, ""))
+		return blocked(mapping.AdoptionTargetNotFound(id, res.Credentials, false))
 	case !ok:
 		return creation(ActionRecreate, id, ep, desired, "endpoint %s was deleted outside Kubernetes; create it again", id)
 	}
@@ -372,19 +367,10 @@ func changes(diffs []mapping.FieldDiff) []Change {
 
 // claimedByAnother stalls on an endpoint another resource claims.
 func claimedByAnother(id string, others []cockpitv1alpha1.KrosEndpoint) *mapping.Stalled {
-	owner := mapping.ClaimantIn(others, id)
-	if owner == nil {
-		return nil
+	if owner := mapping.ClaimantIn(others, id); owner != nil {
+		return mapping.OwnedByAnother(id, owner)
 	}
-	return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, Message: fmt.Sprintf(
-		"endpoint %q named by the annotation %s is owned by KrosEndpoint %s/%s; an endpoint has one owner",
-		id, cockpitv1alpha1.AnnotationEndpointID, owner.Namespace, owner.Name)}
-}
-
-func targetNotFound(id string, res mapping.Resolved, more string) *mapping.Stalled {
-	return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound, Message: fmt.Sprintf(
-		"endpoint %q named by the annotation %s does not exist in KrosAI organization %s%s", id,
-		cockpitv1alpha1.AnnotationEndpointID, cmp.Or(res.Credentials.OrganizationID, "(the API key's default)"), more)}
+	return nil
 }
 
 // finalize follows the controller's finalize: what happens to the endpoint
