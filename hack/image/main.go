@@ -30,9 +30,7 @@ limitations under the License.
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +50,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/krosai/kros-operator/hack/reproducible"
 )
 
 const (
@@ -201,17 +200,17 @@ func platformImage(bin, osName, arch string, created time.Time, labels map[strin
 	if err != nil {
 		return nil, err
 	}
-	files := []tarEntry{
-		{name: "etc/", mode: 0o755, dir: true},
-		{name: "etc/passwd", mode: 0o644, data: []byte("root:x:0:0:root:/root:/sbin/nologin\n" +
+	files := []reproducible.Entry{
+		{Name: "etc/", Mode: 0o755, Dir: true},
+		{Name: "etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/sbin/nologin\n" +
 			"nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n")},
-		{name: "etc/group", mode: 0o644, data: []byte("root:x:0:\nnonroot:x:65532:\n")},
-		{name: "home/", mode: 0o755, dir: true},
-		{name: "home/nonroot/", mode: 0o700, dir: true, owner: nonroot},
-		{name: "tmp/", mode: 0o1777, dir: true},
-		{name: "manager", mode: 0o755, data: manager},
+		{Name: "etc/group", Mode: 0o644, Data: []byte("root:x:0:\nnonroot:x:65532:\n")},
+		{Name: "home/", Mode: 0o755, Dir: true},
+		{Name: "home/nonroot/", Mode: 0o700, Dir: true, Owner: nonroot},
+		{Name: "tmp/", Mode: 0o1777, Dir: true},
+		{Name: "manager", Mode: 0o755, Data: manager},
 	}
-	compressed, err := gzipTar(files, created)
+	compressed, err := reproducible.GzipTar(files, created)
 	if err != nil {
 		return nil, err
 	}
@@ -246,45 +245,6 @@ func platformImage(bin, osName, arch string, created time.Time, labels map[strin
 		return nil, err
 	}
 	return img, nil
-}
-
-// tarEntry is one file or directory of the layer.
-type tarEntry struct {
-	name  string
-	mode  int64
-	dir   bool
-	owner int
-	data  []byte
-}
-
-// gzipTar writes entries as a gzip-compressed tar with fixed times and
-// owners, so that the same inputs give the same layer digest.
-func gzipTar(entries []tarEntry, mtime time.Time) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	tw := tar.NewWriter(zw)
-	for _, e := range entries {
-		h := &tar.Header{
-			Name: e.name, Mode: e.mode, ModTime: mtime, Uid: e.owner, Gid: e.owner,
-			Typeflag: tar.TypeReg, Size: int64(len(e.data)), Format: tar.FormatPAX,
-		}
-		if e.dir {
-			h.Typeflag, h.Size = tar.TypeDir, 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(e.data); err != nil {
-			return nil, err
-		}
-	}
-	if err := errors.Join(tw.Close(), zw.Close()); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // imageSize is the compressed size of the image's layers.

@@ -19,23 +19,21 @@ limitations under the License.
 //
 //	go run ./hack/krewmanifest -version 0.1.0 -commit SHA -date 2026-01-02T03:04:05Z -out dist
 //
-// For each platform it cross-compiles ./cmd/kubectl-krosai as the manager is
-// built (hack/build-manager.sh: CGO off, -trimpath, no VCS stamp, no build
-// ID, stripped, version, commit and date in main.version, main.commit and
-// main.date), and writes OUT/kubectl-krosai_VERSION_OS_ARCH.tar.gz holding
-// the binary and LICENSE. The archives are reproducible: the tar is written
-// here, not by a tar binary, with fixed entry order, modes, owners and
-// mtimes, and a gzip header without name or time; one commit built twice
-// gives the same bytes. It then renders the template (plugins/krosai.yaml)
+// For each platform it cross-compiles ./cmd/kubectl-krosai with the script
+// that builds the manager (hack/build-manager.sh: CGO off, -trimpath, no VCS
+// stamp, no build ID, stripped, version, commit and date in main.version,
+// main.commit and main.date), and writes
+// OUT/kubectl-krosai_VERSION_OS_ARCH.tar.gz holding the binary and LICENSE.
+// The archives are reproducible (hack/reproducible: fixed entry order,
+// modes, owners and mtimes, a gzip header without name or time); one commit
+// built twice gives the same bytes. It then renders the template (plugins/krosai.yaml)
 // with the version and each archive's sha256 into OUT/krosai.yaml, and
 // fails if the manifest and the archives disagree: a platform without an
 // archive, an archive no platform names, a uri naming another file.
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -50,6 +48,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/krosai/kros-operator/hack/reproducible"
 	"sigs.k8s.io/yaml"
 )
 
@@ -136,17 +135,40 @@ func run(version, commit, date, platformList, pkg, licensePath, tmplPath, out st
 	return nil
 }
 
-// goBuild cross-compiles pkg to out with the manager's flags
-// (hack/build-manager.sh): keep the two in step.
+// goBuild cross-compiles pkg to out with the script that builds the
+// manager, so the two are built alike.
 func goBuild(pkg, out, goos, goarch, version, commit, date string) error {
-	ldflags := fmt.Sprintf("-s -w -buildid= -X main.version=%s -X main.commit=%s -X main.date=%s", version, commit, date)
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOFLAGS=")
+	script, err := buildScript()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("sh", script, out, pkg)
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "VERSION="+version, "COMMIT="+commit, "DATE="+date)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s for %s/%s: %w", pkg, goos, goarch, err)
+		return fmt.Errorf("build %s for %s/%s: %w", pkg, goos, goarch, err)
 	}
 	return nil
+}
+
+// buildScript finds hack/build-manager.sh from the working directory up:
+// make runs this from the repository's root, go test from its package.
+func buildScript() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		script := filepath.Join(dir, "hack", "build-manager.sh")
+		if _, err := os.Stat(script); err == nil {
+			return script, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("hack/build-manager.sh not found above the working directory")
+		}
+		dir = parent
+	}
 }
 
 // ExeName is the plugin's executable on goos.
@@ -170,41 +192,15 @@ type File struct {
 }
 
 // Archive returns a .tar.gz of files that depends on nothing but their
-// names, modes and contents: entries sorted by name, owned by 0:0 with no
-// user or group names, dated the Unix epoch, in the POSIX ustar format, and
-// a gzip header with no name, time or OS.
+// names, modes and contents: entries sorted by name, owned by 0:0, dated
+// the Unix epoch (reproducible.GzipTar).
 func Archive(files []File) ([]byte, error) {
-	files = slices.Clone(files)
-	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	var buf bytes.Buffer
-	gz, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	gz.OS = 255 // unknown: the default, 3 (Unix), would say where it was built
-	tw := tar.NewWriter(gz)
+	entries := make([]reproducible.Entry, 0, len(files))
 	for _, f := range files {
-		if err := tw.WriteHeader(&tar.Header{
-			Typeflag: tar.TypeReg,
-			Name:     f.Name,
-			Size:     int64(len(f.Data)),
-			Mode:     f.Mode,
-			ModTime:  time.Unix(0, 0),
-			Format:   tar.FormatUSTAR,
-		}); err != nil {
-			return nil, fmt.Errorf("tar %s: %w", f.Name, err)
-		}
-		if _, err := tw.Write(f.Data); err != nil {
-			return nil, err
-		}
+		entries = append(entries, reproducible.Entry{Name: f.Name, Mode: f.Mode, Data: f.Data})
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	slices.SortFunc(entries, func(a, b reproducible.Entry) int { return strings.Compare(a.Name, b.Name) })
+	return reproducible.GzipTar(entries, time.Unix(0, 0))
 }
 
 // SHA256 is data's sha256 in hex, as krew manifests carry it.
