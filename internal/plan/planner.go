@@ -279,8 +279,10 @@ func observe(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []kr
 	if id == "" {
 		return blocked(mapping.EndpointIDRequired())
 	}
-	if s := claimedByAnother(id, others); s != nil {
-		return blocked(s)
+	if adopting := ep.Status.ID != id; adopting {
+		if s := claimedByAnother(id, others); s != nil {
+			return blocked(s)
+		}
 	}
 	e, ok := find(remote, id)
 	if !ok {

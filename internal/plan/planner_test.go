@@ -200,6 +200,18 @@ func TestPlan(t *testing.T) {
 			}),
 			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.Name = "Renamed" })},
 			want:   Step{Action: ActionNone, EndpointID: "e-1"}},
+		{name: "ObserveOnly, naming an endpoint another resource claims",
+			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+			}),
+			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother}},
+		{name: "ObserveOnly, observing already: another claim is not checked again, as the operator does not",
+			ep: resource("x", claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
+				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
+			}),
+			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionNone, EndpointID: "e-1"}},
 		{name: "ObserveOnly without an id",
 			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) {
 				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
