@@ -413,7 +413,9 @@ func (p *planRun) finalize(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint
 		id = found.ID
 	}
 	if _, ok := find(remote, id); !ok {
-		return none(id, "being deleted; endpoint %s is already gone from KrosAI", id), nil
+		// The operator still sends the DELETE, which answers 404.
+		return Step{Action: ActionDelete, EndpointID: id, Message: fmt.Sprintf(
+			"endpoint %s is already gone from KrosAI: its DELETE will find nothing, and the resource is released", id)}, nil
 	}
 	return Step{Action: ActionDelete, EndpointID: id, Message: fmt.Sprintf("delete endpoint %s from KrosAI", id)}, nil
 }

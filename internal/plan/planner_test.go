@@ -239,8 +239,8 @@ func TestPlan(t *testing.T) {
 			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord), deleting(nil)),
 			remote: []krosai.Endpoint{remote("e-1")},
 			want:   Step{Action: ActionDelete, EndpointID: "e-1"}},
-		{name: "deleting an endpoint already gone", ep: resource("x", claimingE1, deleting(nil)),
-			want: Step{Action: ActionNone, EndpointID: "e-1"}},
+		{name: "deleting an endpoint already gone: the DELETE is still sent", ep: resource("x", claimingE1, deleting(nil)),
+			want: Step{Action: ActionDelete, EndpointID: "e-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
