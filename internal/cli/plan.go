@@ -28,7 +28,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/printers"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -69,12 +68,6 @@ const planExample = `  # What applying these manifests would do
 
   # In CI: fail when the cluster is not in sync
   kubectl krosai plan -n team-a || echo "exit $?: changes pending"`
-
-// Plan's JSON identifies itself, so that a script can check what it reads.
-const (
-	planAPIVersion = "cockpit.krosai.com/plan/v1alpha1"
-	planKind       = "Plan"
-)
 
 type planFlags struct {
 	files         []string
@@ -150,11 +143,6 @@ func (g *globals) plan(ctx context.Context, f *planFlags) (plan.Plan, error) {
 	if err != nil {
 		return plan.Plan{}, err
 	}
-	if len(f.files) == 0 {
-		if resources, err = g.listKrosEndpoints(ctx, reader, ns, f.allNamespaces); err != nil {
-			return plan.Plan{}, err
-		}
-	}
 	api, err := g.apiClient()
 	if err != nil {
 		return plan.Plan{}, err
@@ -163,43 +151,23 @@ func (g *globals) plan(ctx context.Context, f *planFlags) (plan.Plan, error) {
 	if override != nil {
 		cred = &override.Credentials
 	}
-	g.progress("Planning %d KrosEndpoints...", len(resources))
 	planner := &plan.Planner{Reader: reader, API: api, DefaultCredentials: defaultCredentials, Credentials: cred}
-	p, err := planner.Plan(ctx, resources, len(f.files) > 0)
+	var p plan.Plan
+	switch {
+	case len(f.files) > 0:
+		g.progress("Planning %d KrosEndpoints...", len(resources))
+		p, err = planner.Plan(ctx, resources, true)
+	case f.allNamespaces:
+		g.progress("Planning the KrosEndpoints of all namespaces...")
+		p, err = planner.PlanCluster(ctx, "")
+	default:
+		g.progress("Planning the KrosEndpoints of namespace %s...", ns)
+		p, err = planner.PlanCluster(ctx, ns)
+	}
 	if err != nil {
 		return plan.Plan{}, explainPlanError(err, override)
 	}
-	p.APIVersion = cmpOr(p.APIVersion, planAPIVersion)
-	p.Kind = cmpOr(p.Kind, planKind)
-	if p.Items == nil {
-		p.Items = []plan.Step{}
-	}
 	return p, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-// listKrosEndpoints lists the cluster's KrosEndpoints of namespace, or of
-// all namespaces.
-func (g *globals) listKrosEndpoints(ctx context.Context, r client.Reader, namespace string, all bool) (
-	[]cockpitv1alpha1.KrosEndpoint, error) {
-	var list cockpitv1alpha1.KrosEndpointList
-	var opts []client.ListOption
-	where := "all namespaces"
-	if !all {
-		opts = append(opts, client.InNamespace(namespace))
-		where = "namespace " + namespace
-	}
-	g.progress("Listing KrosEndpoints in %s...", where)
-	if err := r.List(ctx, &list, opts...); err != nil {
-		return nil, fmt.Errorf("list KrosEndpoints in %s: %w", where, err)
-	}
-	return list.Items, nil
 }
 
 // explainPlanError says which key was refused when one key serves all.

@@ -103,18 +103,46 @@ func readSecret(ctx context.Context, r client.Reader, ref mapping.SecretRef) (ma
 // status, finalizers and annotations they keep. It fails only when it cannot
 // read; whatever would stop the operator is a blocked step.
 func (p *Planner) Plan(ctx context.Context, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (Plan, error) {
-	var cluster cockpitv1alpha1.KrosEndpointList
-	if err := p.Reader.List(ctx, &cluster); err != nil {
-		return Plan{}, fmt.Errorf("list KrosEndpoints: %w", err)
+	cluster, err := p.listCluster(ctx)
+	if err != nil {
+		return Plan{}, err
 	}
+	return p.plan(ctx, cluster, resources, fromFiles)
+}
+
+// PlanCluster plans the cluster's KrosEndpoints in namespace, or in every
+// namespace when it is empty, from the one list that also says who claims
+// what.
+func (p *Planner) PlanCluster(ctx context.Context, namespace string) (Plan, error) {
+	cluster, err := p.listCluster(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
+	resources := slices.DeleteFunc(slices.Clone(cluster), func(o cockpitv1alpha1.KrosEndpoint) bool {
+		return namespace != "" && o.Namespace != namespace
+	})
+	return p.plan(ctx, cluster, resources, false)
+}
+
+// listCluster lists the KrosEndpoints of every namespace: claims are
+// cluster-wide, as the controller's are.
+func (p *Planner) listCluster(ctx context.Context) ([]cockpitv1alpha1.KrosEndpoint, error) {
+	var list cockpitv1alpha1.KrosEndpointList
+	if err := p.Reader.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("list KrosEndpoints: %w", err)
+	}
+	return list.Items, nil
+}
+
+func (p *Planner) plan(ctx context.Context, cluster, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (Plan, error) {
 	run := &planRun{Planner: p}
-	out := Plan{Items: make([]Step, 0, len(resources))}
+	out := Plan{APIVersion: APIVersion, Kind: Kind, Items: make([]Step, 0, len(resources))}
 	for i := range resources {
 		ep := resources[i].DeepCopy()
 		if fromFiles {
-			ep = asApplied(ep, cluster.Items)
+			ep = asApplied(ep, cluster)
 		}
-		others := slices.DeleteFunc(slices.Clone(cluster.Items), func(o cockpitv1alpha1.KrosEndpoint) bool {
+		others := slices.DeleteFunc(slices.Clone(cluster), func(o cockpitv1alpha1.KrosEndpoint) bool {
 			return o.Namespace == ep.Namespace && o.Name == ep.Name
 		})
 		step, err := run.step(ctx, ep, others)
@@ -275,7 +303,7 @@ func find(all []krosai.Endpoint, id string) (krosai.Endpoint, bool) {
 // observe follows the controller under managementPolicy ObserveOnly: it
 // reads the endpoint the resource names and writes nothing.
 func observe(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) Step {
-	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
+	id := mapping.ObservedID(ep)
 	if id == "" {
 		return blocked(mapping.EndpointIDRequired())
 	}

@@ -346,3 +346,32 @@ func TestPlanReadsEachSecretOnce(t *testing.T) {
 	g.Expect(got.Items[4].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
 	g.Expect(gets).To(Equal(map[string]int{"kros-system/krosai-credentials": 1, "team/sip": 1, "team/absent": 1}))
 }
+
+// TestPlanCluster: the cluster's resources of a namespace, or of all, are
+// planned from the one list of KrosEndpoints that also says who claims what.
+func TestPlanCluster(t *testing.T) {
+	g := NewWithT(t)
+	elsewhere := resource("y", claimingE1)
+	elsewhere.Namespace = "other"
+	lists := 0
+	reader := interceptor.NewClient(fake.NewClientBuilder().WithScheme(operator.NewScheme()).
+		WithObjects(credentialsSecret(), new(resource("x")), &elsewhere).Build(), interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			lists++
+			return c.List(ctx, list, opts...)
+		}})
+	p := &Planner{Reader: reader, API: &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}, DefaultCredentials: defaultCredentials}
+
+	got, err := p.PlanCluster(context.Background(), "team")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.APIVersion).To(Equal(APIVersion))
+	g.Expect(got.Kind).To(Equal(Kind))
+	g.Expect(got.Items).To(ConsistOf(HaveField("Name", "x")))
+	g.Expect(lists).To(Equal(1))
+
+	got, err = p.PlanCluster(context.Background(), "")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Items).To(HaveLen(2))
+	g.Expect(got.Items[0].Namespace).To(Equal("other"), "sorted by namespace")
+	g.Expect(lists).To(Equal(2))
+}

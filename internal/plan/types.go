@@ -82,6 +82,12 @@ type Step struct {
 	Message string `json:"message"`
 }
 
+// A Plan's JSON identifies itself, so that a script can check what it reads.
+const (
+	APIVersion = "cockpit.krosai.com/plan/v1alpha1"
+	Kind       = "Plan"
+)
+
 // Plan is the plan for a set of KrosEndpoints, sorted by namespace and name.
 type Plan struct {
 	APIVersion string `json:"apiVersion"`
