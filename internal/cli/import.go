@@ -142,7 +142,7 @@ func (g *globals) selectEndpoints(ctx context.Context, f *exportFlags) ([]named,
 	if err != nil {
 		return nil, err
 	}
-	g.progress("Listing the endpoints of %s at %s...", organizationOf(cred.Credentials), g.apiURL)
+	g.progress("Listing the endpoints of organization %s at %s...", mapping.OrganizationName(cred.Credentials), g.apiURL)
 	endpoints, err := api.ListEndpoints(ctx, cred.Credentials)
 	if err != nil {
 		return nil, cred.explain(err)
@@ -156,13 +156,6 @@ func (g *globals) selectEndpoints(ctx context.Context, f *exportFlags) ([]named,
 	}
 	slices.SortFunc(out, func(a, b named) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.ID, b.ID)) })
 	return out, nil
-}
-
-func organizationOf(c krosai.Credentials) string {
-	if c.OrganizationID == "" {
-		return "the API key's organization"
-	}
-	return "organization " + c.OrganizationID
 }
 
 // manifest is a KrosEndpoint as import prints it: what a person applies,

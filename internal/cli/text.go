@@ -41,7 +41,7 @@ func sanitize(s string, spaces bool) string {
 // cell is s as one table cell: printable, without tabs or newlines, "-"
 // when empty.
 func cell(s string) string {
-	s = strings.Join(strings.Fields(sanitize(s, true)), " ")
+	s = oneLine(s)
 	if s == "" {
 		return "-"
 	}

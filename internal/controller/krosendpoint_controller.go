@@ -17,7 +17,6 @@ limitations under the License.
 package controller
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -182,7 +181,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.K
 // observeWithoutWriting reads the endpoint named by the id annotation and
 // writes nothing to KrosAI: managementPolicy ObserveOnly.
 func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
-	id := cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
+	id := mapping.ObservedID(ep)
 	if id == "" {
 		return observation{}, mapping.EndpointIDRequired()
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package mapping
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -172,4 +173,11 @@ func EndpointID(ep *cockpitv1alpha1.KrosEndpoint) (id string, restored bool) {
 		return ep.Status.ID, true
 	}
 	return id, false
+}
+
+// ObservedID is the endpoint an ObserveOnly resource observes: its id
+// annotation, else the id status names. ObserveOnly never creates, so a
+// pending create record does not matter.
+func ObservedID(ep *cockpitv1alpha1.KrosEndpoint) string {
+	return cmp.Or(ep.Annotations[cockpitv1alpha1.AnnotationEndpointID], ep.Status.ID)
 }

@@ -199,3 +199,14 @@ func TestEndpointID(t *testing.T) {
 		})
 	}
 }
+
+func TestObservedID(t *testing.T) {
+	g := NewWithT(t)
+	ep := endpointWith(elevenLabs())
+	g.Expect(ObservedID(ep)).To(BeEmpty())
+	ep.Status.ID = "e-1"
+	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: "{}"}
+	g.Expect(ObservedID(ep)).To(Equal("e-1"), "status, whatever a create record says: ObserveOnly never creates")
+	ep.Annotations[cockpitv1alpha1.AnnotationEndpointID] = "e-2"
+	g.Expect(ObservedID(ep)).To(Equal("e-2"), "the annotation over status")
+}
