@@ -59,31 +59,45 @@ const DefaultPlatforms = "linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,wind
 // as `kubectl krosai`.
 const binName = "kubectl-krosai"
 
+// options are the flags: what to build, from where, into where.
+type options struct {
+	version, commit, date string
+	platforms, pkg        string
+	license, template     string
+	// buildScript is hack/build-manager.sh, which builds the manager too.
+	buildScript string
+	out         string
+}
+
 func main() {
-	version := flag.String("version", "", "the release's version, x.y.z (no v)")
-	commit := flag.String("commit", "unknown", "the commit, stamped into main.commit")
-	date := flag.String("date", "unknown", "the commit's date (RFC 3339), stamped into main.date")
-	platforms := flag.String("platforms", DefaultPlatforms, "comma-separated OS/ARCH list")
-	pkg := flag.String("pkg", "./cmd/kubectl-krosai", "the plugin's main package")
-	license := flag.String("license", "LICENSE", "the license file put in every archive")
-	tmpl := flag.String("template", "plugins/krosai.yaml", "the krew manifest template")
-	out := flag.String("out", "dist", "where to write the archives and krosai.yaml")
+	var o options
+	flag.StringVar(&o.version, "version", "", "the release's version, x.y.z (no v)")
+	flag.StringVar(&o.commit, "commit", "unknown", "the commit, stamped into main.commit")
+	flag.StringVar(&o.date, "date", "unknown", "the commit's date (RFC 3339), stamped into main.date")
+	flag.StringVar(&o.platforms, "platforms", DefaultPlatforms, "comma-separated OS/ARCH list")
+	flag.StringVar(&o.pkg, "pkg", "./cmd/kubectl-krosai", "the plugin's main package")
+	flag.StringVar(&o.license, "license", "LICENSE", "the license file put in every archive")
+	flag.StringVar(&o.template, "template", "plugins/krosai.yaml", "the krew manifest template")
+	flag.StringVar(&o.buildScript, "build-script", "hack/build-manager.sh",
+		"the script that builds the manager, and the plugin alike")
+	flag.StringVar(&o.out, "out", "dist", "where to write the archives and krosai.yaml")
 	flag.Parse()
-	if err := run(*version, *commit, *date, *platforms, *pkg, *license, *tmpl, *out); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "krewmanifest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(version, commit, date, platformList, pkg, licensePath, tmplPath, out string) error {
+func run(o options) error {
+	version, out := o.version, o.out
 	if version == "" || strings.HasPrefix(version, "v") {
 		return fmt.Errorf("-version x.y.z is required, without a leading v (got %q)", version)
 	}
-	license, err := os.ReadFile(licensePath)
+	license, err := os.ReadFile(o.license)
 	if err != nil {
 		return err
 	}
-	tmpl, err := os.ReadFile(tmplPath)
+	tmpl, err := os.ReadFile(o.template)
 	if err != nil {
 		return err
 	}
@@ -97,13 +111,13 @@ func run(version, commit, date, platformList, pkg, licensePath, tmplPath, out st
 	defer func() { _ = os.RemoveAll(build) }()
 
 	sums := map[string]string{}
-	for p := range strings.SplitSeq(platformList, ",") {
+	for p := range strings.SplitSeq(o.platforms, ",") {
 		goos, goarch, ok := strings.Cut(strings.TrimSpace(p), "/")
 		if !ok || goos == "" || goarch == "" {
 			return fmt.Errorf("platform %q is not OS/ARCH", p)
 		}
 		bin := filepath.Join(build, goos+"_"+goarch, ExeName(goos))
-		if err := goBuild(pkg, bin, goos, goarch, version, commit, date); err != nil {
+		if err := o.goBuild(bin, goos, goarch); err != nil {
 			return err
 		}
 		exe, err := os.ReadFile(bin)
@@ -135,40 +149,17 @@ func run(version, commit, date, platformList, pkg, licensePath, tmplPath, out st
 	return nil
 }
 
-// goBuild cross-compiles pkg to out with the script that builds the
+// goBuild cross-compiles the plugin to out with the script that builds the
 // manager, so the two are built alike.
-func goBuild(pkg, out, goos, goarch, version, commit, date string) error {
-	script, err := buildScript()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command("sh", script, out, pkg)
-	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "VERSION="+version, "COMMIT="+commit, "DATE="+date)
+func (o options) goBuild(out, goos, goarch string) error {
+	cmd := exec.Command("sh", o.buildScript, out, o.pkg)
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch,
+		"VERSION="+o.version, "COMMIT="+o.commit, "DATE="+o.date)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %s for %s/%s: %w", pkg, goos, goarch, err)
+		return fmt.Errorf("build %s for %s/%s: %w", o.pkg, goos, goarch, err)
 	}
 	return nil
-}
-
-// buildScript finds hack/build-manager.sh from the working directory up:
-// make runs this from the repository's root, go test from its package.
-func buildScript() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		script := filepath.Join(dir, "hack", "build-manager.sh")
-		if _, err := os.Stat(script); err == nil {
-			return script, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("hack/build-manager.sh not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // ExeName is the plugin's executable on goos.

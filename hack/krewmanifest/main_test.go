@@ -173,7 +173,8 @@ func TestRunTwiceGivesTheSameBytes(t *testing.T) {
 	var outs [2]string
 	for i := range outs {
 		outs[i] = t.TempDir()
-		g.Expect(run("1.2.3", "abc", "2026-01-02T03:04:05Z", "linux/amd64", pkg, "../../LICENSE", tmpl, outs[i])).
+		g.Expect(run(options{version: "1.2.3", commit: "abc", date: "2026-01-02T03:04:05Z", platforms: "linux/amd64",
+			pkg: pkg, license: "../../LICENSE", template: tmpl, buildScript: "../build-manager.sh", out: outs[i]})).
 			To(Succeed())
 	}
 	for _, name := range []string{ArchiveName("1.2.3", "linux", "amd64"), "krosai.yaml"} {

@@ -19,12 +19,10 @@ limitations under the License.
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,7 +35,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -264,21 +261,9 @@ func simRequests(org string, from, to time.Time) []krosaisim.RequestRecord {
 // documents splits a YAML stream into objects.
 func documents(stream string) []*unstructured.Unstructured {
 	GinkgoHelper()
-	var out []*unstructured.Unstructured
-	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(stream)))
-	for {
-		doc, err := r.Read()
-		if err == io.EOF {
-			return out
-		}
-		Expect(err).NotTo(HaveOccurred())
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
-		obj := &unstructured.Unstructured{}
-		Expect(yaml.Unmarshal(doc, &obj.Object)).To(Succeed())
-		out = append(out, obj)
-	}
+	objs, err := harness.DecodeYAML([]byte(stream))
+	Expect(err).NotTo(HaveOccurred())
+	return objs
 }
 
 // stream joins objects into a YAML stream.

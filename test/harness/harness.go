@@ -24,6 +24,7 @@ package harness
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -40,12 +41,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/crds"
@@ -481,6 +484,29 @@ func Installer(root string) ([]*unstructured.Unstructured, error) {
 	}
 	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return ApplyOrder(a) - ApplyOrder(b) })
 	return objs, nil
+}
+
+// DecodeYAML splits a multi-document YAML stream into objects, skipping empty
+// documents.
+func DecodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
+	var objs []*unstructured.Unstructured
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return objs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(doc, &m); err != nil {
+			return nil, fmt.Errorf("%w in\n%s", err, doc)
+		}
+		if len(m) > 0 {
+			objs = append(objs, &unstructured.Unstructured{Object: m})
+		}
+	}
 }
 
 // ApplyOrder ranks an object for applying a bundle: Namespaces (0) and CRDs

@@ -32,6 +32,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 
+	"github.com/krosai/kros-operator/test/harness"
 	"github.com/krosai/kros-operator/test/helmchart"
 )
 
@@ -58,7 +59,7 @@ func renderChart(t *testing.T, values string) (bundle, map[string]string, error)
 		if strings.HasSuffix(name, "NOTES.txt") {
 			continue
 		}
-		objs, err := decodeYAML([]byte(out[name]))
+		objs, err := harness.DecodeYAML([]byte(out[name]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

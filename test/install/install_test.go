@@ -24,6 +24,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/krosai/kros-operator/test/harness"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -77,7 +78,7 @@ func buildInstaller(t *testing.T, image string) bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := decodeYAML(out)
+	objs, err := harness.DecodeYAML(out)
 	if err != nil {
 		t.Fatal(err)
 	}
