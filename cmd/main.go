@@ -87,7 +87,7 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch. Empty watches all namespaces.")
 	flag.DurationVar(&o.syncPeriod, "sync-period", operator.DefaultSyncPeriod,
-		"How often each endpoint is re-observed to correct changes made outside Kubernetes (jittered by up to 10%).")
+		"How often each endpoint is read again to correct changes made outside Kubernetes (jittered by up to 10%).")
 	flag.Float64Var(&o.apiRateLimit, "api-rate-limit", operator.DefaultAPIRateLimit,
 		"Requests per second to the KrosAI API per API key; keep it under your plan's limit.")
 	flag.IntVar(&o.apiBurst, "api-burst", operator.DefaultAPIBurst, "Burst of requests to the KrosAI API per API key.")

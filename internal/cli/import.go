@@ -216,7 +216,7 @@ func (g *globals) writeManifests(selected []named, f *exportFlags) error {
 		}
 		m := manifestOf(e, ns, g.organization, f.observeOnly)
 		manifests = append(manifests, m)
-		if mapping.HasSIPCredentials(&cockpitv1alpha1.KrosEndpoint{Spec: m.Spec}) {
+		if mapping.HasSIPLogin(&cockpitv1alpha1.KrosEndpoint{Spec: m.Spec}) {
 			sip = append(sip, e)
 		}
 	}

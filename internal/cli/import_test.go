@@ -202,7 +202,7 @@ func TestEndpointNames(t *testing.T) {
 // roundTrip checks that the manifest import wrote for e maps back to a
 // request whose readable fields are e's, and to e's status.
 func roundTrip(g Gomega, ep cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) {
-	req := mapping.Desired(&ep, mapping.SIPCredentials{Username: "u", Password: "p"})
+	req := mapping.Desired(&ep, mapping.SIPLogin{Username: "u", Password: "p"})
 	g.ExpectWithOffset(1, mapping.ReadableOfRequest(req)).To(Equal(mapping.ReadableOfEndpoint(e)), "endpoint %s", e.ID)
 	if e.Status != krosai.StatusError {
 		g.ExpectWithOffset(1, mapping.DesiredStatus(&ep)).To(Equal(e.Status), "endpoint %s", e.ID)

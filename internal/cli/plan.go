@@ -91,7 +91,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 			if err := writePlan(g.opts.IOStreams.Out, g.opts.IOStreams.ErrOut, p, f.output); err != nil {
 				return err
 			}
-			if p.Changes() {
+			if !p.InSync() {
 				return errChanges
 			}
 			return nil

@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 )
 
 const (
@@ -277,7 +278,7 @@ func TestArgoCDHealthCheck(t *testing.T) {
 				got := runArgoHealth(t, script, object)
 				g.Expect(got).To(Equal(argoHealth{Status: tt.want, Message: tt.message}), "from the %s form", form)
 				if got.Status == "Healthy" && tt.ep != nil {
-					g.Expect(isReady(tt.ep)).To(BeTrue(), "Healthy needs Ready=True for the current generation")
+					g.Expect(tt.ep).To(operatortest.BeReady(), "Healthy needs Ready=True for the current generation")
 				}
 			}
 		})

@@ -25,10 +25,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/decide"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
@@ -47,21 +47,20 @@ import (
 //  3. On success it writes the id annotation and drops the pending one.
 //
 // If the operator dies between 1 and 3, or the outcome is unknown, the pending
-// annotation survives and the next reconcile recovers before it creates
-// (recoverCreate).
-func (r *KrosEndpointReconciler) create(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
-) (observation, error) {
-	cred := res.Credentials
-	if pending, ok := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; ok {
-		found, err := r.recoverCreate(ctx, ep, cred, mapping.ParsePendingCreate(pending, desired))
-		if err != nil {
-			return observation{}, err
-		}
-		if found != nil {
-			return r.observer.remember(cred, *found), nil
-		}
+// annotation survives and the next decision recovers what the POST made
+// (decide.ActionRecover) before it creates again.
+func (r *KrosEndpointReconciler) create(ctx context.Context, s *scope, d decide.Decision) error {
+	ep, res := s.ep, s.facts.Secrets
+	if s.created {
+		return fmt.Errorf("endpoint %s is gone again right after it was created; not creating another", d.EndpointID)
 	}
+	if d.Action == decide.ActionRecreate {
+		r.recreations.record(ep.UID, r.now())
+		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
+			"Endpoint %s was deleted outside Kubernetes; creating it again", d.EndpointID)
+		r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
+	}
+	desired := mapping.Desired(ep, res.SIP)
 	// One write records the intent and the finalizer that guarantees the
 	// endpoint is cleaned up with the resource.
 	record := mapping.NewPendingCreate(r.now().UTC(), desired)
@@ -70,90 +69,38 @@ func (r *KrosEndpointReconciler) create(
 		delete(obj.Annotations, cockpitv1alpha1.AnnotationEndpointID)
 		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, record.String())
 	}); err != nil {
-		return observation{}, err
+		return err
 	}
-	created, err := r.API.CreateEndpoint(ctx, cred, desired)
+	s.created = true
+	created, err := r.API.CreateEndpoint(ctx, res.Credentials, desired)
 	if err != nil {
-		if definitelyNotCreated(err) {
+		if decide.NotCreated(err) {
 			// Nothing to recover: spare the next attempt a list.
 			_ = r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
 				delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
 			})
 		}
-		return observation{}, fmt.Errorf("create endpoint: %w", err)
+		return fmt.Errorf("create endpoint: %w", err)
 	}
-	obs := r.recordWrite(cred, ep, created, res)
+	rd := r.recordWrite(s, created)
 	if err := r.recordID(ctx, ep, created.ID); err != nil {
 		// The pending annotation stays, so the next reconcile adopts it.
-		return observation{}, err
-	}
-	r.event(ep, corev1.EventTypeNormal, "Created", "Create", "Created %s endpoint %s in KrosAI", created.Type, created.ID)
-	return obs, nil
-}
-
-// recoverCreate adopts the endpoint an interrupted create made, if the
-// record it left names exactly one (mapping.RecoverCreate), from a list sent
-// now: one from before the POST landed would not show it.
-func (r *KrosEndpointReconciler) recoverCreate(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, sent mapping.PendingCreate,
-) (*krosai.Endpoint, error) {
-	all, err := r.observer.refresh(ctx, cred, r.now())
-	if err != nil {
-		return nil, fmt.Errorf("list endpoints to recover an interrupted create: %w", err)
-	}
-	others, err := r.otherKrosEndpoints(ctx, ep)
-	if err != nil {
-		return nil, err
-	}
-	found, err := mapping.RecoverCreate(sent, all, others)
-	if err != nil || found == nil {
-		return nil, err
-	}
-	if err := r.recordID(ctx, ep, found.ID); err != nil {
-		return nil, err
-	}
-	r.event(ep, corev1.EventTypeNormal, "Adopted", "Create",
-		"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
-	return found, nil
-}
-
-// otherKrosEndpoints returns every KrosEndpoint but ep, from the cache.
-//
-// It scans the cache rather than keep an index by id: it runs only when
-// adopting, recovering an interrupted create or deleting a never-adopted
-// endpoint, while an index costs two map entries per resource for the
-// manager's lifetime (about 7 MiB at 10,000 resources; docs/benchmarks.md).
-func (r *KrosEndpointReconciler) otherKrosEndpoints(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) ([]cockpitv1alpha1.KrosEndpoint, error) {
-	var all cockpitv1alpha1.KrosEndpointList
-	// Read-only use of the cached objects: nothing returned from here is
-	// changed.
-	if err := r.List(ctx, &all, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(all.Items, func(o cockpitv1alpha1.KrosEndpoint) bool { return o.UID == ep.UID }), nil
-}
-
-// claimant returns the KrosEndpoint other than ep that claims the remote id,
-// if any, so that an endpoint is never adopted or deleted by two resources.
-func (r *KrosEndpointReconciler) claimant(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) (*cockpitv1alpha1.KrosEndpoint, error) {
-	others, err := r.otherKrosEndpoints(ctx, ep)
-	if err != nil {
-		return nil, err
-	}
-	if c := mapping.ClaimantIn(others, id); c != nil {
-		return c.DeepCopy(), nil
-	}
-	return nil, nil
-}
-
-// refuseClaimedByAnother returns a *mapping.Stalled when another KrosEndpoint
-// claims id.
-func (r *KrosEndpointReconciler) refuseClaimedByAnother(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
-	owner, err := r.claimant(ctx, ep, id)
-	if err != nil || owner == nil {
 		return err
 	}
-	return mapping.OwnedByAnother(id, owner)
+	r.event(ep, corev1.EventTypeNormal, "Created", "Create", "Created %s endpoint %s in KrosAI", created.Type, created.ID)
+	s.setRemote(rd)
+	return nil
+}
+
+// recordRecovered records the endpoint an interrupted create made as the
+// resource's own, instead of creating another.
+func (r *KrosEndpointReconciler) recordRecovered(ctx context.Context, s *scope, found krosai.Endpoint, action string) error {
+	if err := r.recordID(ctx, s.ep, found.ID); err != nil {
+		return err
+	}
+	r.event(s.ep, corev1.EventTypeNormal, "Adopted", action,
+		"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
+	return nil
 }
 
 // recordID persists the remote id at once: it is the source of truth for
@@ -179,35 +126,40 @@ func setAnnotation(obj *cockpitv1alpha1.KrosEndpoint, key, value string) {
 	obj.Annotations[key] = value
 }
 
-// maxRecreations bounds how often one resource's endpoint is created again
-// within an hour after KrosAI reported it deleted.
-const maxRecreations = 3
-
 // recreationLimiter remembers, in memory, when each resource's endpoint was
-// re-created within the last hour. A restart forgets it: the bound is per
-// process, which is enough to stop a loop.
+// re-created within the last hour (decide.MaxRecreations bounds it). A
+// restart forgets it: the bound is per process, which is enough to stop a
+// loop.
 type recreationLimiter struct {
 	mu sync.Mutex
 	at map[types.UID][]time.Time
 }
 
-// allow records a re-creation of uid's endpoint at now and reports whether
-// it is within the bound; force (a person asked for it) always allows.
-func (l *recreationLimiter) allow(uid types.UID, now time.Time, force bool) bool {
+// reached reports whether uid's endpoint was re-created as often as allowed
+// within the hour before now.
+func (l *recreationLimiter) reached(uid types.UID, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.prune(now)
+	return len(l.at[uid]) >= decide.MaxRecreations
+}
+
+// record records a re-creation of uid's endpoint at now.
+func (l *recreationLimiter) record(uid types.UID, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prune(now)
 	if l.at == nil {
 		l.at = map[types.UID][]time.Time{}
 	}
+	l.at[uid] = append(l.at[uid], now)
+}
+
+func (l *recreationLimiter) prune(now time.Time) {
 	for u, times := range l.at {
 		l.at[u] = slices.DeleteFunc(times, func(t time.Time) bool { return now.Sub(t) >= time.Hour })
 		if len(l.at[u]) == 0 {
 			delete(l.at, u)
 		}
 	}
-	if len(l.at[uid]) >= maxRecreations && !force {
-		return false
-	}
-	l.at[uid] = append(l.at[uid], now)
-	return true
 }

@@ -28,6 +28,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
@@ -149,4 +150,25 @@ func createInterrupted(ns, name string, pendingSince time.Time) *cockpitv1alpha1
 	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: pendingSince.UTC().Format(time.RFC3339Nano)}
 	Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 	return ep
+}
+
+// counterValue reads the counter name of the manager's registry whose label
+// has value, or 0 before its first increment.
+func counterValue(name, label, value string) float64 {
+	GinkgoHelper()
+	families, err := ctrlmetrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +35,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/decide"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
@@ -50,7 +50,8 @@ type EndpointAPI interface {
 }
 
 // KrosEndpointReconciler keeps each KrosEndpoint's remote endpoint in KrosAI
-// matching its spec.
+// matching its spec. Each reconcile reads the facts a decision needs
+// (facts.go), lets decide.Next make it, and carries it out here.
 type KrosEndpointReconciler struct {
 	client.Client
 	// APIReader reads the few Secrets whose values are needed; the manager
@@ -61,10 +62,10 @@ type KrosEndpointReconciler struct {
 	// DefaultCredentials is the operator's credentials Secret, for
 	// KrosEndpoints without spec.apiKeySecretRef.
 	DefaultCredentials types.NamespacedName
-	// SyncPeriod is how often each endpoint is re-observed to correct drift.
+	// SyncPeriod is how often each endpoint is read again to correct drift.
 	SyncPeriod time.Duration
 
-	observer    *observer
+	remote      *remoteView
 	secrets     *secretReader
 	metrics     *metrics
 	recreations recreationLimiter
@@ -82,7 +83,8 @@ type KrosEndpointReconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one KrosEndpoint's remote endpoint in line with its spec.
+// Reconcile brings one KrosEndpoint's remote endpoint in line with its spec:
+// read, decide, act.
 func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	ep := &cockpitv1alpha1.KrosEndpoint{}
 	if err := r.Get(ctx, req.NamespacedName, ep); err != nil {
@@ -97,253 +99,188 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		retErr = errors.Join(retErr, r.patchStatus(ctx, original, ep))
 	}()
 
-	if !ep.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, ep)
+	s := r.newScope(ep)
+	d, err := r.decide(ctx, s)
+	if err != nil {
+		return r.fail(ctx, s, err)
 	}
-	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
-		markPaused(ep)
+	return r.act(ctx, s, d)
+}
+
+// scope is one reconcile's state: the resource, the facts read for it, and
+// what carrying out the decision needs beyond them.
+type scope struct {
+	ep    *cockpitv1alpha1.KrosEndpoint
+	facts decide.Facts
+	// remote is the endpoint as last read, with when and by whose write
+	// (facts.Remote is what the decision sees of it).
+	remote reading
+	// asked is when the endpoint was last asked for: only a list sent after
+	// it confirms a deletion.
+	asked time.Time
+	// created is set once a create was sent: a second one in the same
+	// reconcile is never right.
+	created bool
+}
+
+func (r *KrosEndpointReconciler) newScope(ep *cockpitv1alpha1.KrosEndpoint) *scope {
+	s := &scope{ep: ep, facts: decide.Facts{Resource: ep}}
+	s.facts.Operator.RecreationLimitReached = r.recreations.reached(ep.UID, r.now())
+	return s
+}
+
+// act carries out d.
+func (r *KrosEndpointReconciler) act(ctx context.Context, s *scope, d decide.Decision) (ctrl.Result, error) {
+	switch {
+	case d.Action == decide.ActionStall || d.Action == decide.ActionRetry:
+		return r.reportFailure(ctx, s.ep, d)
+	case d.Why == decide.WhyPaused:
+		markPaused(s.ep)
 		return ctrl.Result{}, nil
+	case !s.ep.DeletionTimestamp.IsZero():
+		return r.finalize(ctx, s, d)
 	}
-	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, observeOnly(ep))
-	if err != nil {
-		return r.fail(ctx, ep, err)
+	d, err := r.sync(ctx, s, d)
+	switch {
+	case err != nil:
+		return r.fail(ctx, s, err)
+	case d.Action == decide.ActionStall || d.Action == decide.ActionRetry:
+		return r.reportFailure(ctx, s.ep, d)
 	}
-	if err := protectSecrets(ctx, r.Client, ep, r.DefaultCredentials); err != nil {
-		return ctrl.Result{}, err
-	}
-	obs, err := r.sync(ctx, ep, res)
-	if err != nil {
-		return r.fail(ctx, ep, res.explain(err))
-	}
-	if err := r.report(ctx, ep, obs, res); err != nil {
-		return r.fail(ctx, ep, err)
+	if err := r.report(ctx, s, d); err != nil {
+		return r.fail(ctx, s, err)
 	}
 	return ctrl.Result{RequeueAfter: r.nextSync()}, nil
 }
 
-// sync creates the remote endpoint or brings it in line, and returns it as
-// the API last reported it.
-func (r *KrosEndpointReconciler) sync(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
+// sync carries out a decision that creates, takes over or corrects the
+// endpoint, then decides again on what KrosAI answered, until nothing is
+// left to write. A PATCH is computed against the organization's shared
+// list, which may be a sync period old: one call per edit. If KrosAI's
+// answer still differs from the spec (it changed since that list), the
+// endpoint is read with its own GET and corrected once more; what differs
+// after that is reported as drift. It returns the last decision, whose
+// Diffs are that drift.
+func (r *KrosEndpointReconciler) sync(ctx context.Context, s *scope, d decide.Decision) (decide.Decision, error) {
+	if err := r.takeOver(ctx, s, d); err != nil {
+		return d, err
+	}
+	patches, readAgain := 0, false
+	for {
+		var err error
+		switch d.Action {
+		case decide.ActionCreate, decide.ActionRecreate:
+			err = r.create(ctx, s, d)
+		case decide.ActionRecover:
+			if err = r.recordRecovered(ctx, s, d.Endpoint, "Adopt"); err == nil {
+				s.setRemote(r.remote.remember(s.facts.Secrets.Credentials, d.Endpoint))
+			}
+		case decide.ActionAdopt, decide.ActionUpdate:
+			switch {
+			case len(d.Diffs) == 0 || patches == 2:
+				return d, nil
+			case patches == 1 && !readAgain:
+				readAgain = true
+				err = r.readAgain(ctx, s)
+			default:
+				patches++
+				err = r.patch(ctx, s, d)
+			}
+		default:
+			return d, nil
+		}
+		if err != nil {
+			return d, err
+		}
+		if d, err = r.decide(ctx, s); err != nil {
+			return d, err
+		}
+	}
+}
+
+// takeOver records, before any write, what a decision about an existing
+// endpoint under managementPolicy Full needs recorded: the id annotation
+// restored, the finalizer that makes deleting the resource delete the
+// endpoint, and a create-pending record a person resolved by naming the
+// endpoint dropped.
+func (r *KrosEndpointReconciler) takeOver(ctx context.Context, s *scope, d decide.Decision) error {
+	ep := s.ep
+	if d.RestoreID {
+		if err := r.recordID(ctx, ep, d.EndpointID); err != nil {
+			return err
+		}
+	}
+	switch d.Action {
+	case decide.ActionAdopt, decide.ActionUpdate, decide.ActionNone:
+	default:
+		return nil
+	}
 	if observeOnly(ep) {
-		return r.observeWithoutWriting(ctx, ep, res)
+		return nil
 	}
-	desired := mapping.Desired(ep, res.SIP)
-	id, restored := mapping.EndpointID(ep)
-	if restored {
-		if err := r.recordID(ctx, ep, id); err != nil {
-			return observation{}, err
-		}
-	}
-	if id == "" {
-		return r.createChecked(ctx, ep, res, desired)
-	}
-	adopting := ep.Status.ID != id && !r.wroteFor(ep, res.Credentials, id)
-	if adopting {
-		// Never an endpoint another resource claims, which would let anyone
-		// who can read its status reroute (or delete) its calls.
-		if err := r.refuseClaimedByAnother(ctx, ep, id); err != nil {
-			return observation{}, err
-		}
-	}
-	// Before any remote write (a create adds it with its create-pending record).
 	if err := r.ensureFinalizer(ctx, ep); err != nil {
-		return observation{}, err
+		return err
 	}
-	asked := r.now()
-	obs, err := r.observe(ctx, ep, res.Credentials, id, adopting)
-	switch {
-	case endpointGone(err) && adopting:
-		return observation{}, mapping.AdoptionTargetNotFound(id, res.Credentials, false)
-	case endpointGone(err):
-		return r.recreate(ctx, ep, res, desired, id, asked)
-	case err != nil:
-		return observation{}, fmt.Errorf("observe endpoint %s: %w", id, err)
+	if d.Action == decide.ActionAdopt {
+		r.event(ep, corev1.EventTypeNormal, "Adopted", "Adopt", "Adopted existing endpoint %s", d.EndpointID)
 	}
-	if adopting {
-		r.event(ep, corev1.EventTypeNormal, "Adopted", "Adopt", "Adopted existing endpoint %s", id)
+	if !d.DropPendingRecord {
+		return nil
 	}
-	if _, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]; pending {
-		// A user resolved an ambiguous create by naming the endpoint.
-		if err := r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
-			delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
-		}); err != nil {
-			return observation{}, err
+	return r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
+		delete(obj.Annotations, cockpitv1alpha1.AnnotationCreatePending)
+	})
+}
+
+// patch sends the PATCH that corrects d.Diffs. A 404 makes the endpoint
+// gone, for the next decision; after a create in this reconcile it is an
+// error instead, never a second create.
+func (r *KrosEndpointReconciler) patch(ctx context.Context, s *scope, d decide.Decision) error {
+	ep, res := s.ep, s.facts.Secrets
+	desired, wantStatus := mapping.Desired(ep, res.SIP), mapping.DesiredStatus(ep)
+	updated, err := r.API.UpdateEndpoint(ctx, res.Credentials, d.EndpointID, *mapping.Patch(desired, wantStatus, d.Diffs))
+	if err != nil {
+		if decide.EndpointGone(err) && !s.created {
+			s.facts.Remote, s.facts.Listing = decide.LookupOf(nil, err), decide.Listing{}
+			return nil
 		}
-	}
-	updated, err := r.update(ctx, ep, res, desired, obs)
-	if endpointGone(err) {
-		// Deleted since the observation the PATCH was computed against.
-		return r.recreate(ctx, ep, res, desired, id, asked)
-	}
-	return updated, err
-}
-
-// observeWithoutWriting reads the endpoint named by the id annotation and
-// writes nothing to KrosAI: managementPolicy ObserveOnly.
-func (r *KrosEndpointReconciler) observeWithoutWriting(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved) (observation, error) {
-	id := mapping.ObservedID(ep)
-	if id == "" {
-		return observation{}, mapping.EndpointIDRequired()
-	}
-	adopting := ep.Status.ID != id
-	if adopting {
-		if err := r.refuseClaimedByAnother(ctx, ep, id); err != nil {
-			return observation{}, err
-		}
-	}
-	obs, err := r.observe(ctx, ep, res.Credentials, id, adopting)
-	if endpointGone(err) {
-		return observation{}, mapping.AdoptionTargetNotFound(id, res.Credentials, true)
-	}
-	return obs, err
-}
-
-// observeOnly reports managementPolicy ObserveOnly.
-func observeOnly(ep *cockpitv1alpha1.KrosEndpoint) bool {
-	return ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly
-}
-
-// wroteFor reports whether the latest thing known of endpoint id is our own
-// write for ep: a reconcile that runs before the informer shows the status
-// that write produced is not adopting anything.
-func (r *KrosEndpointReconciler) wroteFor(ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string) bool {
-	obs, ok := r.observer.peek(cred, id)
-	return ok && obs.writtenFor == ep.UID
-}
-
-// createChecked creates the endpoint, then checks it like any other
-// observation: the create request cannot say everything (status is
-// PATCH-only), so a disabled endpoint is PATCHed inactive at once.
-func (r *KrosEndpointReconciler) createChecked(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate,
-) (observation, error) {
-	created, err := r.create(ctx, ep, res, desired)
-	if err != nil {
-		return observation{}, err
-	}
-	return r.update(ctx, ep, res, desired, created)
-}
-
-// recreate creates the endpoint again once KrosAI has said twice that it is
-// gone: its own GET answered 404, and a list sent after that GET lacks it
-// too. Two reads that disagree are an API failure, not a deletion; and an
-// endpoint is re-created at most maxRecreations times an hour, so that an
-// API that keeps misreporting deletions costs calls, not a pile of
-// duplicates.
-func (r *KrosEndpointReconciler) recreate(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, id string, asked time.Time,
-) (observation, error) {
-	all, err := r.observer.refresh(ctx, res.Credentials, asked)
-	if err != nil {
-		return observation{}, err
-	}
-	if slices.ContainsFunc(all, func(e krosai.Endpoint) bool { return e.ID == id }) {
-		return observation{}, fmt.Errorf("KrosAI answers 404 for endpoint %s but still lists it; "+
-			"it is not created again until the two agree", id)
-	}
-	if !r.recreations.allow(ep.UID, r.now(), reconcileRequested(ep)) {
-		return observation{}, &mapping.Stalled{Reason: cockpitv1alpha1.ReasonRecreateLimitReached, Message: fmt.Sprintf(
-			"endpoint %s was deleted outside Kubernetes and created again %d times within an hour; the operator stops "+
-				"re-creating it in case KrosAI misreports deletions: check the organization in the KrosAI dashboard, "+
-				"then set the annotation %s to re-create it once more", id, maxRecreations,
-			cockpitv1alpha1.AnnotationReconcileRequestedAt)}
-	}
-	r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
-		"Endpoint %s was deleted outside Kubernetes; creating it again", id)
-	r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
-	return r.createChecked(ctx, ep, res, desired)
-}
-
-// update PATCHes what differs between the desired and the observed endpoint,
-// and nothing when nothing does. The observation may be the organization's
-// shared list: one call per edit. If the answer still differs from the spec
-// (KrosAI changed since that observation), the endpoint is read with its own
-// GET and corrected once more.
-func (r *KrosEndpointReconciler) update(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
-) (observation, error) {
-	updated, differs, err := r.patch(ctx, ep, res, desired, obs)
-	if err != nil || !differs {
-		return updated, err
-	}
-	e, err := r.API.GetEndpoint(ctx, res.Credentials, obs.endpoint.ID)
-	if err != nil {
-		return observation{}, fmt.Errorf("read endpoint %s again: %w", obs.endpoint.ID, err)
-	}
-	updated, _, err = r.patch(ctx, ep, res, desired, r.observer.remember(res.Credentials, *e))
-	return updated, err
-}
-
-// patch sends the PATCH that corrects what obs differs in from the spec, if
-// anything, and reports whether KrosAI's answer still differs.
-func (r *KrosEndpointReconciler) patch(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, desired krosai.EndpointCreate, obs observation,
-) (observation, bool, error) {
-	id, wantStatus := obs.endpoint.ID, mapping.DesiredStatus(ep)
-	diffs := mapping.Diff(ep, desired, wantStatus, &obs.endpoint, !r.credentialsChanged(ep, res, obs))
-	if len(diffs) == 0 {
-		return obs, false, nil
-	}
-	updated, err := r.API.UpdateEndpoint(ctx, res.Credentials, id, *mapping.Patch(desired, wantStatus, diffs))
-	if err != nil {
-		return observation{}, false, fmt.Errorf("update endpoint %s: %w", id, err)
+		return fmt.Errorf("update endpoint %s: %w", d.EndpointID, err)
 	}
 	if ep.Status.ObservedGeneration == ep.Generation {
 		r.metrics.driftCorrections.WithLabelValues(ep.Namespace).Inc()
 		r.event(ep, corev1.EventTypeNormal, "DriftCorrected", "Update",
-			"Corrected endpoint %s, changed outside Kubernetes: %s", id, mapping.FieldNames(diffs))
+			"Corrected endpoint %s, changed outside Kubernetes: %s", d.EndpointID, mapping.FieldNames(d.Diffs))
 	} else {
-		r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", id, mapping.FieldNames(diffs))
+		r.event(ep, corev1.EventTypeNormal, "Updated", "Update", "Updated endpoint %s: %s", d.EndpointID, mapping.FieldNames(d.Diffs))
 	}
-	obs = r.recordWrite(res.Credentials, ep, updated, res)
-	return obs, len(mapping.Diff(ep, desired, wantStatus, &obs.endpoint, true)) > 0, nil
+	s.setRemote(r.recordWrite(s, updated))
+	return nil
 }
 
-// observe reads the endpoint as KrosAI holds it now, as cheaply as the
-// freshness rule of docs/reliability.md allows:
-//
-//   - from the organization's shared list, refreshed once per sync period,
-//     or the echo of our own write, which stands in for the list entry until
-//     the next list replaces it; if the resource is not Ready, only an
-//     observation made after it stopped being Ready will do (so unpausing,
-//     or leaving an error, never reports Ready from what was seen before). A
-//     spec edit is computed against it too, and update checks the answer;
-//   - otherwise with its own GET: adopting, a requested reconcile, or an
-//     endpoint the list lacks. Only a 404 naming the endpoint says it is gone
-//     (endpointGone); a failed list says nothing of any.
-func (r *KrosEndpointReconciler) observe(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cred krosai.Credentials, id string, adopting bool,
-) (observation, error) {
-	if !adopting && !reconcileRequested(ep) {
-		obs, found, err := r.observer.lookup(ctx, cred, id)
-		if err != nil {
-			return observation{}, err
-		}
-		if found && observedSinceNotReady(ep, obs.at) {
-			return obs, nil
-		}
-	}
+// readAgain reads the endpoint with its own GET, after a PATCH whose answer
+// showed KrosAI had changed since the list it was computed against.
+func (r *KrosEndpointReconciler) readAgain(ctx context.Context, s *scope) error {
+	id, cred := s.remote.endpoint.ID, s.facts.Secrets.Credentials
 	e, err := r.API.GetEndpoint(ctx, cred, id)
 	if err != nil {
-		return observation{}, err
+		return fmt.Errorf("read endpoint %s again: %w", id, err)
 	}
-	return r.observer.remember(cred, *e), nil
+	s.setRemote(r.remote.remember(cred, *e))
+	return nil
 }
 
-// recordWrite remembers the response to our own write as the observation.
-func (r *KrosEndpointReconciler) recordWrite(
-	cred krosai.Credentials, ep *cockpitv1alpha1.KrosEndpoint, e *krosai.Endpoint, res *resolved,
-) observation {
-	obs := observation{endpoint: *e, at: r.now(), writtenFor: ep.UID, generation: ep.Generation,
-		credentials: res.credentialsDigest()}
-	r.observer.record(cred, obs)
-	return obs
+// recordWrite remembers the answer to our own write as the latest reading
+// of the endpoint, with the SIP login it carried.
+func (r *KrosEndpointReconciler) recordWrite(s *scope, e *krosai.Endpoint) reading {
+	rd := reading{endpoint: *e, at: r.now(), writtenFor: s.ep.UID, sipLogin: sipLoginDigest(s.facts.Secrets.SIP)}
+	r.remote.record(s.facts.Secrets.Credentials, rd)
+	return rd
 }
 
-// report writes what the API returned to status, and the webhook signing
-// secret to its Secret.
-func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, obs observation, res *resolved) error {
-	remote := &obs.endpoint
+// report writes what KrosAI holds to status, with the drift d names, and
+// the webhook signing secret to its Secret.
+func (r *KrosEndpointReconciler) report(ctx context.Context, s *scope, d decide.Decision) error {
+	ep, remote := s.ep, &s.remote.endpoint
 	st := &ep.Status
 	st.ID = remote.ID
 	st.URL = remote.URL
@@ -353,15 +290,13 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 	}
 	st.State = cockpitv1alpha1.EndpointState(remote.Status)
 	st.OrganizationID = remote.OrganizationID
-	st.LastObservedTime = &metav1.Time{Time: obs.at}
+	st.LastObservedTime = &metav1.Time{Time: s.remote.at}
 	st.LastHandledReconcileAt = ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
-	// Under ObserveOnly nothing is pushed, so nothing is recorded as pushed:
-	// switching to Full then pushes the SIP credentials.
-	credentialsKnown := !observeOnly(ep) && !r.credentialsChanged(ep, res, obs)
-	drift := mapping.Diff(ep, mapping.Desired(ep, res.SIP), mapping.DesiredStatus(ep), remote, credentialsKnown)
-	markSynced(ep, mapping.Drift(drift))
+	markSynced(ep, mapping.Drift(d.Diffs))
 	if !observeOnly(ep) {
-		st.SecretResourceVersions = res.Versions
+		// Under ObserveOnly nothing is pushed, so nothing is recorded as
+		// pushed: switching to Full then pushes the SIP login.
+		st.SecretResourceVersions = s.facts.Secrets.Versions
 		if ep.Spec.Type == cockpitv1alpha1.EndpointTypeWebhook {
 			if err := r.writeSigningSecret(ctx, ep, remote.Secret); err != nil {
 				return err
@@ -380,15 +315,12 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, ep *cockpitv1alpha1
 	return nil
 }
 
-// finalize handles the remote endpoint per deletionPolicy, then lets the
-// resource go. The in-use finalizers on its Secrets are released by the
-// SecretReleaseReconciler once the resource is gone.
-func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(ep, cockpitv1alpha1.Finalizer) {
-		return ctrl.Result{}, nil
-	}
-	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
-		markPaused(ep)
+// finalize carries out what d decided for the endpoint of a resource being
+// deleted, then lets the resource go. The in-use finalizers on its Secrets
+// are released by the SecretReleaseReconciler once the resource is gone.
+func (r *KrosEndpointReconciler) finalize(ctx context.Context, s *scope, d decide.Decision) (ctrl.Result, error) {
+	ep := s.ep
+	if !d.Release {
 		return ctrl.Result{}, nil
 	}
 	message := "the resource is being deleted; deletionPolicy is " + string(ep.Spec.DeletionPolicy)
@@ -397,99 +329,57 @@ func (r *KrosEndpointReconciler) finalize(ctx context.Context, ep *cockpitv1alph
 			"whatever deletionPolicy says"
 	}
 	markReconciling(ep, cockpitv1alpha1.ReasonDeleting, message)
-	if err := r.deleteRemote(ctx, ep); err != nil {
-		return r.fail(ctx, ep, err)
+	switch d.Action {
+	case decide.ActionOrphan:
+		if d.Why == decide.WhyDeletionPolicy && d.EndpointID != "" {
+			r.event(ep, corev1.EventTypeNormal, "Orphaned", "Delete", "Left endpoint %s in KrosAI (deletionPolicy: Orphan)", d.EndpointID)
+		}
+	case decide.ActionDelete:
+		if d.Why == decide.WhyInterruptedCreate {
+			if err := r.recordRecovered(ctx, s, d.Endpoint, "Create"); err != nil {
+				return r.fail(ctx, s, err)
+			}
+		}
+		cred := s.facts.Secrets.Credentials
+		if err := r.API.DeleteEndpoint(ctx, cred, d.EndpointID); err != nil {
+			return r.fail(ctx, s, fmt.Errorf("delete endpoint %s: %w", d.EndpointID, err))
+		}
+		r.remote.forget(cred, d.EndpointID)
+		r.event(ep, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted endpoint %s from KrosAI", d.EndpointID)
 	}
 	return ctrl.Result{}, r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
 		controllerutil.RemoveFinalizer(obj, cockpitv1alpha1.Finalizer)
 	})
 }
 
-func (r *KrosEndpointReconciler) deleteRemote(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {
-	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
-	_, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
-	if observeOnly(ep) {
-		return nil // observed, never owned
-	}
-	if ep.Spec.DeletionPolicy == cockpitv1alpha1.DeletionPolicyOrphan {
-		if id != "" {
-			r.event(ep, corev1.EventTypeNormal, "Orphaned", "Delete", "Left endpoint %s in KrosAI (deletionPolicy: Orphan)", id)
-		}
-		return nil
-	}
-	if id == "" && !pending {
-		return nil // nothing was ever created
-	}
-	res, err := r.secrets.resolve(ctx, ep, r.DefaultCredentials, true)
-	if err != nil {
-		return withDeletionHint(err)
-	}
-	if err := r.deleteFrom(ctx, ep, res, id); err != nil {
-		return withDeletionHint(res.explain(err))
-	}
-	return nil
-}
-
-// deleteFrom deletes the endpoint id, or the one an interrupted create made.
-func (r *KrosEndpointReconciler) deleteFrom(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, res *resolved, id string) error {
-	if id != "" && ep.Status.ID != id {
-		// Never adopted: delete nothing another resource claims.
-		if owner, err := r.claimant(ctx, ep, id); err != nil || owner != nil {
-			return err
-		}
-	}
-	if id == "" {
-		// A create was interrupted: find what it made, so nothing is left behind.
-		sent := mapping.ParsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], mapping.Desired(ep, res.SIP))
-		found, err := r.recoverCreate(ctx, ep, res.Credentials, sent)
-		if err != nil || found == nil {
-			return err
-		}
-		id = found.ID
-	}
-	if err := r.API.DeleteEndpoint(ctx, res.Credentials, id); err != nil {
-		return fmt.Errorf("delete endpoint %s: %w", id, err)
-	}
-	r.observer.forget(res.Credentials, id)
-	r.event(ep, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted endpoint %s from KrosAI", id)
-	return nil
-}
-
-// fail records err in status and says when to try again: never for errors
-// that need a person (they wait for a change to the spec or a Secret), at
-// the API's request for 429s, and with backoff for everything else.
-func (r *KrosEndpointReconciler) fail(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, err error) (ctrl.Result, error) {
+// fail reports err, met while reading or acting, as decide.Fail judges it.
+func (r *KrosEndpointReconciler) fail(ctx context.Context, s *scope, err error) (ctrl.Result, error) {
 	if apierrors.IsConflict(err) {
 		// Our cached copy was stale; the next reconcile reads a fresh one.
 		return ctrl.Result{Requeue: true}, nil //nolint:staticcheck // an immediate, rate-limited retry is meant
 	}
-	class, reason := classify(err)
-	r.metrics.reconcileErrors.WithLabelValues(class).Inc()
-	message := err.Error()
-	switch stalled, ok := errors.AsType[*mapping.Stalled](err); {
-	case ok:
-		message = stalled.Message
-	case reason == cockpitv1alpha1.ReasonUnauthorized || reason == cockpitv1alpha1.ReasonForbidden:
-		key := mapping.SecretRefs(ep, r.DefaultCredentials)[0]
-		message = fmt.Sprintf("%s; check the %s in Secret %s (%s)", message, cockpitv1alpha1.SecretKeyAPIKey, key.Key, key.Field)
-	}
-	switch class {
-	case classStalled:
-		logf.FromContext(ctx).Info("stalled until the spec or a Secret changes", "reason", reason, "message", message)
-		markStalled(ep, reason, message)
-		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
+	return r.reportFailure(ctx, s.ep, decide.Fail(s.facts, err))
+}
+
+// reportFailure records a stall or a retry in status and says when to try
+// again: never for a stall (it waits for a change to the spec or a Secret),
+// at the API's request for 429s, and with backoff for everything else.
+func (r *KrosEndpointReconciler) reportFailure(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, d decide.Decision) (ctrl.Result, error) {
+	f := d.Failure
+	r.metrics.reconcileErrors.WithLabelValues(string(f.Class)).Inc()
+	r.event(ep, corev1.EventTypeWarning, f.Reason, "Reconcile", "%s", f.Message)
+	switch f.Class {
+	case decide.ClassStalled:
+		logf.FromContext(ctx).Info("stalled until the spec or a Secret changes", "reason", f.Reason, "message", f.Message)
+		markStalled(ep, f.Reason, f.Message)
 		return ctrl.Result{}, nil
-	case classRateLimited:
-		wait, _ := krosai.RetryAfterOf(err)
-		message = fmt.Sprintf("KrosAI rate limit reached; retrying in %s", wait.Round(time.Millisecond))
-		markReconciling(ep, reason, message)
-		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
-		return ctrl.Result{RequeueAfter: wait}, nil
+	case decide.ClassRateLimited:
+		markReconciling(ep, f.Reason, f.Message)
+		return ctrl.Result{RequeueAfter: f.RetryAfter}, nil
 	default:
-		markReconciling(ep, reason, message)
-		r.event(ep, corev1.EventTypeWarning, reason, "Reconcile", "%s", message)
-		logf.FromContext(ctx).Info("retrying after error", "class", class, "error", message)
-		return ctrl.Result{}, err
+		markReconciling(ep, f.Reason, f.Message)
+		logf.FromContext(ctx).Info("retrying after error", "class", f.Class, "error", f.Message)
+		return ctrl.Result{}, f.Err
 	}
 }
 
@@ -540,8 +430,7 @@ func (r *KrosEndpointReconciler) event(ep *cockpitv1alpha1.KrosEndpoint, eventTy
 	}
 }
 
-// reconcileRequested reports a new value of the reconcile-requested-at annotation.
-func reconcileRequested(ep *cockpitv1alpha1.KrosEndpoint) bool {
-	v := ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
-	return v != "" && v != ep.Status.LastHandledReconcileAt
+// observeOnly reports managementPolicy ObserveOnly.
+func observeOnly(ep *cockpitv1alpha1.KrosEndpoint) bool {
+	return ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly
 }

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/internal/mapping"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operatortest"
@@ -194,7 +195,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 			got := fx.Get(ep)
 			g.Expect(got.Status.ID).NotTo(BeEmpty())
 			g.Expect(got.Status.ID).NotTo(Equal(id))
-			g.Expect(isReady(got)).To(BeTrue())
+			g.Expect(got).To(operatortest.BeReady())
 		}, timeout, interval).Should(Succeed())
 		newID := fx.Get(ep).Status.ID
 		Expect(fx.Get(ep).Annotations[cockpitv1alpha1.AnnotationEndpointID]).To(Equal(newID))
@@ -482,7 +483,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		ns := fx.NewNamespace()
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "u", "finalizer-password"))).To(Succeed())
 		key := client.ObjectKey{Namespace: ns, Name: "sip"}
-		stale := secretMetadata()
+		stale := cluster.SecretMetadata()
 		Expect(k8sClient.Get(ctx, key, stale)).To(Succeed())
 		const theirs = "example.com/keep"
 		var secret corev1.Secret
@@ -519,7 +520,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
-		Expect(protectSecrets(ctx, lagging(stale), ep, types.NamespacedName{})).To(Succeed())
+		Expect(protectSecrets(ctx, lagging(stale), ep, types.NamespacedName{}, false)).To(Succeed())
 		Expect(finalizers()).To(ConsistOf(theirs, cockpitv1alpha1.SecretInUseFinalizer))
 
 		stale.Finalizers = []string{cockpitv1alpha1.SecretInUseFinalizer}

@@ -131,22 +131,3 @@ func setCondition(ep *cockpitv1alpha1.KrosEndpoint, conditionType string, status
 		ObservedGeneration: ep.Generation,
 	})
 }
-
-// observedSinceNotReady reports whether an observation made at "at" is
-// recent enough to report from: made after the resource last stopped being
-// Ready (paused, stalled, failing, in remote error), if it is not Ready. The
-// condition's time has whole seconds, so the observation must come a full
-// second after it.
-func observedSinceNotReady(ep *cockpitv1alpha1.KrosEndpoint, at time.Time) bool {
-	c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
-	if c == nil || c.Status == metav1.ConditionTrue {
-		return true
-	}
-	return !at.Before(c.LastTransitionTime.Add(time.Second))
-}
-
-// isReady reports whether the Ready condition is True for the current generation.
-func isReady(ep *cockpitv1alpha1.KrosEndpoint) bool {
-	c := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
-	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == ep.Generation
-}

@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 )
 
 func TestConditionSetters(t *testing.T) {
@@ -73,19 +74,14 @@ func TestConditionSetters(t *testing.T) {
 				} else {
 					g.Expect(ep.Status.ObservedGeneration).To(Equal(int64(2)), "work in progress does not claim the generation")
 				}
-				g.Expect(isReady(ep)).To(Equal(tt.want.ready == metav1.ConditionTrue))
+				if tt.want.ready == metav1.ConditionTrue {
+					g.Expect(ep).To(operatortest.BeReady())
+				} else {
+					g.Expect(ep).NotTo(operatortest.BeReady())
+				}
 			})
 		}
 	}
-}
-
-func TestIsReadyRequiresTheCurrentGeneration(t *testing.T) {
-	g := NewWithT(t)
-	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Generation: 1}}
-	markReady(ep, "ok")
-	g.Expect(isReady(ep)).To(BeTrue())
-	ep.Generation = 2
-	g.Expect(isReady(ep)).To(BeFalse())
 }
 
 // TestRemoteErrorStallsAfterThreeSyncs follows an endpoint KrosAI keeps in
@@ -124,37 +120,8 @@ func TestRemoteErrorStallsAfterThreeSyncs(t *testing.T) {
 
 	markReady(ep, "active again")
 	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(BeEmpty())
-	g.Expect(isReady(ep)).To(BeTrue())
+	g.Expect(ep).To(operatortest.BeReady())
 
 	markRemoteError(ep, "ep-1", period, since.Add(5*period))
 	g.Expect(reason(cockpitv1alpha1.ConditionStalled)).To(BeEmpty(), "a new error starts a new clock")
-}
-
-func TestObservedSinceNotReady(t *testing.T) {
-	transition := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	withReady := func(status metav1.ConditionStatus) *cockpitv1alpha1.KrosEndpoint {
-		ep := &cockpitv1alpha1.KrosEndpoint{}
-		if status != "" {
-			ep.Status.Conditions = []metav1.Condition{{Type: cockpitv1alpha1.ConditionReady, Status: status,
-				LastTransitionTime: metav1.NewTime(transition)}}
-		}
-		return ep
-	}
-	tests := []struct {
-		name  string
-		ep    *cockpitv1alpha1.KrosEndpoint
-		at    time.Time
-		fresh bool
-	}{
-		{"a new resource takes any observation", withReady(""), transition.Add(-time.Hour), true},
-		{"a Ready resource takes the shared list", withReady(metav1.ConditionTrue), transition.Add(-time.Hour), true},
-		{"paused, then: an older list is not enough", withReady(metav1.ConditionFalse), transition.Add(-time.Millisecond), false},
-		{"within the transition's second: not provably after", withReady(metav1.ConditionFalse), transition.Add(999 * time.Millisecond), false},
-		{"a list sent after the transition", withReady(metav1.ConditionFalse), transition.Add(time.Second), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			NewWithT(t).Expect(observedSinceNotReady(tt.ep, tt.at)).To(Equal(tt.fresh))
-		})
-	}
 }

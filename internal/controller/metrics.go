@@ -78,7 +78,7 @@ func newMetrics() *metrics {
 		}, []string{"namespace"}),
 		states: map[types.NamespacedName]endpointState{},
 		gauge: prometheus.NewDesc("kros_operator_endpoints",
-			"KrosEndpoints by type and remote state (unknown before the first observation).",
+			"KrosEndpoints by type and remote state (unknown before KrosAI was first read).",
 			[]string{"type", "state"}, nil),
 		conditions: prometheus.NewDesc("kros_operator_endpoint_conditions",
 			"KrosEndpoints by kstatus condition (Ready, Reconciling, Stalled), its status and its reason.",

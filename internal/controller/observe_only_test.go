@@ -22,7 +22,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/fixtures"
 )
@@ -135,6 +135,36 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		Expect(writes(org)).To(Equal(1))
 	})
 
+	It("leaves its SIP Secret alone: it never pushes the login, so it adds no in-use finalizer", func() {
+		ns, key, org := fx.Isolated()
+		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "pbx-sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
+		pbx := createRemoteFrom(key, org, map[string]any{"name": "PBX", "type": "custom_sip", "url": "sip:pbx@pbx.example.com",
+			"provider_config": map[string]any{"sip_uri": "sip:pbx@pbx.example.com", "username": "pbx", "password": "dashboard-pw"}})
+		ep := fixtures.NewEndpoint(ns, "pbx", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+			DisplayName: "PBX", APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
+			ManagementPolicy: cockpitv1alpha1.ManagementPolicyObserveOnly,
+			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:pbx@pbx.example.com",
+				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "pbx-sip"}}})
+		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: pbx.ID}
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		fx.WaitReady(ep)
+		finalizers := func(name string) []string {
+			secret := cluster.SecretMetadata()
+			Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, secret)).To(Succeed())
+			return secret.Finalizers
+		}
+		Expect(finalizers("key")).To(ContainElement(cockpitv1alpha1.SecretInUseFinalizer), "its API key is read")
+		Consistently(func() []string { return finalizers("pbx-sip") }, 2*syncPeriod, interval).
+			ShouldNot(ContainElement(cockpitv1alpha1.SecretInUseFinalizer))
+
+		By("switched to Full, it pushes the login, and protects the Secret first")
+		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
+			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
+		})
+		fx.WaitReady(ep)
+		Expect(finalizers("pbx-sip")).To(ContainElement(cockpitv1alpha1.SecretInUseFinalizer))
+	})
+
 	It("stalls with a clear message without an endpoint id", func() {
 		ns, _, org := fx.Isolated()
 		ep := observeOnly(ns, "no-id", "", "a", "")
@@ -152,7 +182,7 @@ var _ = Describe("Drift under managementPolicy Full", func() {
 		ep := fixtures.NewEndpoint(ns, "corrected", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		id := fx.WaitReady(ep).Status.ID
-		before := testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))
+		before := counterValue("kros_operator_drift_corrections_total", "namespace", ns)
 
 		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: new("edited"),
 			ProviderConfig: map[string]any{"elevenlabs_agent_id": "someone-else"}})
@@ -160,7 +190,7 @@ var _ = Describe("Drift under managementPolicy Full", func() {
 		Eventually(func() string { return remote(id).Name }, timeout, interval).Should(Equal("corrected"))
 		Expect(remote(id).ProviderConfig).To(HaveKeyWithValue("elevenlabs_agent_id", "agent"))
 		expectEventNote(ns, "corrected", "DriftCorrected", "name, provider_config.elevenlabs_agent_id")
-		Expect(testutil.ToFloat64(reconciler.metrics.driftCorrections.WithLabelValues(ns))).To(Equal(before + 1))
+		Expect(counterValue("kros_operator_drift_corrections_total", "namespace", ns)).To(Equal(before + 1))
 		got := fx.WaitReady(ep)
 		Expect(got.Status.Drift).To(BeEmpty())
 		Expect(meta.IsStatusConditionTrue(got.Status.Conditions, cockpitv1alpha1.ConditionSynced)).To(BeTrue())

@@ -22,10 +22,13 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -36,9 +39,11 @@ import (
 	"github.com/krosai/kros-operator/test/fixtures"
 )
 
-// What `kubectl krosai plan` predicts is what the operator then does: each
-// resource is paused, planned as it will be once unpaused, then unpaused;
-// the writes the operator sends for it are compared with the plan.
+// What `kubectl krosai plan` predicts is what the operator then does: for
+// each kind of decision, resources are paused, planned as they will be once
+// unpaused, then unpaused; the operator must send exactly the writes the
+// plan names for each (writesNamed), no more, and stall with the reason the
+// plan gives when it is blocked.
 var _ = Describe("The plan and the reconcile that follows it", func() {
 	var (
 		ns, key, org string
@@ -63,45 +68,76 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 		}, timeout, interval).Should(Succeed())
 	}
 
-	// unpause plans the paused ep as it will be unpaused, unpauses it, waits
-	// for the operator to settle, and returns the plan and the writes sent
-	// for ep's endpoint meanwhile.
-	unpause := func(ep *cockpitv1alpha1.KrosEndpoint) (plan.Step, []krosaisim.RequestRecord) {
+	// unpause plans the paused eps as they will be unpaused, unpauses them,
+	// waits for the operator to settle, and checks that each got exactly
+	// the writes its step names. It returns the steps.
+	unpause := func(eps ...*cockpitv1alpha1.KrosEndpoint) []plan.Step {
 		GinkgoHelper()
-		unpaused := fx.Get(ep)
-		delete(unpaused.Annotations, cockpitv1alpha1.AnnotationPaused)
-		predicted, err := planner.Plan(ctx, []cockpitv1alpha1.KrosEndpoint{*unpaused}, false)
+		unpaused := make([]cockpitv1alpha1.KrosEndpoint, 0, len(eps))
+		for _, ep := range eps {
+			got := fx.Get(ep)
+			delete(got.Annotations, cockpitv1alpha1.AnnotationPaused)
+			unpaused = append(unpaused, *got)
+		}
+		predicted, err := planner.Plan(ctx, unpaused, false)
 		Expect(err).NotTo(HaveOccurred())
-		step := predicted.Items[0]
-		GinkgoWriter.Printf("plan for %s: %s %s %v: %s\n", ep.Name, step.Action, step.EndpointID, step.Changes, step.Message)
+		steps := map[string]plan.Step{}
+		for _, step := range predicted.Items {
+			GinkgoWriter.Printf("plan for %s: %s %s %v: %s\n", step.Name, step.Action, step.EndpointID, step.Changes, step.Message)
+			steps[step.Name] = step
+		}
 
 		since := len(sim.Requests())
-		update(ep, func(got *cockpitv1alpha1.KrosEndpoint) { delete(got.Annotations, cockpitv1alpha1.AnnotationPaused) })
-		switch step.Action {
-		case plan.ActionBlocked:
-			fx.WaitStalled(ep, step.Reason)
-		case plan.ActionDelete, plan.ActionOrphan:
-			Eventually(func() bool {
-				return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
-			}, timeout, interval).Should(BeTrue())
-		default:
-			fx.WaitReady(ep)
+		for _, ep := range eps {
+			update(ep, func(got *cockpitv1alpha1.KrosEndpoint) { delete(got.Annotations, cockpitv1alpha1.AnnotationPaused) })
 		}
-		ids := []string{unpaused.Status.ID, unpaused.Annotations[cockpitv1alpha1.AnnotationEndpointID]}
-		if got := (&cockpitv1alpha1.KrosEndpoint{}); k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got) == nil {
-			ids = append(ids, got.Status.ID)
-		}
-		var writes []krosaisim.RequestRecord
-		for _, r := range sim.Requests()[since:] {
-			if r.Method == "GET" {
-				continue
+		out := make([]plan.Step, 0, len(eps))
+		for i, ep := range eps {
+			step := steps[ep.Name]
+			switch step.Action {
+			case plan.ActionBlocked:
+				fx.WaitStalled(ep, step.Reason)
+			case plan.ActionDelete, plan.ActionOrphan:
+				Eventually(func() bool {
+					return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), &cockpitv1alpha1.KrosEndpoint{}))
+				}, timeout, interval).Should(BeTrue())
+			default:
+				fx.WaitReady(ep)
 			}
-			if named(cmp.Or(unpaused.Spec.DisplayName, unpaused.Name))(r) ||
-				slices.ContainsFunc(ids, func(id string) bool { return id != "" && forID(id)(r) }) {
-				writes = append(writes, r)
+			ids := []string{unpaused[i].Status.ID, unpaused[i].Annotations[cockpitv1alpha1.AnnotationEndpointID], step.EndpointID}
+			if got := (&cockpitv1alpha1.KrosEndpoint{}); k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got) == nil {
+				ids = append(ids, got.Status.ID)
 			}
+			var writes []krosaisim.RequestRecord
+			for _, r := range sim.Requests()[since:] {
+				if r.Method == "GET" {
+					continue
+				}
+				if named(cmp.Or(unpaused[i].Spec.DisplayName, unpaused[i].Name))(r) ||
+					slices.ContainsFunc(ids, func(id string) bool { return id != "" && forID(id)(r) }) {
+					writes = append(writes, r)
+				}
+			}
+			Expect(operations(writes)).To(Equal(writesNamed(step)), "the writes for %s", ep.Name)
+			for _, w := range writes {
+				if w.Operation == "updateEndpoint" {
+					Expect(patchedFields(w)).To(Equal(changedFields(step)), "the PATCH for %s", ep.Name)
+				}
+			}
+			out = append(out, step)
 		}
-		return step, writes
+		return out
+	}
+
+	// paused creates a resource paused, and waits until the operator says so.
+	paused := func(name string, spec cockpitv1alpha1.KrosEndpointSpec, annotations map[string]string) *cockpitv1alpha1.KrosEndpoint {
+		GinkgoHelper()
+		ep := fixtures.NewEndpoint(ns, name, spec)
+		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
+		maps.Copy(ep.Annotations, annotations)
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
+		return ep
 	}
 
 	// pause pauses the existing ep and waits until the operator says so.
@@ -117,66 +153,70 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 		return spec
 	}
 
-	It("agree for new resources: create, adopt, or blocked", func() {
+	It("agree for new resources: create, recover, adopt, or blocked", func() {
 		inLine := createRemote(key, org, "in line", map[string]any{"elevenlabs_agent_id": "agent"})
 		changed := createRemote(key, org, "changed", map[string]any{"elevenlabs_agent_id": "old-agent"})
-		act := func(name string, spec cockpitv1alpha1.KrosEndpointSpec, annotations map[string]string) (plan.Step, []krosaisim.RequestRecord) {
-			GinkgoHelper()
-			ep := fixtures.NewEndpoint(ns, name, spec)
-			ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
-			maps.Copy(ep.Annotations, annotations)
-			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-			Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
-			return unpause(ep)
-		}
 
 		By("a new resource: one POST")
-		step, writes := act("new", withOwnKey("agent"), nil)
-		Expect(step.Action).To(Equal(plan.ActionCreate))
-		Expect(operations(writes)).To(Equal([]string{"createEndpoint"}))
+		Expect(unpause(paused("new", withOwnKey("agent"), nil))).To(ConsistOf(HaveField("Action", plan.ActionCreate)))
 
 		By("a new disabled resource: the POST, then the PATCH of the status the create cannot set")
 		disabled := withOwnKey("agent")
 		disabled.Enabled = new(false)
-		step, writes = act("disabled", disabled, nil)
-		Expect(step.Action).To(Equal(plan.ActionCreate))
-		Expect(operations(writes)).To(Equal([]string{"createEndpoint", "updateEndpoint"}))
-		Expect(patchedFields(writes[1])).To(Equal([]string{"status"}))
-		Expect(changedFields(step)).To(ContainElement("status"))
+		steps := unpause(paused("disabled", disabled, nil))
+		Expect(steps[0].Action).To(Equal(plan.ActionCreate))
+		Expect(changedFields(steps[0])).To(ContainElement("status"))
+
+		By("an interrupted create that made its endpoint: taken over, nothing written")
+		pendingSince := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+		made := createRemote(key, org, "interrupted", map[string]any{"elevenlabs_agent_id": "agent"})
+		steps = unpause(paused("interrupted", withOwnKey("agent"),
+			map[string]string{cockpitv1alpha1.AnnotationCreatePending: pendingSince}))
+		Expect(steps[0].Action).To(Equal(plan.ActionAdopt))
+		Expect(steps[0].EndpointID).To(Equal(made.ID))
 
 		By("adopting an endpoint that matches: no write")
 		matching := withOwnKey("agent")
 		matching.DisplayName = "in line"
-		step, writes = act("in-line", matching, map[string]string{cockpitv1alpha1.AnnotationEndpointID: inLine.ID})
-		Expect(step.Action).To(Equal(plan.ActionAdopt))
-		Expect(step.Changes).To(BeEmpty())
-		Expect(writes).To(BeEmpty())
+		steps = unpause(paused("in-line", matching, map[string]string{cockpitv1alpha1.AnnotationEndpointID: inLine.ID}))
+		Expect(steps[0].Action).To(Equal(plan.ActionAdopt))
+		Expect(steps[0].Changes).To(BeEmpty())
 
 		By("adopting an endpoint that differs: one PATCH of exactly the planned fields")
 		differing := withOwnKey("new-agent")
 		differing.DisplayName = "changed, renamed"
-		step, writes = act("changed", differing, map[string]string{cockpitv1alpha1.AnnotationEndpointID: changed.ID})
-		Expect(step.Action).To(Equal(plan.ActionAdopt))
-		Expect(changedFields(step)).To(Equal([]string{"name", "provider_config"}))
-		Expect(operations(writes)).To(Equal([]string{"updateEndpoint"}))
-		Expect(patchedFields(writes[0])).To(Equal(changedFields(step)))
+		steps = unpause(paused("changed", differing, map[string]string{cockpitv1alpha1.AnnotationEndpointID: changed.ID}))
+		Expect(steps[0].Action).To(Equal(plan.ActionAdopt))
+		Expect(changedFields(steps[0])).To(Equal([]string{"name", "provider_config"}))
 
 		By("an endpoint another resource owns: blocked, and the operator stalls with the same reason")
-		step, writes = act("second-owner", matching, map[string]string{cockpitv1alpha1.AnnotationEndpointID: inLine.ID})
-		Expect(step.Reason).To(Equal(cockpitv1alpha1.ReasonEndpointOwnedByAnother))
-		Expect(writes).To(BeEmpty())
+		steps = unpause(paused("second-owner", matching, map[string]string{cockpitv1alpha1.AnnotationEndpointID: inLine.ID}))
+		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonEndpointOwnedByAnother))
+
+		By("two resources naming one endpoint at once: both blocked, and both stall")
+		spare := createRemote(key, org, "spare", map[string]any{"elevenlabs_agent_id": "agent"})
+		steps = unpause(paused("twin-a", matching, map[string]string{cockpitv1alpha1.AnnotationEndpointID: spare.ID}),
+			paused("twin-b", matching, map[string]string{cockpitv1alpha1.AnnotationEndpointID: spare.ID}))
+		Expect(steps).To(HaveEach(HaveField("Reason", cockpitv1alpha1.ReasonEndpointOwnedByAnother)))
+
+		By("a webhook whose signing Secret's name is taken: blocked before the create, and the operator creates nothing")
+		Expect(k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hooked-webhook-signing"}})).
+			To(Succeed())
+		steps = unpause(paused("hooked", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
+			APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
+			Webhook:         &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/hooked"}}, nil))
+		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonSigningSecretConflict))
 
 		By("a missing SIP Secret: blocked, and the operator stalls with the same reason")
 		sip := cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
 			APIKeySecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "key"},
 			Vogent: &cockpitv1alpha1.VogentConfig{AgentID: "v", SIPPrefix: "p",
 				CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "absent"}}}
-		step, writes = act("no-secret", sip, nil)
-		Expect(step.Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
-		Expect(writes).To(BeEmpty())
+		steps = unpause(paused("no-secret", sip, nil))
+		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
 	})
 
-	It("agree for resources that exist: dashboard edits and deletions, a switch to Full, a deletion", func() {
+	It("agree for resources that exist: nothing, dashboard edits and deletions, a switch to Full, a key moved, deletions", func() {
 		ready := func(name string, spec cockpitv1alpha1.KrosEndpointSpec) *cockpitv1alpha1.KrosEndpoint {
 			GinkgoHelper()
 			ep := fixtures.NewEndpoint(ns, name, spec)
@@ -184,27 +224,28 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 			return fx.WaitReady(ep)
 		}
 
+		By("nothing changed: nothing written")
+		quiet := ready("quiet", withOwnKey("agent"))
+		pause(quiet)
+		Expect(unpause(quiet)).To(ConsistOf(HaveField("Action", plan.ActionNone)))
+
 		By("an edit in the dashboard: one PATCH of exactly the planned fields")
 		edited := ready("edited", withOwnKey("agent"))
 		pause(edited)
 		_, err := sim.UpdateEndpoint(edited.Status.ID, krosaisim.EndpointPatch{Name: new("renamed in the dashboard"),
 			Status: new("inactive")})
 		Expect(err).NotTo(HaveOccurred())
-		step, writes := unpause(edited)
-		Expect(step.Action).To(Equal(plan.ActionUpdate))
-		Expect(changedFields(step)).To(Equal([]string{"name", "status"}))
-		Expect(operations(writes)).To(Equal([]string{"updateEndpoint"}))
-		Expect(patchedFields(writes[0])).To(Equal(changedFields(step)))
+		steps := unpause(edited)
+		Expect(steps[0].Action).To(Equal(plan.ActionUpdate))
+		Expect(changedFields(steps[0])).To(Equal([]string{"name", "status"}))
 
 		By("a deletion in the dashboard: created again")
 		deleted := ready("deleted", withOwnKey("agent"))
 		pause(deleted)
 		Expect(sim.DeleteEndpoint(deleted.Status.ID)).To(Succeed())
-		step, writes = unpause(deleted)
-		Expect(step.Action).To(Equal(plan.ActionRecreate))
-		Expect(operations(writes)).To(Equal([]string{"createEndpoint"}))
+		Expect(unpause(deleted)).To(ConsistOf(HaveField("Action", plan.ActionRecreate)))
 
-		By("ObserveOnly switched to Full: the SIP credentials, and nothing else")
+		By("ObserveOnly switched to Full: the SIP login, and nothing else")
 		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
 		pbx := createRemoteFrom(key, org, map[string]any{"name": "PBX", "type": "custom_sip", "url": "sip:pbx@pbx.example.com",
 			"provider_config": map[string]any{"sip_uri": "sip:pbx@pbx.example.com", "username": "pbx", "password": "dashboard-pw"}}).ID
@@ -221,21 +262,60 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 		update(observed, func(got *cockpitv1alpha1.KrosEndpoint) {
 			got.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
 		})
-		step, writes = unpause(observed)
-		Expect(step.Action).To(Equal(plan.ActionUpdate))
-		Expect(step.Changes).To(HaveEach(HaveField("Secret", BeTrue())))
-		Expect(operations(writes)).To(Equal([]string{"updateEndpoint"}))
-		Expect(patchedFields(writes[0])).To(Equal(changedFields(step)))
+		steps = unpause(observed)
+		Expect(steps[0].Action).To(Equal(plan.ActionUpdate))
+		Expect(steps[0].Changes).To(HaveEach(HaveField("Secret", BeTrue())))
 
 		By("a deletion: the endpoint deleted in KrosAI")
 		gone := ready("gone", withOwnKey("agent"))
 		pause(gone)
 		Expect(k8sClient.Delete(ctx, gone)).To(Succeed())
-		step, writes = unpause(gone)
-		Expect(step.Action).To(Equal(plan.ActionDelete))
-		Expect(operations(writes)).To(Equal([]string{"deleteEndpoint"}))
+		Expect(unpause(gone)).To(ConsistOf(HaveField("Action", plan.ActionDelete)))
+
+		By("a deletion with deletionPolicy Orphan: the endpoint left in KrosAI")
+		orphaned := withOwnKey("agent")
+		orphaned.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
+		left := ready("left", orphaned)
+		pause(left)
+		Expect(k8sClient.Delete(ctx, left)).To(Succeed())
+		Expect(unpause(left)).To(ConsistOf(HaveField("Action", plan.ActionOrphan)))
+
+		By("the key Secret now holds a key of another organization: blocked on the organization, as the operator stalls")
+		moved := ready("moved", withOwnKey("agent"))
+		pause(moved)
+		otherKey, _ := fx.NewOrg()
+		Eventually(func() error {
+			secret := &corev1.Secret{}
+			if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "key"}, secret); err != nil {
+				return err
+			}
+			secret.Data = map[string][]byte{cockpitv1alpha1.SecretKeyAPIKey: []byte(otherKey)}
+			return k8sClient.Update(ctx, secret)
+		}, timeout, interval).Should(Succeed())
+		steps = unpause(moved)
+		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonOrganizationChanged))
 	})
 })
+
+// writesNamed are the writes a step names, in order: a create's POST, and
+// the PATCH of what a create cannot carry; an adoption's or update's PATCH
+// when it changes anything; a deletion's DELETE; nothing else.
+func writesNamed(s plan.Step) []string {
+	switch s.Action {
+	case plan.ActionCreate, plan.ActionRecreate:
+		if slices.Contains(changedFields(s), "status") {
+			return []string{"createEndpoint", "updateEndpoint"}
+		}
+		return []string{"createEndpoint"}
+	case plan.ActionAdopt, plan.ActionUpdate:
+		if len(s.Changes) > 0 {
+			return []string{"updateEndpoint"}
+		}
+	case plan.ActionDelete:
+		return []string{"deleteEndpoint"}
+	}
+	return nil
+}
 
 // operations names the requests in order.
 func operations(records []krosaisim.RequestRecord) []string {

@@ -18,49 +18,22 @@ package controller
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
 // indexSecretRefs indexes KrosEndpoints by the "namespace/name" of every
 // Secret they read, so a Secret event finds its referrers without a scan.
 const indexSecretRefs = ".spec.secretRefs"
-
-// resolved is what the reconciler read from Secrets (mapping.Resolve).
-type resolved struct {
-	mapping.Resolved
-}
-
-// explain turns the API's refusal of a pinned organization into what it
-// means: the credentials no longer reach the organization the endpoint
-// lives in.
-func (r *resolved) explain(err error) error {
-	if err == nil || !r.PinnedOrganization || krosai.KindOf(err) != krosai.KindForbidden {
-		return err
-	}
-	return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonOrganizationChanged, Message: fmt.Sprintf(
-		"the API key in Secret %q named by %s cannot reach KrosAI organization %s, where the endpoint lives (%v); "+
-			"a key of another organization does not move an endpoint. Restore a key of organization %s, or move the "+
-			"endpoint: set deletionPolicy: Orphan, delete this resource, and create one for the new organization",
-		r.APIKeyRef.Key.Name, r.APIKeyRef.Field, r.Credentials.OrganizationID, err, r.Credentials.OrganizationID)}
-}
-
-// credentialsDigest identifies the SIP credentials, in memory only.
-func (r *resolved) credentialsDigest() [sha256.Size]byte {
-	return sha256.Sum256([]byte(r.SIP.Username + "\x00" + r.SIP.Password))
-}
 
 // secretReader reads the few Secrets KrosEndpoints reference. The manager
 // caches only Secret metadata (caching every Secret's data would grow the
@@ -86,13 +59,9 @@ func newSecretReader(metadata, direct client.Reader) *secretReader {
 // read returns the Secret's data and resourceVersion, or a *mapping.Stalled when
 // it does not exist.
 func (s *secretReader) read(ctx context.Context, ref mapping.SecretRef) (map[string][]byte, string, error) {
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	meta := cluster.SecretMetadata()
 	if err := s.metadata.Get(ctx, ref.Key, meta); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", mapping.SecretNotFound(ref)
-		}
-		return nil, "", err
+		return nil, "", mapping.SecretReadFailed(ref, err)
 	}
 	s.mu.Lock()
 	cached, ok := s.values[ref.Key]
@@ -102,10 +71,7 @@ func (s *secretReader) read(ctx context.Context, ref mapping.SecretRef) (map[str
 	}
 	var secret corev1.Secret
 	if err := s.direct.Get(ctx, ref.Key, &secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", mapping.SecretNotFound(ref)
-		}
-		return nil, "", err
+		return nil, "", mapping.SecretReadFailed(ref, err)
 	}
 	s.mu.Lock()
 	s.values[ref.Key] = cachedSecret{resourceVersion: secret.ResourceVersion, data: secret.Data}
@@ -120,28 +86,22 @@ func (s *secretReader) forget(key types.NamespacedName) {
 	s.mu.Unlock()
 }
 
-// resolve reads the API key and, unless apiKeyOnly, the SIP credentials ep needs.
-func (s *secretReader) resolve(
-	ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName, apiKeyOnly bool,
-) (*resolved, error) {
-	res, err := mapping.Resolve(ep, defaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
-		return s.read(ctx, ref)
-	})
-	if err != nil {
-		return nil, err
+// protectSecrets adds the in-use finalizer to the local Secrets ep reads
+// (only the API key's with apiKeyOnly: an ObserveOnly resource never pushes
+// its SIP login), so that deleting the namespace cannot remove them before
+// ep is finalized.
+func protectSecrets(
+	ctx context.Context, c client.Client, ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName, apiKeyOnly bool,
+) error {
+	refs := mapping.SecretRefs(ep, defaultCredentials)
+	if apiKeyOnly {
+		refs = refs[:1]
 	}
-	return &resolved{res}, nil
-}
-
-// protectSecrets adds the in-use finalizer to the local Secrets ep reads, so
-// that deleting the namespace cannot remove them before ep is finalized.
-func protectSecrets(ctx context.Context, c client.Client, ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName) error {
-	for _, ref := range mapping.SecretRefs(ep, defaultCredentials) {
+	for _, ref := range refs {
 		if !ref.Local {
 			continue
 		}
-		meta := &metav1.PartialObjectMetadata{}
-		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		meta := cluster.SecretMetadata()
 		if err := c.Get(ctx, ref.Key, meta); err != nil {
 			return client.IgnoreNotFound(err)
 		}

@@ -20,7 +20,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
@@ -49,7 +49,7 @@ type Options struct {
 	// DefaultCredentials is the operator's credentials Secret, for
 	// KrosEndpoints without spec.apiKeySecretRef.
 	DefaultCredentials types.NamespacedName
-	// SyncPeriod is how often each endpoint is re-observed to correct drift.
+	// SyncPeriod is how often each endpoint is read again to correct drift.
 	SyncPeriod              time.Duration
 	MaxConcurrentReconciles int
 	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
@@ -60,9 +60,8 @@ type Options struct {
 // Setup builds the KrosEndpoint reconciler on mgr's clients, calling api,
 // and registers it with the Secret release controller. It is the one
 // wiring: pkg/operator.Setup (and so cmd/main.go) calls it, and so does this
-// package's suite, which cannot import pkg/operator. The reconciler is
-// returned for tests that read its metrics.
-func Setup(mgr ctrl.Manager, api EndpointAPI, opts Options) (*KrosEndpointReconciler, error) {
+// package's suite, which cannot import pkg/operator.
+func Setup(mgr ctrl.Manager, api EndpointAPI, opts Options) error {
 	r := &KrosEndpointReconciler{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
@@ -71,10 +70,7 @@ func Setup(mgr ctrl.Manager, api EndpointAPI, opts Options) (*KrosEndpointReconc
 		DefaultCredentials: opts.DefaultCredentials,
 		SyncPeriod:         opts.SyncPeriod,
 	}
-	if err := r.setupWithManager(mgr, opts); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return r.setupWithManager(mgr, opts)
 }
 
 // CacheOptions are the manager's cache options. With watchNamespaces, every
@@ -99,7 +95,7 @@ func CacheOptions(operatorNamespace string, watchNamespaces []string) cache.Opti
 // setupWithManager registers the KrosEndpoint controller and the controller
 // that releases Secrets no KrosEndpoint references any more.
 func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options) error {
-	r.observer = newObserver(r.API.ListEndpoints, r.SyncPeriod)
+	r.remote = newRemoteView(r.API.ListEndpoints, r.SyncPeriod)
 	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
 	r.metrics = newMetrics()
 	if r.now == nil {
@@ -123,7 +119,7 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 			predicate.GenerationChangedPredicate{}, userAnnotationsChanged()))).
 		// Secret metadata only: a changed referenced Secret reaches its
 		// referrers within seconds, and a deleted signing Secret is rewritten.
-		Watches(secretMetadata(), handler.EnqueueRequestsFromMapFunc(r.referrersOf), builder.OnlyMetadata,
+		Watches(cluster.SecretMetadata(), handler.EnqueueRequestsFromMapFunc(r.referrersOf), builder.OnlyMetadata,
 			builder.WithPredicates(secretNews())).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(opts.MaxConcurrentReconciles, 1),
@@ -137,7 +133,7 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 	release := &SecretReleaseReconciler{Client: mgr.GetClient(), forget: r.secrets.forget}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("secret-release").
-		For(secretMetadata(), builder.OnlyMetadata, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		For(cluster.SecretMetadata(), builder.OnlyMetadata, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return controllerutil.ContainsFinalizer(o, cockpitv1alpha1.SecretInUseFinalizer)
 		}))).
 		Watches(&cockpitv1alpha1.KrosEndpoint{}, handler.Funcs{
@@ -228,7 +224,7 @@ func (r *KrosEndpointReconciler) referrersOf(ctx context.Context, secret client.
 	if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "KrosEndpoint" &&
 		owner.APIVersion == cockpitv1alpha1.GroupVersion.String() {
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: owner.Name}})
-	} else if name, ok := strings.CutSuffix(key.Name, signingSecretSuffix); ok {
+	} else if name, ok := mapping.SigningWebhookName(key.Name); ok {
 		// A Secret in the way of a webhook's signing Secret: when it goes,
 		// the webhook can write its own.
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: name}})
@@ -247,7 +243,7 @@ type SecretReleaseReconciler struct {
 
 // Reconcile releases one Secret if nothing references it.
 func (r *SecretReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	secret := secretMetadata()
+	secret := cluster.SecretMetadata()
 	if err := r.Get(ctx, req.NamespacedName, secret); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -287,10 +283,4 @@ func enqueueLocalRefs(q workqueue.TypedRateLimitingInterface[reconcile.Request],
 			q.Add(reconcile.Request{NamespacedName: ref.Key})
 		}
 	}
-}
-
-func secretMetadata() *metav1.PartialObjectMetadata {
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	return m
 }

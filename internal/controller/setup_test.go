@@ -25,13 +25,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 )
 
 func TestSecretNewsSkipsOurOwnFinalizer(t *testing.T) {
 	const other = "example.com/keep"
 	inUse := cockpitv1alpha1.SecretInUseFinalizer
 	secret := func(rv string, finalizers []string, mutate ...func(*metav1.PartialObjectMetadata)) *metav1.PartialObjectMetadata {
-		s := secretMetadata()
+		s := cluster.SecretMetadata()
 		s.Namespace, s.Name, s.ResourceVersion = "team", "sip", rv
 		s.Labels = map[string]string{"app": "pbx"}
 		s.Finalizers = finalizers
@@ -71,13 +72,13 @@ func TestSecretNewsSkipsOurOwnFinalizer(t *testing.T) {
 }
 
 func TestSecretNewsSkipsTheCreationOfASigningSecret(t *testing.T) {
-	owned := secretMetadata()
+	owned := cluster.SecretMetadata()
 	owned.Namespace, owned.Name = "team", "hook-webhook-signing"
 	owned.OwnerReferences = []metav1.OwnerReference{{APIVersion: cockpitv1alpha1.GroupVersion.String(),
 		Kind: "KrosEndpoint", Name: "hook", UID: "u", Controller: new(true)}}
 	otherOwner := owned.DeepCopy()
 	otherOwner.OwnerReferences[0].Kind, otherOwner.OwnerReferences[0].APIVersion = "Deployment", "apps/v1"
-	plain := secretMetadata()
+	plain := cluster.SecretMetadata()
 	plain.Namespace, plain.Name = "team", "sip"
 
 	g := NewWithT(t)

@@ -32,18 +32,6 @@ import (
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
-// signingSecretSuffix names a webhook's signing Secret after the webhook.
-const signingSecretSuffix = "-webhook-signing"
-
-// signingSecretName is where a webhook's signing secret is written.
-func signingSecretName(ep *cockpitv1alpha1.KrosEndpoint) string {
-	name := ep.Name
-	if len(name)+len(signingSecretSuffix) > 253 {
-		name = name[:253-len(signingSecretSuffix)]
-	}
-	return name + signingSecretSuffix
-}
-
 // writeSigningSecret keeps the webhook's signing secret in a Secret owned by
 // the KrosEndpoint, so applications can mount it to verify
 // X-Webhook-Signature. It writes only when the value changed.
@@ -52,7 +40,7 @@ func (r *KrosEndpointReconciler) writeSigningSecret(ctx context.Context, ep *coc
 		// The API did not return it this time; keep what was written before.
 		return nil
 	}
-	key := types.NamespacedName{Namespace: ep.Namespace, Name: signingSecretName(ep)}
+	key := types.NamespacedName{Namespace: ep.Namespace, Name: mapping.SigningSecretName(ep)}
 	var existing corev1.Secret
 	err := r.APIReader.Get(ctx, key, &existing)
 	switch {
@@ -72,8 +60,7 @@ func (r *KrosEndpointReconciler) writeSigningSecret(ctx context.Context, ep *coc
 	case err != nil:
 		return err
 	case !metav1.IsControlledBy(&existing, ep):
-		return &mapping.Stalled{Reason: cockpitv1alpha1.ReasonSigningSecretConflict, Message: fmt.Sprintf(
-			"Secret %q exists and is not owned by this KrosEndpoint; the webhook signing secret cannot be written there", key.Name)}
+		return mapping.SigningSecretConflict(key.Name)
 	case !bytes.Equal(existing.Data[cockpitv1alpha1.SecretKeySigningSecret], []byte(signingSecret)):
 		patch := client.MergeFrom(existing.DeepCopy())
 		existing.Data = map[string][]byte{cockpitv1alpha1.SecretKeySigningSecret: []byte(signingSecret)}

@@ -31,8 +31,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/internal/mapping"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/fixtures"
 )
 
@@ -132,7 +134,7 @@ var _ = Describe("Status never lies", func() {
 			Should(BeNumerically(">", gets), "what the list lacks is read with its own GET")
 		time.Sleep(2 * syncPeriod)
 		for _, ep := range eps {
-			Expect(isReady(fx.Get(ep))).To(BeTrue())
+			Expect(fx.Get(ep)).To(operatortest.BeReady())
 		}
 		Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(creates))
 		Expect(remoteEndpoints(org)).To(HaveLen(len(eps)))
@@ -147,7 +149,7 @@ var _ = Describe("Status never lies", func() {
 				spec.ElevenLabs.AgentID = agent
 				ep := fixtures.NewEndpoint(ns, name, spec)
 				ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(
-					time.Now().UTC(), mapping.Desired(ep, mapping.SIPCredentials{})).String()}
+					time.Now().UTC(), mapping.Desired(ep, mapping.SIPLogin{})).String()}
 				return ep
 			}
 			// A's create landed but its answer was lost; B's failed before it
@@ -184,7 +186,7 @@ var _ = Describe("Status never lies", func() {
 			spec.DisplayName = "Same line"
 			ep := fixtures.NewEndpoint(ns, name, spec)
 			ep.Annotations = map[string]string{
-				cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(at, mapping.Desired(ep, mapping.SIPCredentials{})).String(),
+				cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(at, mapping.Desired(ep, mapping.SIPLogin{})).String(),
 				// Both exist, each with its record, before either recovers.
 				cockpitv1alpha1.AnnotationPaused: "true",
 			}
@@ -317,10 +319,10 @@ func readyWithout(ep *cockpitv1alpha1.KrosEndpoint, forbidden func(*cockpitv1alp
 	Eventually(func(g Gomega) {
 		got = &cockpitv1alpha1.KrosEndpoint{}
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(ep), got)).To(Succeed())
-		if isReady(got) && forbidden(got) {
+		if ready, _ := operatortest.BeReady().Match(got); ready && forbidden(got) {
 			StopTrying("status reported Ready for a state KrosAI no longer has").Now()
 		}
-		g.Expect(isReady(got)).To(BeTrue(), "conditions: %+v", got.Status.Conditions)
+		g.Expect(got).To(operatortest.BeReady(), "conditions: %+v", got.Status.Conditions)
 	}, timeout, 20*time.Millisecond).Should(Succeed())
 	return got
 }
@@ -400,9 +402,9 @@ var _ = Describe("CacheOptions", func() {
 		Expect(c.List(ctx, &seen, client.InNamespace(operatorNamespace))).NotTo(Succeed(),
 			"the operator's namespace is not watched for KrosEndpoints")
 
-		credentials := secretMetadata()
+		credentials := cluster.SecretMetadata()
 		Expect(c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: "krosai-credentials"}, credentials)).To(Succeed(),
 			"the default credentials are still read")
-		Expect(c.Get(ctx, client.ObjectKey{Namespace: unlisted, Name: "any"}, secretMetadata())).NotTo(Succeed())
+		Expect(c.Get(ctx, client.ObjectKey{Namespace: unlisted, Name: "any"}, cluster.SecretMetadata())).NotTo(Succeed())
 	})
 })

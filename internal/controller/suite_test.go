@@ -56,8 +56,6 @@ var (
 	logs      *operatortest.LogBuffer
 	mgr       *harness.Manager
 	fx        *fixtures.Set
-	// reconciler is the one the manager runs, for its metrics.
-	reconciler *KrosEndpointReconciler
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks into logs, Events, status or metrics.
 	secretValues operatortest.Secrets
@@ -104,12 +102,12 @@ var _ = BeforeSuite(func() {
 		if err != nil {
 			return err
 		}
-		reconciler, err = Setup(m, api, Options{
+		return Setup(m, api, Options{
 			DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
 			SyncPeriod:              syncPeriod,
 			MaxConcurrentReconciles: 4,
+			RegisterMetrics:         true,
 		})
-		return err
 	})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {

@@ -32,15 +32,16 @@ import (
 	"github.com/krosai/kros-operator/internal/krosai"
 )
 
-// SIPCredentials are the username and password read from a spec's
-// credentials Secret, for the types that have one.
-type SIPCredentials struct {
+// SIPLogin is the SIP username and password read from the Secret a spec's
+// credentialsSecretRef names, for the types that have one. ("Credentials"
+// are the API key and organization: krosai.Credentials.)
+type SIPLogin struct {
 	Username, Password string
 }
 
-// Desired maps the spec and the SIP credentials read from its Secret to the
+// Desired maps the spec and the SIP login read from its Secret to the
 // API's create request: the endpoint as it should be.
-func Desired(ep *cockpitv1alpha1.KrosEndpoint, sip SIPCredentials) krosai.EndpointCreate {
+func Desired(ep *cockpitv1alpha1.KrosEndpoint, sip SIPLogin) krosai.EndpointCreate {
 	req := krosai.EndpointCreate{
 		Name:          ep.Spec.DisplayName,
 		Type:          string(ep.Spec.Type),
@@ -91,15 +92,15 @@ func DesiredStatus(ep *cockpitv1alpha1.KrosEndpoint) string {
 	return krosai.StatusActive
 }
 
-// FieldDiff is one field where the observed endpoint differs from the
-// desired one: a line of status.drift and a part of the PATCH that corrects
+// FieldDiff is one field where the remote endpoint, as KrosAI holds it,
+// differs from the desired one: a line of status.drift and a part of the PATCH that corrects
 // it, from the one comparison below.
 type FieldDiff struct {
 	// APIField is the API's field, e.g. provider_config.assistant_id;
 	// SpecField the spec field that sets it.
 	APIField, SpecField string
-	// Observed and Desired are empty for write-only fields.
-	Observed, Desired string
+	// Remote and Desired are empty for write-only fields.
+	Remote, Desired string
 	WriteOnly         bool
 }
 
@@ -108,7 +109,7 @@ type providerField struct {
 	typ       cockpitv1alpha1.EndpointType
 	api, spec string
 	value     func(*krosai.ProviderConfig) string
-	// writeOnly fields (SIP credentials) come from Secrets and are never
+	// writeOnly fields (the SIP login) come from Secrets and are never
 	// read back: the API may omit, mask or echo them.
 	writeOnly bool
 }
@@ -150,20 +151,20 @@ var providerFields = []providerField{
 		func(p *krosai.ProviderConfig) string { return p.Password }, true},
 }
 
-// Diff compares the endpoint the spec asks for with the one observed,
-// field by field. SIP credentials cannot be read back: unless the operator
-// knows the credentials it pushed are current (credentialsKnown), they are
+// Diff compares the endpoint the spec asks for with the remote one,
+// field by field. A SIP login cannot be read back: unless the operator
+// knows the login it pushed is current (sipLoginKnown), it is
 // listed as write-only, without values. An endpoint in state error keeps its
 // status: no document says what causes it or whether a PATCH clears it.
 func Diff(ep *cockpitv1alpha1.KrosEndpoint, desired krosai.EndpointCreate, wantStatus string,
-	observed *krosai.Endpoint, credentialsKnown bool) []FieldDiff {
+	remote *krosai.Endpoint, sipLoginKnown bool) []FieldDiff {
 	var out []FieldDiff
 	compare := func(api, spec, got, want string) {
 		if got != want {
-			out = append(out, FieldDiff{APIField: api, SpecField: spec, Observed: got, Desired: want})
+			out = append(out, FieldDiff{APIField: api, SpecField: spec, Remote: got, Desired: want})
 		}
 	}
-	compare("name", "spec.displayName", observed.Name, desired.Name)
+	compare("name", "spec.displayName", remote.Name, desired.Name)
 	// For AI providers the API generates the URL; only webhook and custom
 	// SIP URLs are ours to set.
 	if desired.URL != "" {
@@ -171,10 +172,10 @@ func Diff(ep *cockpitv1alpha1.KrosEndpoint, desired krosai.EndpointCreate, wantS
 		if ep.Spec.Type == cockpitv1alpha1.EndpointTypeCustomSIP {
 			field = "spec.customSIP.sipURI"
 		}
-		compare("url", field, observed.URL, desired.URL)
+		compare("url", field, remote.URL, desired.URL)
 	}
-	if observed.Status != krosai.StatusError {
-		compare("status", "spec.enabled", observed.Status, wantStatus)
+	if remote.Status != krosai.StatusError {
+		compare("status", "spec.enabled", remote.Status, wantStatus)
 	}
 	if desired.ProviderConfig == nil {
 		return out
@@ -183,16 +184,16 @@ func Diff(ep *cockpitv1alpha1.KrosEndpoint, desired krosai.EndpointCreate, wantS
 		switch {
 		case f.typ != ep.Spec.Type:
 		case !f.writeOnly:
-			compare("provider_config."+f.api, f.spec, f.value(&observed.ProviderConfig), f.value(desired.ProviderConfig))
-		case !credentialsKnown && HasSIPCredentials(ep):
+			compare("provider_config."+f.api, f.spec, f.value(&remote.ProviderConfig), f.value(desired.ProviderConfig))
+		case !sipLoginKnown && HasSIPLogin(ep):
 			out = append(out, FieldDiff{APIField: "provider_config." + f.api, SpecField: f.spec, WriteOnly: true})
 		}
 	}
 	return out
 }
 
-// HasSIPCredentials reports a spec whose SIP credentials come from a Secret.
-func HasSIPCredentials(ep *cockpitv1alpha1.KrosEndpoint) bool {
+// HasSIPLogin reports a spec whose SIP login comes from a Secret.
+func HasSIPLogin(ep *cockpitv1alpha1.KrosEndpoint) bool {
 	return ep.Spec.Vogent != nil || (ep.Spec.CustomSIP != nil && ep.Spec.CustomSIP.CredentialsSecretRef != nil)
 }
 
@@ -236,7 +237,7 @@ func Drift(diffs []FieldDiff) []cockpitv1alpha1.FieldDrift {
 	out := make([]cockpitv1alpha1.FieldDrift, 0, len(diffs))
 	for _, d := range diffs {
 		out = append(out, cockpitv1alpha1.FieldDrift{Field: d.APIField, SpecField: d.SpecField,
-			Observed: truncate(d.Observed, 2048), Desired: truncate(d.Desired, 2048), WriteOnly: d.WriteOnly})
+			Observed: truncate(d.Remote, 2048), Desired: truncate(d.Desired, 2048), WriteOnly: d.WriteOnly})
 	}
 	return out
 }
@@ -251,9 +252,9 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// withoutSIPCredentials drops the SIP usernames and passwords, which the API
+// withoutSIPLogin drops the SIP usernames and passwords, which the API
 // does not reliably return (it may omit, mask or echo them).
-func withoutSIPCredentials(pc krosai.ProviderConfig) krosai.ProviderConfig {
+func withoutSIPLogin(pc krosai.ProviderConfig) krosai.ProviderConfig {
 	pc.VogentSIPUsername, pc.VogentSIPPassword, pc.Username, pc.Password = "", "", "", ""
 	return pc
 }
@@ -273,14 +274,14 @@ type Readable struct {
 func ReadableOfRequest(req krosai.EndpointCreate) Readable {
 	r := Readable{Name: req.Name, Type: req.Type, URL: req.URL}
 	if req.ProviderConfig != nil {
-		r.ProviderConfig = withoutSIPCredentials(*req.ProviderConfig)
+		r.ProviderConfig = withoutSIPLogin(*req.ProviderConfig)
 	}
 	return r
 }
 
 // ReadableOfEndpoint is the same fields of an endpoint the API returned.
 func ReadableOfEndpoint(e krosai.Endpoint) Readable {
-	r := Readable{Name: e.Name, Type: e.Type, ProviderConfig: withoutSIPCredentials(e.ProviderConfig)}
+	r := Readable{Name: e.Name, Type: e.Type, ProviderConfig: withoutSIPLogin(e.ProviderConfig)}
 	if e.Type == krosai.TypeWebhook || e.Type == krosai.TypeCustomSIP {
 		r.URL = e.URL
 	}
@@ -289,18 +290,18 @@ func ReadableOfEndpoint(e krosai.Endpoint) Readable {
 
 // SpecOf is the inverse of Desired: the spec whose request would carry e's
 // readable fields (its name, type, URL, status and provider config).
-// credentialsSecret names the Secret to reference for a type whose SIP
-// credentials KrosAI never returns (Vogent always, custom SIP when e carries
+// sipSecret names the Secret to reference for a type whose SIP
+// login KrosAI never returns (Vogent always, custom SIP when e carries
 // a username); the values themselves cannot be known from e and are not
 // written anywhere.
-func SpecOf(e krosai.Endpoint, credentialsSecret string) cockpitv1alpha1.KrosEndpointSpec {
+func SpecOf(e krosai.Endpoint, sipSecret string) cockpitv1alpha1.KrosEndpointSpec {
 	pc := e.ProviderConfig
 	spec := cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointType(e.Type), DisplayName: e.Name}
 	if e.Status == krosai.StatusInactive {
 		disabled := false
 		spec.Enabled = &disabled
 	}
-	secret := cockpitv1alpha1.LocalSecretReference{Name: credentialsSecret}
+	secret := cockpitv1alpha1.LocalSecretReference{Name: sipSecret}
 	switch spec.Type {
 	case cockpitv1alpha1.EndpointTypeWebhook:
 		spec.Webhook = &cockpitv1alpha1.WebhookConfig{URL: e.URL}

@@ -42,7 +42,7 @@ func elevenLabs() cockpitv1alpha1.KrosEndpointSpec {
 }
 
 func TestDesired(t *testing.T) {
-	sip := SIPCredentials{Username: "u", Password: "p"}
+	sip := SIPLogin{Username: "u", Password: "p"}
 	tests := []struct {
 		name string
 		spec cockpitv1alpha1.KrosEndpointSpec
@@ -93,7 +93,7 @@ func TestDesired(t *testing.T) {
 // every readable field of every type, the write-only ones, and the PATCH
 // each difference makes.
 func TestDiff(t *testing.T) {
-	sip := SIPCredentials{Username: "u", Password: "p"}
+	sip := SIPLogin{Username: "u", Password: "p"}
 	credentials := &cockpitv1alpha1.LocalSecretReference{Name: "sip"}
 	specs := map[cockpitv1alpha1.EndpointType]cockpitv1alpha1.KrosEndpointSpec{
 		cockpitv1alpha1.EndpointTypeWebhook: {Type: cockpitv1alpha1.EndpointTypeWebhook,
@@ -156,7 +156,7 @@ func TestDiff(t *testing.T) {
 					g.Expect(diffs).To(HaveLen(1), f[0])
 				}
 				d := diffs[0]
-				g.Expect([]string{d.APIField, d.SpecField, d.Observed}).To(Equal([]string{f[0], f[1], "changed"}), f[0])
+				g.Expect([]string{d.APIField, d.SpecField, d.Remote}).To(Equal([]string{f[0], f[1], "changed"}), f[0])
 				g.Expect(d.Desired).NotTo(BeEmpty())
 				g.Expect(d.WriteOnly).To(BeFalse())
 
@@ -174,14 +174,14 @@ func TestDiff(t *testing.T) {
 			}
 
 			unknown := Diff(ep, desired, "active", &inSync, false)
-			if !HasSIPCredentials(ep) {
+			if !HasSIPLogin(ep) {
 				g.Expect(unknown).To(BeEmpty(), "no credentials, nothing unknown")
 				return
 			}
 			g.Expect(unknown).To(HaveLen(2), "username and password, as write-only")
 			for _, d := range unknown {
 				g.Expect(d.WriteOnly).To(BeTrue())
-				g.Expect(d.Observed+d.Desired).To(BeEmpty(), "never a value of a credential")
+				g.Expect(d.Remote+d.Desired).To(BeEmpty(), "never a value of a credential")
 				g.Expect(d.SpecField).To(ContainSubstring("credentialsSecretRef"))
 			}
 			g.Expect(Patch(desired, "active", unknown).ProviderConfig).To(Equal(desired.ProviderConfig))
@@ -190,7 +190,7 @@ func TestDiff(t *testing.T) {
 
 	t.Run("an endpoint in state error keeps its state", func(t *testing.T) {
 		ep := endpointWith(elevenLabs())
-		desired := Desired(ep, SIPCredentials{})
+		desired := Desired(ep, SIPLogin{})
 		observed := observedAs(desired)
 		observed.Status = krosai.StatusError
 		NewWithT(t).Expect(Diff(ep, desired, "active", &observed, true)).To(BeEmpty())
@@ -199,7 +199,7 @@ func TestDiff(t *testing.T) {
 		spec := elevenLabs()
 		spec.Enabled = new(false)
 		ep := endpointWith(spec)
-		desired := Desired(ep, SIPCredentials{})
+		desired := Desired(ep, SIPLogin{})
 		observed := observedAs(desired)
 		diffs := Diff(ep, desired, DesiredStatus(ep), &observed, true)
 		NewWithT(t).Expect(Drift(diffs)).To(Equal([]cockpitv1alpha1.FieldDrift{
@@ -238,12 +238,12 @@ func TestSpecOfRoundTrips(t *testing.T) {
 	roundTrip := func(g Gomega, e krosai.Endpoint) {
 		spec := SpecOf(e, "sip-credentials")
 		ep := endpointWith(spec)
-		desired := Desired(ep, SIPCredentials{})
+		desired := Desired(ep, SIPLogin{})
 		g.Expect(ReadableOfRequest(desired)).To(Equal(ReadableOfEndpoint(e)), "%+v", e)
 		g.Expect(DesiredStatus(ep)).To(Equal(e.Status))
 		g.Expect(Diff(ep, desired, DesiredStatus(ep), &e, true)).To(BeEmpty(), "%+v", e)
 		if e.Type == krosai.TypeVogent || (e.Type == krosai.TypeCustomSIP && e.ProviderConfig.Username != "") {
-			g.Expect(HasSIPCredentials(ep)).To(BeTrue(), "a credentialsSecretRef for what cannot be read back")
+			g.Expect(HasSIPLogin(ep)).To(BeTrue(), "a credentialsSecretRef for what cannot be read back")
 		}
 	}
 	every := []krosai.Endpoint{

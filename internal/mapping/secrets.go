@@ -23,6 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -67,6 +68,16 @@ func SecretRefs(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Names
 func SecretNotFound(ref SecretRef) *Stalled {
 	return &Stalled{Reason: cockpitv1alpha1.ReasonSecretNotFound,
 		Message: fmt.Sprintf("Secret %q named by %s not found in namespace %q", ref.Key.Name, ref.Field, ref.Key.Namespace)}
+}
+
+// SecretReadFailed is what a failed read of the Secret ref names means: it
+// stalls on SecretNotFound when the Secret does not exist; any other failure
+// is the cluster's, and retried.
+func SecretReadFailed(ref SecretRef, err error) error {
+	if apierrors.IsNotFound(err) {
+		return SecretNotFound(ref)
+	}
+	return fmt.Errorf("read Secret %s: %w", ref.Key, err)
 }
 
 // SecretValue reads one value of a Secret by the rule docs/credentials.md
@@ -125,15 +136,16 @@ func Credentials(data map[string][]byte, ref SecretRef) (krosai.Credentials, err
 type Resolved struct {
 	Credentials krosai.Credentials
 	// SIP is set for endpoints with SIP credentials.
-	SIP SIPCredentials
+	SIP SIPLogin
 	// Versions are the resourceVersions of the local Secrets read, sorted
 	// by name.
 	Versions []cockpitv1alpha1.SecretResourceVersion
 	// PinnedOrganization is set when Credentials.OrganizationID came from
 	// status (the organization the endpoint lives in), not from the
-	// credentials, whose Secret APIKeyRef names.
+	// credentials.
 	PinnedOrganization bool
-	APIKeyRef          SecretRef
+	// APIKeyRef is the Secret the API key was read from.
+	APIKeyRef SecretRef
 }
 
 // ReadSecret returns a Secret's data and resourceVersion, or SecretNotFound.
@@ -142,8 +154,8 @@ type ReadSecret func(SecretRef) (data map[string][]byte, resourceVersion string,
 // Resolve reads the API key and, unless apiKeyOnly, the SIP credentials ep
 // needs, and keeps the organization the endpoint lives in.
 func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName, apiKeyOnly bool, read ReadSecret) (Resolved, error) {
-	var res Resolved
 	refs := SecretRefs(ep, defaultCredentials)
+	res := Resolved{APIKeyRef: refs[0]}
 	if apiKeyOnly {
 		refs = refs[:1]
 	}
@@ -172,7 +184,7 @@ func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Namespac
 	if ep.Spec.OrganizationID != "" {
 		res.Credentials.OrganizationID = ep.Spec.OrganizationID
 	}
-	if err := res.KeepOrganization(ep, refs[0]); err != nil {
+	if err := res.KeepOrganization(ep); err != nil {
 		return Resolved{}, err
 	}
 	slices.SortFunc(res.Versions, func(a, b cockpitv1alpha1.SecretResourceVersion) int {
@@ -188,12 +200,12 @@ func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Namespac
 // to it, so that a key that now belongs to another organization is refused
 // by the API (403) instead of answering 404 from an organization where the
 // endpoint never was.
-func (r *Resolved) KeepOrganization(ep *cockpitv1alpha1.KrosEndpoint, key SecretRef) error {
-	lives := ep.Status.OrganizationID
+func (r *Resolved) KeepOrganization(ep *cockpitv1alpha1.KrosEndpoint) error {
+	lives, key := ep.Status.OrganizationID, r.APIKeyRef
 	switch org := r.Credentials.OrganizationID; {
 	case lives == "":
 	case org == "":
-		r.Credentials.OrganizationID, r.PinnedOrganization, r.APIKeyRef = lives, true, key
+		r.Credentials.OrganizationID, r.PinnedOrganization = lives, true
 	case !strings.EqualFold(org, lives):
 		from := "spec.organizationID"
 		if ep.Spec.OrganizationID == "" {
@@ -208,12 +220,12 @@ func (r *Resolved) KeepOrganization(ep *cockpitv1alpha1.KrosEndpoint, key Secret
 	return nil
 }
 
-// CredentialsSecretChanged reports whether ep's SIP credentials Secret has
+// SIPLoginSecretChanged reports whether the Secret holding ep's SIP login has
 // changed since the operator last pushed it, by the resourceVersions status
-// recorded: the operator cannot read the credentials back, so it sends them
-// again then. (The controller also remembers, in memory, the credentials it
-// sent in its own writes.)
-func CredentialsSecretChanged(ep *cockpitv1alpha1.KrosEndpoint, versions []cockpitv1alpha1.SecretResourceVersion) bool {
+// recorded: the operator cannot read the login back, so it sends it again
+// then. (The controller also remembers, in memory, the login its own writes
+// carried: decide.Memory.)
+func SIPLoginSecretChanged(ep *cockpitv1alpha1.KrosEndpoint, versions []cockpitv1alpha1.SecretResourceVersion) bool {
 	var name string
 	switch {
 	case ep.Spec.Vogent != nil:

@@ -130,9 +130,9 @@ func TestResolve(t *testing.T) {
 		{name: "its own key and organization", mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey},
 			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgA},
 				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "own", ResourceVersion: "rv-own"}}}},
-		{name: "SIP credentials, redacted from the client's errors", mutate: []func(*cockpitv1alpha1.KrosEndpoint){vogent},
+		{name: "a SIP login, redacted from the client's errors", mutate: []func(*cockpitv1alpha1.KrosEndpoint){vogent},
 			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key", Redact: []string{"pw"}},
-				SIP:      SIPCredentials{Username: "alice", Password: "pw"},
+				SIP:      SIPLogin{Username: "alice", Password: "pw"},
 				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "sip", ResourceVersion: "rv-sip"}}}},
 		{name: "the API key only", mutate: []func(*cockpitv1alpha1.KrosEndpoint){vogent}, apiKeyOnly: true,
 			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key"}}},
@@ -142,8 +142,7 @@ func TestResolve(t *testing.T) {
 				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "own", ResourceVersion: "rv-own"}}}},
 		{name: "credentials naming no organization are pinned to the endpoint's",
 			mutate: []func(*cockpitv1alpha1.KrosEndpoint){livesIn(orgB)},
-			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key", OrganizationID: orgB}, PinnedOrganization: true,
-				APIKeyRef: SecretRef{Key: defaults, Field: "the operator's default credentials"}}},
+			want:   Resolved{Credentials: krosai.Credentials{APIKey: "default-key", OrganizationID: orgB}, PinnedOrganization: true}},
 		{name: "credentials naming another organization stall",
 			mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey, livesIn(orgB)},
 			reason: cockpitv1alpha1.ReasonOrganizationChanged},
@@ -168,23 +167,24 @@ func TestResolve(t *testing.T) {
 				return
 			}
 			g.Expect(err).NotTo(HaveOccurred())
+			tt.want.APIKeyRef = SecretRefs(ep, defaults)[0]
 			g.Expect(got).To(Equal(tt.want))
 		})
 	}
 }
 
-// TestCredentialsSecretChanged: SIP credentials cannot be read back, so a
+// TestSIPLoginSecretChanged: SIP credentials cannot be read back, so a
 // resourceVersion of their Secret other than the one status recorded means
 // they must be sent.
-func TestCredentialsSecretChanged(t *testing.T) {
+func TestSIPLoginSecretChanged(t *testing.T) {
 	g := NewWithT(t)
 	ep := endpointWith(cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
 		Vogent: &cockpitv1alpha1.VogentConfig{CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
 	now := []cockpitv1alpha1.SecretResourceVersion{{Name: "key", ResourceVersion: "1"}, {Name: "sip", ResourceVersion: "7"}}
-	g.Expect(CredentialsSecretChanged(ep, now)).To(BeTrue(), "never pushed")
+	g.Expect(SIPLoginSecretChanged(ep, now)).To(BeTrue(), "never pushed")
 	ep.Status.SecretResourceVersions = []cockpitv1alpha1.SecretResourceVersion{{Name: "sip", ResourceVersion: "7"}}
-	g.Expect(CredentialsSecretChanged(ep, now)).To(BeFalse(), "pushed at this version")
+	g.Expect(SIPLoginSecretChanged(ep, now)).To(BeFalse(), "pushed at this version")
 	now[1].ResourceVersion = "8"
-	g.Expect(CredentialsSecretChanged(ep, now)).To(BeTrue(), "rotated since")
-	g.Expect(CredentialsSecretChanged(endpointWith(elevenLabs()), now)).To(BeFalse(), "no SIP credentials")
+	g.Expect(SIPLoginSecretChanged(ep, now)).To(BeTrue(), "rotated since")
+	g.Expect(SIPLoginSecretChanged(endpointWith(elevenLabs()), now)).To(BeFalse(), "no SIP credentials")
 }

@@ -25,12 +25,12 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
+	"github.com/krosai/kros-operator/internal/decide"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
@@ -42,8 +42,10 @@ type Lister interface {
 }
 
 // Planner predicts the next reconcile of a freshly started operator: one
-// that has written nothing yet, so it knows of SIP credentials only what
-// status recorded, and sees KrosAI through one list per organization.
+// that has written nothing yet, so it knows of SIP logins only what status
+// recorded, and sees KrosAI through one list per organization. It reads the
+// facts the operator reads, read-only, lets decide.Next decide as the
+// operator does, and describes the decision (describe.go).
 type Planner struct {
 	// Reader reads KrosEndpoints (all namespaces) and Secrets.
 	Reader client.Reader
@@ -61,7 +63,7 @@ type Planner struct {
 // Planner's next Plan sees KrosAI and the cluster as they are then.
 type planRun struct {
 	*Planner
-	lists map[organization][]krosai.Endpoint
+	lists map[organization]decide.Listing
 	// secrets are the Secrets read so far, nil for one that does not
 	// exist: many resources share one.
 	secrets map[types.NamespacedName]*secretRead
@@ -89,10 +91,7 @@ func ReadCredentials(ctx context.Context, r client.Reader, secret types.Namespac
 func readSecret(ctx context.Context, r client.Reader, ref mapping.SecretRef) (map[string][]byte, string, error) {
 	var s corev1.Secret
 	if err := r.Get(ctx, ref.Key, &s); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", mapping.SecretNotFound(ref)
-		}
-		return nil, "", fmt.Errorf("read Secret %s: %w", ref.Key, err)
+		return nil, "", mapping.SecretReadFailed(ref, err)
 	}
 	return s.Data, s.ResourceVersion, nil
 }
@@ -103,49 +102,54 @@ func readSecret(ctx context.Context, r client.Reader, ref mapping.SecretRef) (ma
 // status, finalizers and annotations they keep. It fails only when it cannot
 // read; whatever would stop the operator is a blocked step.
 func (p *Planner) Plan(ctx context.Context, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (Plan, error) {
-	cluster, err := p.listCluster(ctx)
+	inCluster, err := p.listCluster(ctx)
 	if err != nil {
 		return Plan{}, err
 	}
-	return p.plan(ctx, cluster, resources, fromFiles)
+	return p.plan(ctx, inCluster, resources, fromFiles)
 }
 
 // PlanCluster plans the cluster's KrosEndpoints in namespace, or in every
 // namespace when it is empty, from the one list that also says who claims
 // what.
 func (p *Planner) PlanCluster(ctx context.Context, namespace string) (Plan, error) {
-	cluster, err := p.listCluster(ctx)
+	inCluster, err := p.listCluster(ctx)
 	if err != nil {
 		return Plan{}, err
 	}
-	resources := slices.DeleteFunc(slices.Clone(cluster), func(o cockpitv1alpha1.KrosEndpoint) bool {
+	resources := slices.DeleteFunc(slices.Clone(inCluster), func(o cockpitv1alpha1.KrosEndpoint) bool {
 		return namespace != "" && o.Namespace != namespace
 	})
-	return p.plan(ctx, cluster, resources, false)
+	return p.plan(ctx, inCluster, resources, false)
 }
 
 // listCluster lists the KrosEndpoints of every namespace: claims are
 // cluster-wide, as the controller's are.
 func (p *Planner) listCluster(ctx context.Context) ([]cockpitv1alpha1.KrosEndpoint, error) {
-	var list cockpitv1alpha1.KrosEndpointList
-	if err := p.Reader.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("list KrosEndpoints: %w", err)
-	}
-	return list.Items, nil
+	return cluster.KrosEndpoints(ctx, p.Reader)
 }
 
-func (p *Planner) plan(ctx context.Context, cluster, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (Plan, error) {
+func (p *Planner) plan(ctx context.Context, inCluster, resources []cockpitv1alpha1.KrosEndpoint, fromFiles bool) (Plan, error) {
 	run := &planRun{Planner: p}
 	out := Plan{APIVersion: APIVersion, Kind: Kind, Items: make([]Step, 0, len(resources))}
+	planned := make([]cockpitv1alpha1.KrosEndpoint, 0, len(resources))
 	for i := range resources {
 		ep := resources[i].DeepCopy()
 		if fromFiles {
-			ep = asApplied(ep, cluster)
+			ep = asApplied(ep, inCluster)
 		}
-		others := slices.DeleteFunc(slices.Clone(cluster), func(o cockpitv1alpha1.KrosEndpoint) bool {
+		planned = append(planned, *ep)
+	}
+	// Who claims what once the plan's resources are applied: each as
+	// planned, every other as the cluster has it.
+	claims := slices.Concat(planned, slices.DeleteFunc(slices.Clone(inCluster), func(o cockpitv1alpha1.KrosEndpoint) bool {
+		return slices.ContainsFunc(planned, func(ep cockpitv1alpha1.KrosEndpoint) bool {
 			return o.Namespace == ep.Namespace && o.Name == ep.Name
 		})
-		step, err := run.step(ctx, ep, others)
+	}))
+	for i := range planned {
+		ep := &planned[i]
+		step, err := run.step(ctx, ep, claims)
 		if err != nil {
 			return Plan{}, fmt.Errorf("KrosEndpoint %s/%s: %w", ep.Namespace, ep.Name, err)
 		}
@@ -161,14 +165,14 @@ func (p *Planner) plan(ctx context.Context, cluster, resources []cockpitv1alpha1
 // asApplied is ep as `kubectl apply` of its manifest would leave it: the
 // cluster's object of the same name, if any, with ep's spec, labels and
 // annotations.
-func asApplied(ep *cockpitv1alpha1.KrosEndpoint, cluster []cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
-	i := slices.IndexFunc(cluster, func(o cockpitv1alpha1.KrosEndpoint) bool {
+func asApplied(ep *cockpitv1alpha1.KrosEndpoint, inCluster []cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
+	i := slices.IndexFunc(inCluster, func(o cockpitv1alpha1.KrosEndpoint) bool {
 		return o.Namespace == ep.Namespace && o.Name == ep.Name
 	})
 	if i < 0 {
 		return ep
 	}
-	applied := cluster[i].DeepCopy()
+	applied := inCluster[i].DeepCopy()
 	applied.Spec = ep.Spec
 	for k, v := range ep.Labels {
 		if applied.Labels == nil {
@@ -185,32 +189,63 @@ func asApplied(ep *cockpitv1alpha1.KrosEndpoint, cluster []cockpitv1alpha1.KrosE
 	return applied
 }
 
-// step follows Reconcile: deletion, pause, Secrets, then the management
-// policy's path.
-func (p *planRun) step(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) (Step, error) {
-	if !ep.DeletionTimestamp.IsZero() {
-		return p.finalize(ctx, ep, others)
-	}
-	if ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true" {
-		return none("", "paused: the operator does nothing until the annotation %s is removed",
-			cockpitv1alpha1.AnnotationPaused), nil
-	}
-	observeOnly := ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly
-	res, remote, err := p.read(ctx, ep, observeOnly)
+// step reads the facts decide.Next asks for, read-only, until it decides,
+// and describes the decision.
+func (p *planRun) step(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, claims []cockpitv1alpha1.KrosEndpoint) (Step, error) {
+	f := decide.Facts{Resource: ep, Claims: decide.Claims{Read: true, Items: claims}}
+	d, err := decide.NextRead(&f, func(f *decide.Facts, what decide.Read) error { return p.read(ctx, f, what) })
 	if err != nil {
-		return blockedOr(err)
+		return Step{}, err
 	}
-	if observeOnly {
-		return observe(ep, res, remote, others), nil
-	}
-	return manage(ep, res, remote, others), nil
+	return p.describe(ctx, f, d)
 }
 
-// read resolves ep's Secrets, as the operator would, and lists the
-// endpoints of its organization.
-func (p *planRun) read(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, apiKeyOnly bool) (mapping.Resolved, []krosai.Endpoint, error) {
+// read fills the fact what names as the operator would read it, from the
+// plan's one list per organization where the operator would GET.
+func (p *planRun) read(ctx context.Context, f *decide.Facts, what decide.Read) error {
+	switch what.Fact {
+	case decide.FactSecrets:
+		res, err := p.resolve(ctx, f.Resource, what.APIKeyOnly)
+		if _, stalled := errors.AsType[*mapping.Stalled](err); err != nil && !stalled {
+			return err
+		}
+		f.Secrets = decide.Secrets{Read: true, Resolved: res, Err: err}
+	case decide.FactRemote:
+		listing, err := p.list(ctx, f.Secrets.Credentials)
+		if err != nil {
+			return err
+		}
+		e, listed := find(listing.Endpoints, what.EndpointID)
+		switch {
+		case listing.Err != nil:
+			f.Remote = decide.LookupOf(nil, listing.Err)
+		case listed:
+			f.Remote = decide.LookupOf(&e, nil)
+		default:
+			// Where the operator's GET would answer 404.
+			f.Remote = decide.Lookup{State: decide.Gone}
+		}
+	case decide.FactListing:
+		listing, err := p.list(ctx, f.Secrets.Credentials)
+		if err != nil {
+			return err
+		}
+		f.Listing = listing
+	case decide.FactSigningSecret:
+		var err error
+		f.SigningSecret, err = cluster.ReadSigningSecret(ctx, p.Reader, f.Resource)
+		return err
+	default:
+		return fmt.Errorf("no reader for fact %q", what.Fact)
+	}
+	return nil
+}
+
+// resolve resolves ep's Secrets as the operator would, with the API key
+// the CLI was given in place of the resource's.
+func (p *planRun) resolve(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, apiKeyOnly bool) (mapping.Resolved, error) {
 	apiKey := mapping.SecretRefs(ep, p.DefaultCredentials)[0]
-	res, err := mapping.Resolve(ep, p.DefaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
+	return mapping.Resolve(ep, p.DefaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
 		if ref == apiKey && p.Credentials != nil {
 			return map[string][]byte{
 				cockpitv1alpha1.SecretKeyAPIKey:         []byte(p.Credentials.APIKey),
@@ -219,11 +254,6 @@ func (p *planRun) read(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, ap
 		}
 		return p.readSecret(ctx, ref)
 	})
-	if err != nil {
-		return mapping.Resolved{}, nil, err
-	}
-	remote, err := p.list(ctx, res.Credentials)
-	return res, remote, err
 }
 
 // readSecret reads each Secret once per plan.
@@ -248,47 +278,28 @@ func (p *planRun) readSecret(ctx context.Context, ref mapping.SecretRef) (map[st
 	return read.data, read.resourceVersion, nil
 }
 
-// list lists an organization's endpoints once per plan.
-func (p *planRun) list(ctx context.Context, cred krosai.Credentials) ([]krosai.Endpoint, error) {
+// list lists an organization's endpoints once per plan. A list KrosAI
+// refuses is part of the listing, for the decision to judge; with the
+// CLI's own key, whose refusal is no resource's fault, it is the plan's
+// error.
+func (p *planRun) list(ctx context.Context, cred krosai.Credentials) (decide.Listing, error) {
 	key := organization{apiKey: cred.APIKey, id: cred.OrganizationID}
-	if all, ok := p.lists[key]; ok {
-		return all, nil
+	if listing, ok := p.lists[key]; ok {
+		return listing, nil
 	}
 	all, err := p.API.ListEndpoints(ctx, cred)
+	listing := decide.Listing{Read: true, Endpoints: all}
 	if err != nil {
-		kind := krosai.KindOf(err)
-		if p.Credentials == nil && (kind == krosai.KindUnauthorized || kind == krosai.KindForbidden) {
-			// As the operator would: stalled on this resource's key.
-			reason := cockpitv1alpha1.ReasonUnauthorized
-			if kind == krosai.KindForbidden {
-				reason = cockpitv1alpha1.ReasonForbidden
-			}
-			return nil, &mapping.Stalled{Reason: reason, Message: err.Error()}
+		listing.Err = &decide.ListError{Organization: mapping.OrganizationName(cred), Err: err}
+		if p.Credentials != nil && krosai.IsTerminal(err) {
+			return decide.Listing{}, listing.Err
 		}
-		return nil, fmt.Errorf("list the endpoints of KrosAI organization %s: %w", cmp.Or(cred.OrganizationID, "(the API key's default)"), err)
 	}
 	if p.lists == nil {
-		p.lists = map[organization][]krosai.Endpoint{}
+		p.lists = map[organization]decide.Listing{}
 	}
-	p.lists[key] = all
-	return all, nil
-}
-
-// blockedOr turns a *mapping.Stalled into a blocked step and returns any
-// other error.
-func blockedOr(err error) (Step, error) {
-	if stalled, ok := errors.AsType[*mapping.Stalled](err); ok {
-		return blocked(stalled), nil
-	}
-	return Step{}, err
-}
-
-func blocked(s *mapping.Stalled) Step {
-	return Step{Action: ActionBlocked, Reason: s.Reason, Message: s.Message}
-}
-
-func none(id, format string, args ...any) Step {
-	return Step{Action: ActionNone, EndpointID: id, Message: fmt.Sprintf(format, args...)}
+	p.lists[key] = listing
+	return listing, nil
 }
 
 // find returns the endpoint of all with id.
@@ -298,152 +309,4 @@ func find(all []krosai.Endpoint, id string) (krosai.Endpoint, bool) {
 		return krosai.Endpoint{}, false
 	}
 	return all[i], true
-}
-
-// observe follows the controller under managementPolicy ObserveOnly: it
-// reads the endpoint the resource names and writes nothing.
-func observe(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) Step {
-	id := mapping.ObservedID(ep)
-	if id == "" {
-		return blocked(mapping.EndpointIDRequired())
-	}
-	if adopting := ep.Status.ID != id; adopting {
-		if s := claimedByAnother(id, others); s != nil {
-			return blocked(s)
-		}
-	}
-	e, ok := find(remote, id)
-	if !ok {
-		return blocked(mapping.AdoptionTargetNotFound(id, res.Credentials, true))
-	}
-	diffs := mapping.Diff(ep, mapping.Desired(ep, res.SIP), mapping.DesiredStatus(ep), &e, false)
-	if len(diffs) == 0 {
-		return none(id, "observed only (managementPolicy ObserveOnly); the endpoint matches the spec")
-	}
-	return none(id, "observed only (managementPolicy ObserveOnly); status.drift would list: %s", mapping.FieldNames(diffs))
-}
-
-// manage follows the controller's sync under managementPolicy Full.
-func manage(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, remote []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) Step {
-	desired := mapping.Desired(ep, res.SIP)
-	id, _ := mapping.EndpointID(ep)
-	record, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
-	if id == "" && pending {
-		found, err := mapping.RecoverCreate(mapping.ParsePendingCreate(record, desired), remote, others)
-		if stalled, ok := errors.AsType[*mapping.Stalled](err); ok {
-			return blocked(stalled)
-		}
-		if found != nil {
-			step := update(ep, res, desired, *found)
-			step.Action = ActionAdopt
-			step.Message = "adopt the endpoint an interrupted create made; " + step.Message
-			return step
-		}
-	}
-	if id == "" {
-		return creation(ActionCreate, "", ep, desired, "create the endpoint")
-	}
-	adopting := ep.Status.ID != id
-	if adopting {
-		if s := claimedByAnother(id, others); s != nil {
-			return blocked(s)
-		}
-	}
-	e, ok := find(remote, id)
-	switch {
-	case !ok && adopting:
-		return blocked(mapping.AdoptionTargetNotFound(id, res.Credentials, false))
-	case !ok:
-		return creation(ActionRecreate, id, ep, desired, "endpoint %s was deleted outside Kubernetes; create it again", id)
-	}
-	step := update(ep, res, desired, e)
-	if adopting {
-		step.Action = ActionAdopt
-		step.Message = "adopt the existing endpoint; " + step.Message
-	}
-	return step
-}
-
-// update is the PATCH the operator would send to bring e in line.
-func update(ep *cockpitv1alpha1.KrosEndpoint, res mapping.Resolved, desired krosai.EndpointCreate, e krosai.Endpoint) Step {
-	credentialsKnown := !mapping.CredentialsSecretChanged(ep, res.Versions)
-	diffs := mapping.Diff(ep, desired, mapping.DesiredStatus(ep), &e, credentialsKnown)
-	if len(diffs) == 0 {
-		if e.Status == krosai.StatusError {
-			return none(e.ID, "the endpoint matches the spec but KrosAI reports it in state error")
-		}
-		return none(e.ID, "the endpoint matches the spec")
-	}
-	return Step{Action: ActionUpdate, EndpointID: e.ID, Changes: changes(diffs),
-		Message: "update " + mapping.FieldNames(diffs)}
-}
-
-// creation is a create: every field the request sets, and the status PATCH
-// that follows it for a disabled endpoint.
-func creation(action Action, id string, ep *cockpitv1alpha1.KrosEndpoint, desired krosai.EndpointCreate,
-	format string, args ...any) Step {
-	fresh := krosai.Endpoint{Status: krosai.StatusActive}
-	diffs := mapping.Diff(ep, desired, mapping.DesiredStatus(ep), &fresh, false)
-	return Step{Action: action, EndpointID: id, Changes: changes(diffs), Message: fmt.Sprintf(format, args...)}
-}
-
-func changes(diffs []mapping.FieldDiff) []Change {
-	out := make([]Change, 0, len(diffs))
-	for _, d := range diffs {
-		out = append(out, Change{Field: d.APIField, SpecField: d.SpecField, Old: d.Observed, New: d.Desired, Secret: d.WriteOnly})
-	}
-	return out
-}
-
-// claimedByAnother stalls on an endpoint another resource claims.
-func claimedByAnother(id string, others []cockpitv1alpha1.KrosEndpoint) *mapping.Stalled {
-	if owner := mapping.ClaimantIn(others, id); owner != nil {
-		return mapping.OwnedByAnother(id, owner)
-	}
-	return nil
-}
-
-// finalize follows the controller's finalize: what happens to the endpoint
-// of a resource being deleted.
-func (p *planRun) finalize(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) (Step, error) {
-	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
-	record, pending := ep.Annotations[cockpitv1alpha1.AnnotationCreatePending]
-	switch {
-	case !controllerutil.ContainsFinalizer(ep, cockpitv1alpha1.Finalizer):
-		return none(id, "being deleted; the operator's finalizer is gone, nothing left to do"), nil
-	case ep.Annotations[cockpitv1alpha1.AnnotationPaused] == "true":
-		return none(id, "being deleted but paused: the operator does nothing until the annotation %s is removed",
-			cockpitv1alpha1.AnnotationPaused), nil
-	case ep.Spec.ManagementPolicy == cockpitv1alpha1.ManagementPolicyObserveOnly:
-		return Step{Action: ActionOrphan, EndpointID: id,
-			Message: "managementPolicy ObserveOnly leaves the endpoint in KrosAI whatever deletionPolicy says"}, nil
-	case ep.Spec.DeletionPolicy == cockpitv1alpha1.DeletionPolicyOrphan:
-		return Step{Action: ActionOrphan, EndpointID: id, Message: "deletionPolicy Orphan leaves the endpoint in KrosAI"}, nil
-	case id == "" && !pending:
-		return none("", "being deleted; no endpoint was ever created"), nil
-	}
-	res, remote, err := p.read(ctx, ep, true)
-	if err != nil {
-		return blockedOr(err)
-	}
-	if id != "" && ep.Status.ID != id && mapping.ClaimantIn(others, id) != nil {
-		return Step{Action: ActionOrphan, EndpointID: id,
-			Message: "never adopted and claimed by another KrosEndpoint: the operator deletes nothing it does not own"}, nil
-	}
-	if id == "" {
-		found, err := mapping.RecoverCreate(mapping.ParsePendingCreate(record, mapping.Desired(ep, res.SIP)), remote, others)
-		if err != nil {
-			return blockedOr(err)
-		}
-		if found == nil {
-			return none("", "being deleted; its interrupted create made no endpoint"), nil
-		}
-		id = found.ID
-	}
-	if _, ok := find(remote, id); !ok {
-		// The operator still sends the DELETE, which answers 404.
-		return Step{Action: ActionDelete, EndpointID: id, Message: fmt.Sprintf(
-			"endpoint %s is already gone from KrosAI: its DELETE will find nothing, and the resource is released", id)}, nil
-	}
-	return Step{Action: ActionDelete, EndpointID: id, Message: fmt.Sprintf("delete endpoint %s from KrosAI", id)}, nil
 }

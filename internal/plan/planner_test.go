@@ -47,6 +47,8 @@ func (f *fakeAPI) ListEndpoints(context.Context, krosai.Credentials) ([]krosai.E
 	return f.endpoints, f.err
 }
 
+const org = "11111111-1111-4111-8111-111111111111"
+
 var (
 	defaultCredentials = types.NamespacedName{Namespace: "kros-system", Name: "krosai-credentials"}
 	createdAt          = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
@@ -112,9 +114,11 @@ func remote(id string, mutate ...func(*krosai.Endpoint)) krosai.Endpoint {
 	return e
 }
 
+// TestPlan checks how each kind of decision reads as a step: decide_test.go
+// holds the decisions themselves.
 func TestPlan(t *testing.T) {
 	pendingRecord := mapping.NewPendingCreate(createdAt.Add(-time.Minute),
-		mapping.Desired(new(resource("x")), mapping.SIPCredentials{})).String()
+		mapping.Desired(new(resource("x")), mapping.SIPLogin{})).String()
 	tests := []struct {
 		name    string
 		ep      cockpitv1alpha1.KrosEndpoint
@@ -122,125 +126,70 @@ func TestPlan(t *testing.T) {
 		remote  []krosai.Endpoint
 		want    Step
 	}{
-		{name: "no endpoint yet: create with every field",
+		{name: "create: every field the request sets",
 			ep: resource("x"),
 			want: Step{Action: ActionCreate, Changes: []Change{
 				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
-				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
-		{name: "a disabled endpoint is createdAt, then PATCHed inactive",
-			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Spec.Enabled = new(false) }),
-			want: Step{Action: ActionCreate, Changes: []Change{
-				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
-				{Field: "status", SpecField: "spec.enabled", Old: "active", New: "inactive"},
-				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
-		{name: "in line: nothing", ep: resource("x", claimingE1), remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionNone, EndpointID: "e-1"}},
-		{name: "changed in the dashboard: update, old to new",
+				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}},
+				Message: "create the endpoint"}},
+		{name: "none", ep: resource("x", claimingE1), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionNone, EndpointID: "e-1", Message: "the endpoint matches the spec"}},
+		{name: "update: old to new",
 			ep:     resource("x", claimingE1),
 			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "agent-b" })},
 			want: Step{Action: ActionUpdate, EndpointID: "e-1", Changes: []Change{{Field: "provider_config.elevenlabs_agent_id",
-				SpecField: "spec.elevenLabs.agentID", Old: "agent-b", New: "agent-a"}}}},
-		{name: "the id annotation lost: restored from status, nothing else",
-			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Status.ID = "e-1" }), remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionNone, EndpointID: "e-1"}},
-		{name: "an id to adopt",
+				SpecField: "spec.elevenLabs.agentID", Old: "agent-b", New: "agent-a"}},
+				Message: "update provider_config.elevenlabs_agent_id"}},
+		{name: "adopt",
 			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")), remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionAdopt, EndpointID: "e-1"}},
-		{name: "an id another resource claims",
+			want: Step{Action: ActionAdopt, EndpointID: "e-1", Message: "adopt the existing endpoint; the endpoint matches the spec"}},
+		{name: "blocked, with the operator's reason and message",
 			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")),
 			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother}},
-		{name: "an id KrosAI does not have",
-			ep:   resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-9")),
-			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonAdoptionTargetNotFound}},
-		{name: "deleted in the dashboard: recreate",
+			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother,
+				Message: mapping.OwnedByAnother("e-1", new(resource("owner"))).Message}},
+		{name: "recreate: deleted in the dashboard, the list agrees",
 			ep: resource("x", claimingE1),
 			want: Step{Action: ActionRecreate, EndpointID: "e-1", Changes: []Change{
 				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
-				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
-		{name: "an interrupted create that made one: adopt it",
+				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}},
+				Message: "endpoint e-1 was deleted outside Kubernetes; create it again"}},
+		{name: "recover: an adoption of what an interrupted create made",
 			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
 			remote: []krosai.Endpoint{remote("e-1")},
-			want:   Step{Action: ActionAdopt, EndpointID: "e-1"}},
-		{name: "an interrupted create that made none: create",
-			ep: resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
-			want: Step{Action: ActionCreate, Changes: []Change{
-				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
-				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}}}},
-		{name: "an interrupted create and two candidates",
-			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
-			remote: []krosai.Endpoint{remote("e-1"), remote("e-2")},
-			want:   Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonAmbiguousCreate}},
-		{name: "an interrupted create and a twin's",
-			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
-			cluster: []client.Object{new(resource("twin", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)))},
-			remote:  []krosai.Endpoint{remote("e-1")},
-			want:    Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonAmbiguousCreate}},
-		{name: "a missing SIP Secret", ep: resource("x", vogent),
-			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonSecretNotFound}},
-		{name: "SIP credentials never pushed: sent, without values",
+			want: Step{Action: ActionAdopt, EndpointID: "e-1",
+				Message: "adopt the endpoint an interrupted create made; the endpoint matches the spec"}},
+		{name: "a SIP login to push: sent, without values",
 			ep: resource("x", vogent, claimingE1), cluster: []client.Object{sipSecret("7")},
 			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) {
 				e.Type, e.ProviderConfig = "vogent", krosai.ProviderConfig{VogentAgentID: "v-1", VogentSIPPrefix: "p"}
 			})},
 			want: Step{Action: ActionUpdate, EndpointID: "e-1", Changes: []Change{
 				{Field: "provider_config.vogent_sip_username", SpecField: "spec.vogent.credentialsSecretRef (username)", Secret: true},
-				{Field: "provider_config.vogent_sip_password", SpecField: "spec.vogent.credentialsSecretRef (password)", Secret: true}}}},
-		{name: "SIP credentials pushed at this resourceVersion: nothing",
-			ep: resource("x", vogent, claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
-				ep.Status.SecretResourceVersions = []cockpitv1alpha1.SecretResourceVersion{{Name: "sip", ResourceVersion: "7"}}
-			}), cluster: []client.Object{sipSecret("7")},
-			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) {
-				e.Type, e.ProviderConfig = "vogent", krosai.ProviderConfig{VogentAgentID: "v-1", VogentSIPPrefix: "p"}
-			})},
-			want: Step{Action: ActionNone, EndpointID: "e-1"}},
-		{name: "ObserveOnly with drift: nothing written",
+				{Field: "provider_config.vogent_sip_password", SpecField: "spec.vogent.credentialsSecretRef (password)", Secret: true}},
+				Message: "update provider_config.vogent_sip_username, provider_config.vogent_sip_password"}},
+		{name: "ObserveOnly: none, naming the drift",
 			ep: resource("x", claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
 				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
 			}),
 			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.Name = "Renamed" })},
-			want:   Step{Action: ActionNone, EndpointID: "e-1"}},
-		{name: "ObserveOnly, naming an endpoint another resource claims",
-			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), func(ep *cockpitv1alpha1.KrosEndpoint) {
-				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
-			}),
-			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother}},
-		{name: "ObserveOnly, observing already: another claim is not checked again, as the operator does not",
-			ep: resource("x", claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
-				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
-			}),
-			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionNone, EndpointID: "e-1"}},
-		{name: "ObserveOnly without an id",
-			ep: resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) {
-				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
-			}),
-			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointIDRequired}},
+			want: Step{Action: ActionNone, EndpointID: "e-1",
+				Message: "observed only (managementPolicy ObserveOnly); status.drift would list: name"}},
 		{name: "paused", ep: resource("x", annotated(cockpitv1alpha1.AnnotationPaused, "true")),
-			want: Step{Action: ActionNone}},
-		{name: "deleting: delete", ep: resource("x", claimingE1, deleting(nil)), remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionDelete, EndpointID: "e-1"}},
-		{name: "deleting with deletionPolicy Orphan",
+			want: Step{Action: ActionNone,
+				Message: "paused: the operator does nothing until the annotation cockpit.krosai.com/paused is removed"}},
+		{name: "delete", ep: resource("x", claimingE1, deleting(nil)), remote: []krosai.Endpoint{remote("e-1")},
+			want: Step{Action: ActionDelete, EndpointID: "e-1", Message: "delete endpoint e-1 from KrosAI"}},
+		{name: "delete, already gone: the DELETE is still sent", ep: resource("x", claimingE1, deleting(nil)),
+			want: Step{Action: ActionDelete, EndpointID: "e-1", Message: "endpoint e-1 is already gone from KrosAI: " +
+				"its DELETE will find nothing, and the resource is released"}},
+		{name: "orphan",
 			ep: resource("x", claimingE1, deleting(func(ep *cockpitv1alpha1.KrosEndpoint) {
 				ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
 			})), remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionOrphan, EndpointID: "e-1"}},
-		{name: "deleting an ObserveOnly resource",
-			ep: resource("x", claimingE1, deleting(func(ep *cockpitv1alpha1.KrosEndpoint) {
-				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
-			})), remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionOrphan, EndpointID: "e-1"}},
-		{name: "deleting a never-adopted id another resource claims",
-			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), deleting(nil)),
-			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
-			want: Step{Action: ActionOrphan, EndpointID: "e-1"}},
-		{name: "deleting after an interrupted create: delete what it made",
-			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord), deleting(nil)),
-			remote: []krosai.Endpoint{remote("e-1")},
-			want:   Step{Action: ActionDelete, EndpointID: "e-1"}},
-		{name: "deleting an endpoint already gone: the DELETE is still sent", ep: resource("x", claimingE1, deleting(nil)),
-			want: Step{Action: ActionDelete, EndpointID: "e-1"}},
+			want: Step{Action: ActionOrphan, EndpointID: "e-1", Message: "deletionPolicy Orphan leaves the endpoint in KrosAI"}},
+		{name: "deleted before any create", ep: resource("x", deleting(nil)),
+			want: Step{Action: ActionNone, Message: "being deleted; no endpoint was ever created"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,15 +201,47 @@ func TestPlan(t *testing.T) {
 			got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{tt.ep}, false)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(got.Items).To(HaveLen(1))
-			step := got.Items[0]
-			g.Expect(step.Message).NotTo(BeEmpty())
-			g.Expect(step.Message).NotTo(ContainSubstring("s3cret-pw"))
-			step.Message = ""
 			tt.want.Namespace, tt.want.Name = "team", "x"
-			g.Expect(step).To(Equal(tt.want))
-			g.Expect(got.Changes()).To(Equal(tt.want.Action != ActionNone))
+			g.Expect(got.Items[0]).To(Equal(tt.want))
+			g.Expect(got.InSync()).To(Equal(tt.want.Action == ActionNone))
 		})
 	}
+}
+
+// TestPlanAgreesWithTheOperator holds the cases where a plan once
+// predicted something the operator then did not do.
+func TestPlanAgreesWithTheOperator(t *testing.T) {
+	plan := func(g Gomega, api *fakeAPI, objs []client.Object, fromFiles bool, eps ...cockpitv1alpha1.KrosEndpoint) Plan {
+		p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).
+			WithObjects(append([]client.Object{credentialsSecret()}, objs...)...).Build(), API: api, DefaultCredentials: defaultCredentials}
+		got, err := p.Plan(context.Background(), eps, fromFiles)
+		g.Expect(err).NotTo(HaveOccurred())
+		return got
+	}
+	t.Run("a key refused in the organization pinned from status: the organization changed", func(t *testing.T) {
+		g := NewWithT(t)
+		ep := resource("x", claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Status.OrganizationID = org })
+		got := plan(g, &fakeAPI{err: &krosai.Error{Kind: krosai.KindForbidden, StatusCode: 403}}, nil, false, ep)
+		g.Expect(got.Items[0].Reason).To(Equal(cockpitv1alpha1.ReasonOrganizationChanged))
+	})
+	t.Run("two manifests naming one endpoint: both blocked, as each claims it", func(t *testing.T) {
+		g := NewWithT(t)
+		got := plan(g, &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}, nil, true,
+			resource("a", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")),
+			resource("b", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")))
+		g.Expect(got.Items).To(HaveEach(HaveField("Reason", cockpitv1alpha1.ReasonEndpointOwnedByAnother)))
+	})
+	t.Run("a webhook whose signing Secret's name is taken: blocked before the create", func(t *testing.T) {
+		g := NewWithT(t)
+		squatter := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "x-webhook-signing"}}
+		ep := resource("x", func(ep *cockpitv1alpha1.KrosEndpoint) {
+			ep.Spec.Type, ep.Spec.ElevenLabs = cockpitv1alpha1.EndpointTypeWebhook, nil
+			ep.Spec.Webhook = &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/x"}
+		})
+		got := plan(g, &fakeAPI{}, []client.Object{squatter}, true, ep)
+		g.Expect(got.Items[0].Action).To(Equal(ActionBlocked))
+		g.Expect(got.Items[0].Reason).To(Equal(cockpitv1alpha1.ReasonSigningSecretConflict))
+	})
 }
 
 // TestPlanFromFiles checks that a manifest is planned as `kubectl apply`

@@ -16,11 +16,11 @@ limitations under the License.
 
 // Package plan says what the operator would do next for each KrosEndpoint,
 // without doing it: the read-only prediction behind `kubectl krosai plan`.
-// It follows the controller's decisions (internal/controller's sync and
-// finalize) with the rules both share from internal/mapping: the request a
-// spec maps to, the field diff, the claim and create-record rules, and how
-// Secret values are read. It only reads: a list of each organization's
-// endpoints, and KrosEndpoints and Secrets from the cluster.
+// It reads the facts the controller reads, decides with the controller's
+// own function (decide.Next) and describes the decision: a rule lives in
+// internal/decide or internal/mapping, never here. It only reads: a list of
+// each organization's endpoints, and KrosEndpoints and Secrets (the
+// signing Secret's metadata only) from the cluster.
 package plan
 
 // Action is what the operator would do next for one resource.
@@ -51,10 +51,6 @@ const (
 	// Message say why.
 	ActionBlocked Action = "blocked"
 )
-
-// Changes reports whether the action writes to KrosAI or needs a person:
-// everything but none.
-func (a Action) Changes() bool { return a != ActionNone }
 
 // Change is one field the operator would set. Secret fields (SIP
 // credentials) carry no values, only that they would be sent.
@@ -95,13 +91,13 @@ type Plan struct {
 	Items      []Step `json:"items"`
 }
 
-// Changes reports whether any step would write or is blocked: the CLI exits
-// 2 then, and 0 when every step is none.
-func (p Plan) Changes() bool {
+// InSync reports whether every step is none: nothing would be written and
+// nothing is blocked. The CLI exits 0 then, and 2 otherwise.
+func (p Plan) InSync() bool {
 	for _, s := range p.Items {
-		if s.Action.Changes() {
-			return true
+		if s.Action != ActionNone {
+			return false
 		}
 	}
-	return false
+	return true
 }

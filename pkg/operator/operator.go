@@ -45,12 +45,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/internal/controller"
 	"github.com/krosai/kros-operator/internal/krosai"
 )
@@ -74,7 +73,7 @@ type Options struct {
 	// organizationID) for KrosEndpoints without spec.apiKeySecretRef; its
 	// namespace is the operator's. Required.
 	DefaultCredentials types.NamespacedName
-	// SyncPeriod is how often each endpoint is re-observed to correct
+	// SyncPeriod is how often each endpoint is read again to correct
 	// changes made outside Kubernetes (jittered by up to 10%). Default 10m.
 	SyncPeriod time.Duration
 	// APIRateLimit is the requests per second to the API per API key, and
@@ -123,7 +122,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := controller.Setup(mgr, api, controller.Options{
+	if err := controller.Setup(mgr, api, controller.Options{
 		DefaultCredentials:      o.DefaultCredentials,
 		SyncPeriod:              cmp.Or(o.SyncPeriod, DefaultSyncPeriod),
 		MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
@@ -136,14 +135,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 
 // NewScheme returns a scheme with the built-in types and KrosEndpoint: what
 // the manager's clients must know.
-func NewScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	// Both only fail on a type registered twice under different names,
-	// which a new scheme cannot hold.
-	_ = clientgoscheme.AddToScheme(s)
-	_ = cockpitv1alpha1.AddToScheme(s)
-	return s
-}
+func NewScheme() *runtime.Scheme { return cluster.NewScheme() }
 
 // CacheOptions are the manager's cache options: managed fields stripped,
 // and with watchNamespaces every type cached in those namespaces only, and

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controller
+package decide
 
 import (
 	"errors"
@@ -35,62 +35,65 @@ func TestErrorMeaning(t *testing.T) {
 	apiErr := func(kind krosai.Kind, op string, status int, code string) error {
 		return &krosai.Error{Kind: kind, Op: op, StatusCode: status, Code: code}
 	}
-	listFailed := func(err error) error { return &listError{org: "o", err: err} }
+	listFailed := func(err error) error { return &ListError{Organization: "o", Err: err} }
 	tests := []struct {
-		name          string
-		err           error
-		class, reason string
-		gone          bool // deletion evidence
-		notCreated    bool // a POST that failed so cannot have landed
+		name       string
+		err        error
+		class      Class
+		reason     string
+		gone       bool // deletion evidence
+		notCreated bool // a POST that failed so cannot have landed
 	}{
 		{"a missing Secret", &mapping.Stalled{Reason: cockpitv1alpha1.ReasonSecretNotFound},
-			classStalled, cockpitv1alpha1.ReasonSecretNotFound, false, false},
+			ClassStalled, cockpitv1alpha1.ReasonSecretNotFound, false, false},
 		{"a Secret value that cannot be sent", &mapping.Stalled{Reason: cockpitv1alpha1.ReasonSecretValueInvalid},
-			classStalled, cockpitv1alpha1.ReasonSecretValueInvalid, false, false},
+			ClassStalled, cockpitv1alpha1.ReasonSecretValueInvalid, false, false},
 		{"credentials of another organization", &mapping.Stalled{Reason: cockpitv1alpha1.ReasonOrganizationChanged},
-			classStalled, cockpitv1alpha1.ReasonOrganizationChanged, false, false},
+			ClassStalled, cockpitv1alpha1.ReasonOrganizationChanged, false, false},
 		{"401", apiErr(krosai.KindUnauthorized, "getEndpoint", 401, "UNAUTHORIZED"),
-			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
+			ClassStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
 		{"403", apiErr(krosai.KindForbidden, "getEndpoint", 403, "KEY_EXPIRED"),
-			classStalled, cockpitv1alpha1.ReasonForbidden, false, true},
+			ClassStalled, cockpitv1alpha1.ReasonForbidden, false, true},
 		{"400, wrapped", fmt.Errorf("wrapped: %w", apiErr(krosai.KindInvalid, "createEndpoint", 400, "")),
-			classStalled, cockpitv1alpha1.ReasonInvalidRequest, false, true},
+			ClassStalled, cockpitv1alpha1.ReasonInvalidRequest, false, true},
 		{"a request that could not be built", apiErr(krosai.KindInvalid, "getEndpoint", 0, ""),
-			classStalled, cockpitv1alpha1.ReasonInvalidRequest, false, true},
+			ClassStalled, cockpitv1alpha1.ReasonInvalidRequest, false, true},
 		{"429", apiErr(krosai.KindRateLimited, "createEndpoint", 429, "RATE_LIMIT_EXCEEDED"),
-			classRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
+			ClassRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
 		{"a create whose outcome is unknown", apiErr(krosai.KindOutcomeUnknown, "createEndpoint", 502, ""),
-			classTransient, cockpitv1alpha1.ReasonProgressing, false, false},
+			ClassTransient, cockpitv1alpha1.ReasonProgressing, false, false},
 		{"5xx", apiErr(krosai.KindTransient, "getEndpoint", 503, ""),
-			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, true},
+			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, true},
 		{"the endpoint's own 404", apiErr(krosai.KindNotFound, "getEndpoint", 404, krosai.CodeEndpointNotFound),
-			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, true, false},
+			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, true, false},
 		{"a 404 without a code", apiErr(krosai.KindNotFound, "getEndpoint", 404, ""),
-			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, true, false},
+			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, true, false},
 		{"a 404 for a path the API does not route", apiErr(krosai.KindNotFound, "getEndpoint", 404, "NOT_FOUND"),
-			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
+			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
 		{"a list that answers 404", listFailed(apiErr(krosai.KindNotFound, "listEndpoints", 404, krosai.CodeEndpointNotFound)),
-			classTransient, cockpitv1alpha1.ReasonListFailed, false, false},
+			ClassTransient, cockpitv1alpha1.ReasonListFailed, false, false},
 		{"a list that rejects its query", listFailed(apiErr(krosai.KindInvalid, "listEndpoints", 400, "")),
-			classTransient, cockpitv1alpha1.ReasonListFailed, false, true},
+			ClassTransient, cockpitv1alpha1.ReasonListFailed, false, true},
 		{"a list that is garbage", listFailed(apiErr(krosai.KindTransient, "listEndpoints", 200, "")),
-			classTransient, cockpitv1alpha1.ReasonListFailed, false, true},
+			ClassTransient, cockpitv1alpha1.ReasonListFailed, false, true},
 		{"a list refused for the key", listFailed(apiErr(krosai.KindUnauthorized, "listEndpoints", 401, "")),
-			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
+			ClassStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
 		{"a list rate limited", listFailed(apiErr(krosai.KindRateLimited, "listEndpoints", 429, "")),
-			classRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
+			ClassRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
 		{"a Kubernetes error", errors.New("kube API server hiccup"),
-			classTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
+			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
 		{"a deletion hint keeps the meaning", withDeletionHint(apiErr(krosai.KindUnauthorized, "deleteEndpoint", 401, "")),
-			classStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
+			ClassStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			class, reason := classify(tt.err)
-			g.Expect([]string{class, reason}).To(Equal([]string{tt.class, tt.reason}))
-			g.Expect(endpointGone(tt.err)).To(Equal(tt.gone), "endpointGone")
-			g.Expect(definitelyNotCreated(tt.err)).To(Equal(tt.notCreated), "definitelyNotCreated")
+			failure := classify(tt.err)
+			g.Expect(failure.Class).To(Equal(tt.class))
+			g.Expect(failure.Reason).To(Equal(tt.reason))
+			g.Expect(EndpointGone(tt.err)).To(Equal(tt.gone), "EndpointGone")
+			g.Expect(LookupOf(nil, tt.err).State == Gone).To(Equal(tt.gone), "LookupOf")
+			g.Expect(NotCreated(tt.err)).To(Equal(tt.notCreated), "NotCreated")
 		})
 	}
 }

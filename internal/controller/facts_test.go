@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/decide"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 	"github.com/krosai/kros-operator/test/fixtures"
@@ -54,11 +55,11 @@ func (a *countingAPI) GetEndpoint(_ context.Context, _ krosai.Credentials, id st
 	return nil, &krosai.Error{Kind: krosai.KindNotFound, Op: "getEndpoint", StatusCode: 404, Code: krosai.CodeEndpointNotFound}
 }
 
-// TestObserveFreshness pins the freshness rule with a sync period of ten
+// TestReadFreshness pins the freshness rule with a sync period of ten
 // minutes, where a stale answer would be believed for long: which read each
 // situation makes, and that none reports an endpoint from before the
 // resource stopped being Ready.
-func TestObserveFreshness(t *testing.T) {
+func TestReadFreshness(t *testing.T) {
 	const period = 10 * time.Minute
 	start := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	asListed := krosai.Endpoint{ID: "ep-1", Name: "listed", Status: krosai.StatusActive}
@@ -93,7 +94,7 @@ func TestObserveFreshness(t *testing.T) {
 		// listedAt is when the shared list was taken; echo, if set, is our
 		// own write recorded after it.
 		listedAt   time.Time
-		echo       *observation
+		echo       *reading
 		now        time.Time
 		remoteGone bool
 		lists      int
@@ -109,8 +110,8 @@ func TestObserveFreshness(t *testing.T) {
 			listedAt: start.Add(time.Minute), now: start.Add(3 * time.Minute), gets: 1},
 		{name: "in remote error since the last write: the echo stands in only until the next list",
 			ep:       resource(notReadySince(cockpitv1alpha1.ReasonRemoteError, start)),
-			listedAt: start.Add(-time.Minute), echo: &observation{endpoint: krosai.Endpoint{ID: "ep-1", Name: "echo"},
-				at: start.Add(-time.Second), writtenFor: "uid", generation: 2},
+			listedAt: start.Add(-time.Minute), echo: &reading{endpoint: krosai.Endpoint{ID: "ep-1", Name: "echo"},
+				at: start.Add(-time.Second), writtenFor: "uid"},
 			now: start.Add(period), lists: 1, wantName: "listed"},
 		{name: "in remote error, list taken since: no call", ep: resource(notReadySince(cockpitv1alpha1.ReasonRemoteError, start)),
 			listedAt: start.Add(time.Minute), now: start.Add(2 * time.Minute), wantName: "listed"},
@@ -118,8 +119,8 @@ func TestObserveFreshness(t *testing.T) {
 			ep: resource(readySince(start), edited), listedAt: start.Add(time.Minute), now: start.Add(2 * time.Minute),
 			wantName: "listed"},
 		{name: "a new generation just written by us: its echo", ep: resource(readySince(start), edited),
-			listedAt: start.Add(time.Minute), echo: &observation{endpoint: krosai.Endpoint{ID: "ep-1", Name: "echo"},
-				at: start.Add(90 * time.Second), writtenFor: "uid", generation: 3},
+			listedAt: start.Add(time.Minute), echo: &reading{endpoint: krosai.Endpoint{ID: "ep-1", Name: "echo"},
+				at: start.Add(90 * time.Second), writtenFor: "uid"},
 			now: start.Add(2 * time.Minute), wantName: "echo"},
 		{name: "a requested reconcile: a GET", ep: resource(readySince(start), func(ep *cockpitv1alpha1.KrosEndpoint) {
 			ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationReconcileRequestedAt: "now"}
@@ -133,30 +134,34 @@ func TestObserveFreshness(t *testing.T) {
 				api.listed, api.got = deleted, deleted
 			}
 			clock := tt.listedAt
-			r := &KrosEndpointReconciler{API: api, observer: newObserver(api.ListEndpoints, period)}
-			r.observer.now = func() time.Time { return clock }
-			snapshot := r.observer.snapshot(cred)
+			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, period)}
+			r.remote.now = func() time.Time { return clock }
+			r.now = r.remote.now
+			snapshot := r.remote.snapshot(cred)
 			snapshot.fetched = tt.listedAt
-			snapshot.byID["ep-1"] = observation{endpoint: asListed, at: tt.listedAt}
+			snapshot.byID["ep-1"] = reading{endpoint: asListed, at: tt.listedAt}
 			if tt.echo != nil {
-				r.observer.record(cred, *tt.echo)
+				r.remote.record(cred, *tt.echo)
 			}
 			clock = tt.now
 
-			obs, err := r.observe(context.Background(), tt.ep, cred, "ep-1", false)
+			s := r.newScope(tt.ep)
+			s.facts.Secrets = decide.Secrets{Read: true, Resolved: mapping.Resolved{Credentials: cred}}
+			r.readRemote(context.Background(), s, "ep-1", decide.ReconcileRequested(tt.ep))
 			g.Expect([]int{api.lists, api.gets}).To(Equal([]int{tt.lists, tt.gets}), "lists, GETs")
 			if tt.wantName == "" {
-				g.Expect(endpointGone(err)).To(BeTrue(), "%v", err)
+				g.Expect(s.facts.Remote.State).To(Equal(decide.Gone), "%v", s.facts.Remote.Err)
 				return
 			}
-			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(obs.endpoint.Name).To(Equal(tt.wantName))
+			g.Expect(s.facts.Remote.State).To(Equal(decide.Found), "%v", s.facts.Remote.Err)
+			g.Expect(s.facts.Remote.Endpoint.Name).To(Equal(tt.wantName))
 		})
 	}
 }
 
 // TestRecoveryListsAfterTheCreate: the endpoint an interrupted create made
-// is found by a list sent after it, never in the shared list taken before.
+// is found by a list sent after it, never in the shared list taken before,
+// and recovered rather than created again.
 func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	g := NewWithT(t)
 	scheme := runtime.NewScheme()
@@ -164,21 +169,23 @@ func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	at := time.Now().UTC()
 	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", UID: "uid"},
 		Spec: elevenLabsSpec("agent")}
-	desired := mapping.Desired(ep, mapping.SIPCredentials{})
+	desired := mapping.Desired(ep, mapping.SIPLogin{})
 	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationCreatePending: mapping.NewPendingCreate(at, desired).String()}
 	made := krosai.Endpoint{ID: "made", Name: desired.Name, Type: desired.Type, CreatedAt: at.Add(time.Second),
 		ProviderConfig: *desired.ProviderConfig}
 	api := &countingAPI{listed: []krosai.Endpoint{made}}
-	r := &KrosEndpointReconciler{API: api, observer: newObserver(api.ListEndpoints, time.Hour), now: time.Now,
+	r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), now: time.Now,
 		Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep).Build()}
 	cred := krosai.Credentials{APIKey: "k"}
-	r.observer.snapshot(cred).fetched = time.Now() // a fresh shared list, from before the POST landed
+	r.remote.snapshot(cred).fetched = time.Now() // a fresh shared list, from before the POST landed
 
-	found, err := r.recoverCreate(context.Background(), ep, cred, mapping.ParsePendingCreate(ep.Annotations[cockpitv1alpha1.AnnotationCreatePending], desired))
+	s := r.newScope(ep)
+	s.facts.Secrets = decide.Secrets{Read: true, Resolved: mapping.Resolved{Credentials: cred}}
+	d, err := r.decide(context.Background(), s)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(api.lists).To(Equal(1))
-	g.Expect(found).NotTo(BeNil())
-	g.Expect(found.ID).To(Equal("made"))
+	g.Expect(d.Action).To(Equal(decide.ActionRecover))
+	g.Expect(d.EndpointID).To(Equal("made"))
 }
 
 // patchingAPI answers PATCHes with the endpoint as patched, then changed by
@@ -213,12 +220,14 @@ func (a *patchingAPI) GetEndpoint(context.Context, krosai.Credentials, string) (
 }
 
 // TestOneCallPerEdit: a spec edit is one PATCH computed against the last
-// observation; only an answer that still differs costs a GET and a second
+// reading; only an answer that still differs costs a GET and a second
 // PATCH.
 func TestOneCallPerEdit(t *testing.T) {
 	ep := fixtures.NewEndpoint("ns", "res", elevenLabsSpec("agent"))
 	ep.Spec.DisplayName = "new name"
-	desired := mapping.Desired(ep, mapping.SIPCredentials{})
+	ep.Finalizers = []string{cockpitv1alpha1.Finalizer}
+	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: "1"}
+	ep.Status.ID = "1"
 	stale := krosai.Endpoint{ID: "1", Name: "old name", Type: "elevenlabs", Status: "active",
 		ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "agent"}}
 	for _, tt := range []struct {
@@ -233,12 +242,47 @@ func TestOneCallPerEdit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			api := &patchingAPI{current: stale, meddle: tt.meddle}
-			r := &KrosEndpointReconciler{API: api, observer: newObserver(api.ListEndpoints, time.Hour), metrics: newMetrics(), now: time.Now}
-			obs, err := r.update(context.Background(), ep, &resolved{}, desired, observation{endpoint: stale, at: time.Now()})
+			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), metrics: newMetrics(), now: time.Now}
+			s := r.newScope(ep.DeepCopy())
+			s.facts.Secrets = decide.Secrets{Read: true}
+			s.setRemote(reading{endpoint: stale, at: time.Now()})
+			d := decide.Next(s.facts)
+			g.Expect(d.Action).To(Equal(decide.ActionUpdate))
+			d, err := r.sync(context.Background(), s, d)
 			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(d.Action).To(Equal(decide.ActionNone))
 			g.Expect([]int{api.patches, api.gets}).To(Equal([]int{tt.patches, tt.gets}), "PATCHes, GETs")
-			g.Expect(obs.endpoint.Name).To(Equal("new name"))
-			g.Expect(obs.endpoint.ProviderConfig.ElevenLabsAgentID).To(Equal("agent"))
+			g.Expect(s.remote.endpoint.Name).To(Equal("new name"))
+			g.Expect(s.remote.endpoint.ProviderConfig.ElevenLabsAgentID).To(Equal("agent"))
+		})
+	}
+}
+
+func TestReadSinceNotReady(t *testing.T) {
+	transition := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	withReady := func(status metav1.ConditionStatus) *cockpitv1alpha1.KrosEndpoint {
+		ep := &cockpitv1alpha1.KrosEndpoint{}
+		if status != "" {
+			ep.Status.Conditions = []metav1.Condition{{Type: cockpitv1alpha1.ConditionReady, Status: status,
+				LastTransitionTime: metav1.NewTime(transition)}}
+		}
+		return ep
+	}
+	tests := []struct {
+		name  string
+		ep    *cockpitv1alpha1.KrosEndpoint
+		at    time.Time
+		fresh bool
+	}{
+		{"a new resource takes any reading", withReady(""), transition.Add(-time.Hour), true},
+		{"a Ready resource takes the shared list", withReady(metav1.ConditionTrue), transition.Add(-time.Hour), true},
+		{"paused, then: an older list is not enough", withReady(metav1.ConditionFalse), transition.Add(-time.Millisecond), false},
+		{"within the transition's second: not provably after", withReady(metav1.ConditionFalse), transition.Add(999 * time.Millisecond), false},
+		{"a list sent after the transition", withReady(metav1.ConditionFalse), transition.Add(time.Second), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			NewWithT(t).Expect(readSinceNotReady(tt.ep, tt.at)).To(Equal(tt.fresh))
 		})
 	}
 }

@@ -25,23 +25,26 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/krosai/kros-operator/internal/decide"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
-// observer shares one paged list of an organization's endpoints among all the
-// KrosEndpoints of that organization, refreshed at most once per sync period.
+// remoteView is what the operator knows of KrosAI: for each organization,
+// its endpoints as last read. One paged list of an organization's endpoints
+// is shared by all the KrosEndpoints of that organization, refreshed at most
+// once per sync period.
 // A GET per resource per sync would spend the Free plan's 1,000 requests a
 // day on 7 endpoints; one list serves hundreds.
 //
-// Write responses are observations too: a POST or PATCH response replaces the
-// endpoint's entry, so the next reconcile does not read back what it wrote,
+// The answers to our own writes are readings too: a POST or PATCH response
+// replaces the endpoint's entry, so the next reconcile does not read back what it wrote,
 // until the next list replaces it in turn.
 //
 // A list says which endpoints exist, never that one does not: an endpoint
 // missing from it is read with its own GET, and a failed list is remembered
 // briefly so that the resources retrying it share one attempt.
-type observer struct {
+type remoteView struct {
 	list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error)
 	ttl  time.Duration
 	now  func() time.Time
@@ -65,7 +68,7 @@ type orgSnapshot struct {
 	// failed is when the last list failed, with failure; zero after a success.
 	failed  time.Time
 	failure error
-	byID    map[string]observation
+	byID    map[string]reading
 }
 
 // listRetryAfter is how long a failed list answers for the next ones: the
@@ -73,33 +76,31 @@ type orgSnapshot struct {
 // otherwise each send a list the API has just failed.
 const listRetryAfter = 5 * time.Second
 
-// observation is an endpoint as seen at a time, and, when it came from our
-// own write, which generation of which resource the write was for and a
-// digest of the SIP credentials it carried. The digest lives in memory only:
-// it lets a Secret change that leaves the credentials alone (a label, our own
-// finalizer) pass without a PATCH. Status keeps resourceVersions, never a
-// digest of a secret.
-type observation struct {
+// reading is an endpoint as read at a time, and, when it came from our own
+// write, which resource the write was for and a digest of the SIP login it
+// carried. The digest lives in memory only: it lets a Secret change that
+// leaves the login alone (a label, our own finalizer) pass without a PATCH.
+// Status keeps resourceVersions, never a digest of a secret.
+type reading struct {
 	endpoint krosai.Endpoint
 	// at is when KrosAI was known to hold endpoint: when the list that
 	// carried it was sent, or when the GET or write answered.
-	at          time.Time
-	writtenFor  types.UID
-	generation  int64
-	credentials [sha256.Size]byte
+	at         time.Time
+	writtenFor types.UID
+	sipLogin   [sha256.Size]byte
 }
 
-func newObserver(list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error), ttl time.Duration) *observer {
-	return &observer{list: list, ttl: ttl, now: time.Now, orgs: map[orgKey]*orgSnapshot{}}
+func newRemoteView(list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error), ttl time.Duration) *remoteView {
+	return &remoteView{list: list, ttl: ttl, now: time.Now, orgs: map[orgKey]*orgSnapshot{}}
 }
 
-func (o *observer) snapshot(cred krosai.Credentials) *orgSnapshot {
+func (o *remoteView) snapshot(cred krosai.Credentials) *orgSnapshot {
 	key := orgKey{apiKey: sha256.Sum256([]byte(cred.APIKey)), org: cred.OrganizationID}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s, ok := o.orgs[key]
 	if !ok {
-		s = &orgSnapshot{byID: map[string]observation{}}
+		s = &orgSnapshot{byID: map[string]reading{}}
 		o.orgs[key] = s
 	}
 	return s
@@ -108,14 +109,14 @@ func (o *observer) snapshot(cred krosai.Credentials) *orgSnapshot {
 // lookup returns the endpoint from the organization's list, listing first if
 // the list is older than the sync period. found is false when the list does
 // not have it: created since, or deleted, which only a GET can tell. A list
-// that fails is a *listError.
-func (o *observer) lookup(ctx context.Context, cred krosai.Credentials, id string) (obs observation, found bool, err error) {
+// that fails is a *decide.ListError.
+func (o *remoteView) lookup(ctx context.Context, cred krosai.Credentials, id string) (obs reading, found bool, err error) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o.now().Sub(s.fetched) >= o.ttl {
 		if err := o.fill(ctx, cred, s); err != nil {
-			return observation{}, false, err
+			return reading{}, false, err
 		}
 	}
 	obs, found = s.byID[id]
@@ -123,7 +124,7 @@ func (o *observer) lookup(ctx context.Context, cred krosai.Credentials, id strin
 }
 
 // peek returns what is known of the endpoint without calling the API.
-func (o *observer) peek(cred krosai.Credentials, id string) (observation, bool) {
+func (o *remoteView) peek(cred krosai.Credentials, id string) (reading, bool) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,7 +134,7 @@ func (o *observer) peek(cred krosai.Credentials, id string) (observation, bool) 
 
 // refresh lists the organization now, whatever the list's age, unless a list
 // sent after since already answered.
-func (o *observer) refresh(ctx context.Context, cred krosai.Credentials, since time.Time) ([]krosai.Endpoint, error) {
+func (o *remoteView) refresh(ctx context.Context, cred krosai.Credentials, since time.Time) ([]krosai.Endpoint, error) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,21 +150,21 @@ func (o *observer) refresh(ctx context.Context, cred krosai.Credentials, since t
 	return all, nil
 }
 
-func (o *observer) fill(ctx context.Context, cred krosai.Credentials, s *orgSnapshot) error {
+func (o *remoteView) fill(ctx context.Context, cred krosai.Credentials, s *orgSnapshot) error {
 	started := o.now()
 	if started.Sub(s.failed) < listRetryAfter {
 		return s.failure
 	}
 	endpoints, err := o.list(ctx, cred)
 	if err != nil {
-		s.failed, s.failure = o.now(), &listError{org: mapping.OrganizationName(cred), err: err}
+		s.failed, s.failure = o.now(), &decide.ListError{Organization: mapping.OrganizationName(cred), Err: err}
 		return s.failure
 	}
-	byID := make(map[string]observation, len(endpoints))
+	byID := make(map[string]reading, len(endpoints))
 	for _, e := range endpoints {
 		obs := s.byID[e.ID]
-		// Keep what our own writes established (which generation, which
-		// credentials): a list cannot show write-only fields.
+		// Keep what our own writes established (for which resource, with
+		// which SIP login): a list cannot show write-only fields.
 		obs.endpoint, obs.at = e, started
 		byID[e.ID] = obs
 	}
@@ -178,7 +179,7 @@ func (o *observer) fill(ctx context.Context, cred krosai.Credentials, s *orgSnap
 }
 
 // countKept counts the entries of before still in after.
-func countKept(before, after map[string]observation) int {
+func countKept(before, after map[string]reading) int {
 	n := 0
 	for id := range before {
 		if _, ok := after[id]; ok {
@@ -188,15 +189,15 @@ func countKept(before, after map[string]observation) int {
 	return n
 }
 
-// remember records an endpoint as read now, and returns the observation.
-func (o *observer) remember(cred krosai.Credentials, e krosai.Endpoint) observation {
-	obs := observation{endpoint: e, at: o.now()}
+// remember records an endpoint as read now, and returns the reading.
+func (o *remoteView) remember(cred krosai.Credentials, e krosai.Endpoint) reading {
+	obs := reading{endpoint: e, at: o.now()}
 	o.record(cred, obs)
 	return obs
 }
 
-// record records an observation, such as the response to our own write.
-func (o *observer) record(cred krosai.Credentials, obs observation) {
+// record records an reading, such as the response to our own write.
+func (o *remoteView) record(cred krosai.Credentials, obs reading) {
 	if obs.at.IsZero() {
 		obs.at = o.now()
 	}
@@ -207,7 +208,7 @@ func (o *observer) record(cred krosai.Credentials, obs observation) {
 }
 
 // forget drops an endpoint that was deleted.
-func (o *observer) forget(cred krosai.Credentials, id string) {
+func (o *remoteView) forget(cred krosai.Credentials, id string) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
