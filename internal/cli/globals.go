@@ -22,14 +22,13 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/internal/krosai"
 )
 
@@ -143,7 +142,7 @@ func (g *globals) clusterReader() (client.Reader, error) {
 	if g.opts.NewReader != nil {
 		g.reader, err = g.opts.NewReader(cfg)
 	} else {
-		g.reader, err = client.New(cfg, client.Options{Scheme: newScheme()})
+		g.reader, err = client.New(cfg, client.Options{Scheme: cluster.NewScheme()})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to the cluster: %w", err)
@@ -154,18 +153,6 @@ func (g *globals) clusterReader() (client.Reader, error) {
 // userAgent names the plugin and its version in every request.
 func (g *globals) userAgent() string { return "kubectl-krosai/" + g.opts.Version }
 
-// newScheme knows the built-in kinds (Secrets) and KrosEndpoints.
-func newScheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err) // only a programming error: the types are compiled in
-	}
-	if err := cockpitv1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
-
 // allKrosEndpoints lists the KrosEndpoints of every namespace: claims are
 // cluster-wide, as the controller's are.
 func (g *globals) allKrosEndpoints(ctx context.Context) ([]cockpitv1alpha1.KrosEndpoint, error) {
@@ -174,11 +161,7 @@ func (g *globals) allKrosEndpoints(ctx context.Context) ([]cockpitv1alpha1.KrosE
 		return nil, err
 	}
 	g.progress("Listing KrosEndpoints in all namespaces...")
-	var list cockpitv1alpha1.KrosEndpointList
-	if err := r.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("list KrosEndpoints in all namespaces: %w", err)
-	}
-	return list.Items, nil
+	return cluster.KrosEndpoints(ctx, r)
 }
 
 // defaultCredentials is --credentials-secret as a key.

@@ -40,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
@@ -155,12 +156,12 @@ current-context: test
 // counted.
 func (h *harness) run(args ...string) (stdout, stderr string, code int) {
 	h.t.Helper()
-	cluster := fake.NewClientBuilder().WithScheme(newScheme()).WithObjects(h.objects...).Build()
+	inCluster := fake.NewClientBuilder().WithScheme(cluster.NewScheme()).WithObjects(h.objects...).Build()
 	refuse := func() error {
 		h.writes.Add(1)
 		return errors.New("the CLI must not write to the cluster")
 	}
-	readOnly := interceptor.NewClient(cluster, interceptor.Funcs{
+	readOnly := interceptor.NewClient(inCluster, interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 			if _, secret := obj.(*corev1.Secret); secret && h.forbidSecrets {
 				return apierrors.NewForbidden(corev1.Resource("secrets"), key.Name, errors.New("RBAC says no"))

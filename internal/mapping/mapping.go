@@ -101,7 +101,7 @@ type FieldDiff struct {
 	APIField, SpecField string
 	// Remote and Desired are empty for write-only fields.
 	Remote, Desired string
-	WriteOnly         bool
+	WriteOnly       bool
 }
 
 // providerField maps one field of the API's provider_config to the spec.

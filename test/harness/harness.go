@@ -40,9 +40,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -50,18 +48,13 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
-	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/pkg/crds"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // Scheme knows the built-in types and KrosEndpoint.
-var Scheme = func() *runtime.Scheme {
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
-	_ = cockpitv1alpha1.AddToScheme(s)
-	return s
-}()
+var Scheme = cluster.NewScheme()
 
 // ControlPlane is a kube-apiserver and etcd with the project's CRDs, and
 // optionally kube-controller-manager's namespace and garbage-collector
