@@ -94,11 +94,11 @@ func (r *KrosEndpointReconciler) create(ctx context.Context, s *scope, d decide.
 
 // recordRecovered records the endpoint an interrupted create made as the
 // resource's own, instead of creating another.
-func (r *KrosEndpointReconciler) recordRecovered(ctx context.Context, s *scope, found krosai.Endpoint, action string) error {
+func (r *KrosEndpointReconciler) recordRecovered(ctx context.Context, s *scope, found krosai.Endpoint) error {
 	if err := r.recordID(ctx, s.ep, found.ID); err != nil {
 		return err
 	}
-	r.event(s.ep, corev1.EventTypeNormal, "Adopted", action,
+	r.event(s.ep, corev1.EventTypeNormal, "Adopted", "Create",
 		"Found endpoint %s made by an interrupted create and adopted it instead of creating another", found.ID)
 	return nil
 }

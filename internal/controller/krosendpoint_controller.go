@@ -172,7 +172,7 @@ func (r *KrosEndpointReconciler) sync(ctx context.Context, s *scope, d decide.De
 		case decide.ActionCreate, decide.ActionRecreate:
 			err = r.create(ctx, s, d)
 		case decide.ActionRecover:
-			if err = r.recordRecovered(ctx, s, d.Endpoint, "Adopt"); err == nil {
+			if err = r.recordRecovered(ctx, s, d.Endpoint); err == nil {
 				s.setRemote(r.remote.remember(s.facts.Secrets.Credentials, d.Endpoint))
 			}
 		case decide.ActionAdopt, decide.ActionUpdate:
@@ -336,7 +336,7 @@ func (r *KrosEndpointReconciler) finalize(ctx context.Context, s *scope, d decid
 		}
 	case decide.ActionDelete:
 		if d.Why == decide.WhyInterruptedCreate {
-			if err := r.recordRecovered(ctx, s, d.Endpoint, "Create"); err != nil {
+			if err := r.recordRecovered(ctx, s, d.Endpoint); err != nil {
 				return r.fail(ctx, s, err)
 			}
 		}
