@@ -24,6 +24,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -89,9 +90,14 @@ func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiK
 		return nil
 	}
 	if ep.DeletionTimestamp.IsZero() {
-		if err := protectSecrets(ctx, r.Client, ep, r.DefaultCredentials, apiKeyOnly); err != nil {
+		versions, err := protectSecrets(ctx, r.Client, ep, r.DefaultCredentials, apiKeyOnly, res.Versions)
+		if err != nil {
 			return err
 		}
+		for i, v := range versions {
+			r.secrets.moved(types.NamespacedName{Namespace: ep.Namespace, Name: v.Name}, res.Versions[i].ResourceVersion, v.ResourceVersion)
+		}
+		s.facts.Secrets.Versions = versions
 	}
 	if id, _ := mapping.EndpointID(ep); id != "" {
 		if rd, ok := r.remote.peek(res.Credentials, id); ok {

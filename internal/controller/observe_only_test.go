@@ -31,6 +31,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/cluster"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/fixtures"
 )
 
@@ -161,8 +162,19 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		patchSpec(ep, func(spec *cockpitv1alpha1.KrosEndpointSpec) {
 			spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyFull
 		})
-		fx.WaitReady(ep)
+		Eventually(func(g Gomega) {
+			got := fx.Get(ep)
+			g.Expect(got).To(operatortest.BeReady())
+			g.Expect(got.Status.SecretResourceVersions).NotTo(BeEmpty())
+		}, timeout, interval).Should(Succeed())
 		Expect(finalizers("pbx-sip")).To(ContainElement(cockpitv1alpha1.SecretInUseFinalizer))
+
+		By("status records the Secret's version after its own finalizer: nothing left to push, for a restart or a plan")
+		secret := cluster.SecretMetadata()
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "pbx-sip"}, secret)).To(Succeed())
+		Expect(fx.Get(ep).Status.SecretResourceVersions).To(ContainElement(
+			cockpitv1alpha1.SecretResourceVersion{Name: "pbx-sip", ResourceVersion: secret.ResourceVersion}))
+		Expect(requests("updateEndpoint", forID(pbx.ID))).To(HaveLen(1), "the login, pushed once")
 	})
 
 	It("stalls with a clear message without an endpoint id", func() {

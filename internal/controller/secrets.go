@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -79,6 +80,16 @@ func (s *secretReader) read(ctx context.Context, ref mapping.SecretRef) (map[str
 	return secret.Data, secret.ResourceVersion, nil
 }
 
+// moved follows our own metadata write from resourceVersion from to to: the
+// data is the same, and need not be read again.
+func (s *secretReader) moved(key types.NamespacedName, from, to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cached, ok := s.values[key]; ok && cached.resourceVersion == from {
+		s.values[key] = cachedSecret{resourceVersion: to, data: cached.data}
+	}
+}
+
 // forget drops a Secret's values, once nothing references it any more.
 func (s *secretReader) forget(key types.NamespacedName) {
 	s.mu.Lock()
@@ -90,9 +101,19 @@ func (s *secretReader) forget(key types.NamespacedName) {
 // (only the API key's with apiKeyOnly: an ObserveOnly resource never pushes
 // its SIP login), so that deleting the namespace cannot remove them before
 // ep is finalized.
+//
+// read are the resourceVersions the operator read of them. Each patch is
+// locked on the version read, so that the version it answers (the
+// finalizer moves it) holds the very data the operator read; the versions
+// returned carry it in place of the one read. Status then records the
+// version after the operator's own write, and a restarted operator does not
+// take its own finalizer for a rotated SIP login. A Secret with no version
+// read is patched without a lock.
 func protectSecrets(
 	ctx context.Context, c client.Client, ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName, apiKeyOnly bool,
-) error {
+	read []cockpitv1alpha1.SecretResourceVersion,
+) ([]cockpitv1alpha1.SecretResourceVersion, error) {
+	versions := slices.Clone(read)
 	refs := mapping.SecretRefs(ep, defaultCredentials)
 	if apiKeyOnly {
 		refs = refs[:1]
@@ -103,20 +124,29 @@ func protectSecrets(
 		}
 		meta := cluster.SecretMetadata()
 		if err := c.Get(ctx, ref.Key, meta); err != nil {
-			return client.IgnoreNotFound(err)
+			return versions, client.IgnoreNotFound(err)
 		}
 		if !meta.DeletionTimestamp.IsZero() || controllerutil.ContainsFinalizer(meta, cockpitv1alpha1.SecretInUseFinalizer) {
 			continue
 		}
 		// A strategic merge patch adds to the list the server holds: the
 		// cached copy may miss a finalizer another controller just added.
-		patch := client.StrategicMergeFrom(meta.DeepCopy())
+		var opts []client.MergeFromOption
+		i := slices.IndexFunc(versions, func(v cockpitv1alpha1.SecretResourceVersion) bool { return v.Name == ref.Key.Name })
+		if i >= 0 {
+			meta.ResourceVersion = versions[i].ResourceVersion
+			opts = append(opts, client.MergeFromWithOptimisticLock{})
+		}
+		patch := client.StrategicMergeFrom(meta.DeepCopy(), opts...)
 		controllerutil.AddFinalizer(meta, cockpitv1alpha1.SecretInUseFinalizer)
 		if err := c.Patch(ctx, meta, patch); err != nil {
-			return fmt.Errorf("protect Secret %s: %w", ref.Key, err)
+			return versions, fmt.Errorf("protect Secret %s: %w", ref.Key, err)
+		}
+		if i >= 0 {
+			versions[i].ResourceVersion = meta.ResourceVersion
 		}
 	}
-	return nil
+	return versions, nil
 }
 
 func secretRefIndexValues(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName) []string {
