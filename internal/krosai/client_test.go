@@ -378,6 +378,37 @@ func TestPOSTIsNotRetriedOnceSent(t *testing.T) {
 	}
 }
 
+// TestMalformedIDIsRefused: an answer naming an endpoint by an id with a
+// control character is malformed, as one without an id is: not retried, and a
+// create's outcome is unknown.
+func TestMalformedIDIsRefused(t *testing.T) {
+	name := "n"
+	for _, tc := range []struct {
+		op   string
+		call func(*Client) error
+		kind Kind
+	}{
+		{opGet, func(c *Client) error { _, err := c.GetEndpoint(context.Background(), testCred, "ep_1"); return err }, KindTransient},
+		{opUpdate, func(c *Client) error {
+			_, err := c.UpdateEndpoint(context.Background(), testCred, "ep_1", EndpointUpdate{Name: &name})
+			return err
+		}, KindTransient},
+		{opCreate, func(c *Client) error {
+			_, err := c.CreateEndpoint(context.Background(), testCred, EndpointCreate{Name: "n", Type: TypeWebhook})
+			return err
+		}, KindOutcomeUnknown},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			g := NewWithT(t)
+			f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, endpoint("ep_1\r\nX: y")) })
+			err := tc.call(newClient(t, f))
+			g.Expect(KindOf(err)).To(Equal(tc.kind), "%v", err)
+			g.Expect(err).To(MatchError(ContainSubstring("decode response: endpoint id holds")))
+			g.Expect(f.hits.Load()).To(BeEquivalentTo(1), "the same answer would come again")
+		})
+	}
+}
+
 func TestPOSTNeverSentIsTransient(t *testing.T) {
 	g := NewWithT(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

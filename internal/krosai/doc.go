@@ -55,5 +55,6 @@ limitations under the License.
 // wins for what is sent, and the client accepts both when decoding: a list is
 // a bare array or a wrapped, paged {"endpoints": [...], "total": N}; an
 // ElevenLabs agent may arrive as agent_id; IDs are opaque strings, UUID or
-// not.
+// not, but an answer whose id is empty, longer than 255 bytes or not printable
+// is refused as malformed, as an answer that is not JSON is.
 package krosai

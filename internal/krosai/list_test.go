@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,6 +127,14 @@ func TestListThatCannotComplete(t *testing.T) {
 		{"null", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, 200, nil)
 		}, 1},
+		{"an id with a newline", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, 200, []any{endpoint("ep_1"), endpoint("ep_2\n")})
+		}, 1},
+		{"an id with a NUL on the second page", func(w http.ResponseWriter, r *http.Request) {
+			bad := slices.Clone(all)
+			bad[150] = endpoint("ep_\x00150")
+			writeJSON(w, 200, map[string]any{"endpoints": page(bad, r.URL.Query()), "total": len(bad)})
+		}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
