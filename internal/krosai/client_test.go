@@ -172,7 +172,6 @@ func TestErrorKinds(t *testing.T) {
 			g.Expect(len(err.Error())).To(BeNumerically("<", 300), "an error repeats ~200 bytes of body at most")
 			g.Expect(IsTerminal(err)).To(Equal(tc.status == 400 || tc.status == 401 || tc.status == 403 || tc.status == 409 || tc.status == 422))
 			g.Expect(IsNotFound(err)).To(Equal(tc.status == 404))
-			g.Expect(IsOutcomeUnknown(err)).To(Equal(tc.kind == KindOutcomeUnknown))
 			wait, limited := RetryAfterOf(err)
 			g.Expect(limited).To(Equal(tc.status == 429))
 			if limited {
@@ -186,7 +185,7 @@ func TestKindHelpersOnForeignErrors(t *testing.T) {
 	g := NewWithT(t)
 	for _, err := range []error{nil, errors.New("other"), context.Canceled} {
 		g.Expect(KindOf(err)).To(Equal(KindUnknown))
-		g.Expect(IsTerminal(err) || IsNotFound(err) || IsOutcomeUnknown(err)).To(BeFalse())
+		g.Expect(IsTerminal(err) || IsNotFound(err)).To(BeFalse())
 		_, ok := RetryAfterOf(err)
 		g.Expect(ok).To(BeFalse())
 	}
@@ -372,7 +371,7 @@ func TestPOSTIsNotRetriedOnceSent(t *testing.T) {
 			f := serve(t, func(_ int, w http.ResponseWriter, r *http.Request) { tc.handle(w, r) })
 			c := newClient(t, f, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			_, err := c.CreateEndpoint(context.Background(), testCred, EndpointCreate{Name: "n", Type: TypeWebhook})
-			g.Expect(IsOutcomeUnknown(err)).To(BeTrue(), "%v", err)
+			g.Expect(KindOf(err)).To(Equal(KindOutcomeUnknown), "%v", err)
 			g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
 		})
 	}
