@@ -24,20 +24,22 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/krosai/kros-operator/test/fakeapi"
 )
 
 func TestMetrics(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n == 1 {
 			w.Header().Set("Retry-After", "0.05")
-			apiErr(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+			fakeapi.WriteError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
 			return
 		}
 		w.Header().Set("X-RateLimit-Limit", "50")
 		w.Header().Set("X-RateLimit-Remaining", "49")
 		w.Header().Set("X-RateLimit-Reset", "1767225600")
-		writeJSON(w, http.StatusOK, endpoint("ep_1"))
+		fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
 	})
 	reg := prometheus.NewRegistry()
 	c := newClient(t, f, func(c *Config) { c.Registerer = reg })
@@ -82,7 +84,7 @@ func TestMetrics(t *testing.T) {
 
 func TestMetricsOfNetworkErrors(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(int, http.ResponseWriter, *http.Request) {})
+	f := fakeapi.Start(t, func(int, http.ResponseWriter, *http.Request) {})
 	f.Close()
 	reg := prometheus.NewRegistry()
 	c := newClient(t, f, func(c *Config) { c.Registerer = reg; c.MaxRetries = 1 })

@@ -26,7 +26,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +48,7 @@ import (
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operator"
 	"github.com/krosai/kros-operator/pkg/operatortest"
+	"github.com/krosai/kros-operator/test/fakeapi"
 	"github.com/krosai/kros-operator/test/fixtures"
 	"github.com/krosai/kros-operator/test/harness"
 )
@@ -81,7 +81,7 @@ var (
 	k8sClient client.Client
 	sim       *krosaisim.Simulator
 	api       *hostileAPI
-	elsewhere *redirectTarget
+	elsewhere *fakeapi.Server
 	logs      *operatortest.LogBuffer
 	mgr       *harness.Manager
 	fx        *fixtures.Set
@@ -107,7 +107,11 @@ var _ = BeforeSuite(func() {
 
 	sim, err = krosaisim.NewSimulator(krosaisim.Options{RequestLogSize: 200000})
 	Expect(err).NotTo(HaveOccurred())
-	elsewhere = newRedirectTarget()
+	// Where the redirects point: an attacker's server, which would answer
+	// "no endpoints".
+	elsewhere = fakeapi.Start(GinkgoT(), func(_ int, w http.ResponseWriter, _ *http.Request) {
+		fakeapi.WriteJSON(w, http.StatusOK, []any{})
+	})
 	api = &hostileAPI{sim: sim.Handler(), elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
 	server := httptest.NewServer(api)
 	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
@@ -136,7 +140,6 @@ var _ = BeforeSuite(func() {
 		cancel()
 		Expect(mgr.Stop()).To(Succeed())
 		server.Close()
-		elsewhere.Close()
 		Expect(sim.Close()).To(Succeed())
 		cp.Stop()
 	})
@@ -149,7 +152,7 @@ var _ = AfterSuite(func() {
 	Expect(logs.String()).NotTo(ContainSubstring("Observed a panic"))
 	Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
 	Expect(api.streamsAbandoned.Load()).To(BeZero(), "an endless body was never hung up on")
-	Expect(elsewhere.requests()).To(BeEmpty(), "a redirect was followed")
+	Expect(elsewhere.Requests()).To(BeEmpty(), "a redirect was followed")
 })
 
 var _ = Describe("An API whose answers cannot be trusted", func() {
@@ -192,7 +195,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			Expect(got.Annotations).To(HaveKeyWithValue(cockpitv1alpha1.AnnotationEndpointID, remote[0].ID))
 			Expect(got.Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
 			Expect(createsSucceeded(org)).To(Equal(1), "POSTs the API carried out")
-			Expect(elsewhere.requests()).To(BeEmpty(), "the redirect target was called")
+			Expect(elsewhere.Requests()).To(BeEmpty(), "the redirect target was called")
 			if m == modeEndlessBody {
 				Eventually(api.streaming.Load, timeout, interval).Should(BeZero(), "an endless body is still being written")
 			}
@@ -231,7 +234,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			Expect(remote).To(HaveLen(1))
 			Expect(remote[0].Name).To(Equal("Renamed"))
 			Expect(createsSucceeded(org)).To(Equal(1))
-			Expect(elsewhere.requests()).To(BeEmpty())
+			Expect(elsewhere.Requests()).To(BeEmpty())
 		},
 		Entry("invalid JSON", modeInvalidJSON, anyRead+`200 OK: decode response`),
 		Entry("an HTML page with 200", modeHTML, anyRead+`200 OK: decode response: invalid character '<'`),
@@ -551,9 +554,8 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	switch m {
 	case modeEcho401:
-		writeJSON(w, http.StatusUnauthorized, map[string]any{
-			"error": "Invalid API key " + key + " (sent as " + r.Header.Get("Authorization") + ")", "code": "UNAUTHORIZED",
-		})
+		fakeapi.WriteError(w, http.StatusUnauthorized, "UNAUTHORIZED",
+			"Invalid API key "+key+" (sent as "+r.Header.Get("Authorization")+")")
 		return
 	case modeEcho500:
 		w.Header().Set("Content-Type", "text/plain")
@@ -561,16 +563,14 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintf(w, "panic: %s %s\nAuthorization: %s\n\n%s\n", r.Method, r.URL, r.Header.Get("Authorization"), body)
 		return
 	case modeQuoteStored:
-		writeJSON(w, http.StatusBadRequest, map[string]any{
-			"error": "SIP registration failed for agent:" + quote, "code": "VALIDATION_ERROR",
-		})
+		fakeapi.WriteError(w, http.StatusBadRequest, "VALIDATION_ERROR", "SIP registration failed for agent:"+quote)
 		return
 	case modeEcho400OnWrite:
 		if r.Method == http.MethodGet {
 			h.sim.ServeHTTP(w, r)
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, map[string]any{
+		fakeapi.WriteJSON(w, http.StatusBadRequest, map[string]any{
 			"error": "Validation failed for " + string(body) + " sent with key " + key,
 			"code":  "VALIDATION_ERROR", "details": json.RawMessage(body),
 		})
@@ -590,7 +590,10 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>\n")
 	case modeHugeBody:
-		h.huge(w, rec.Code)
+		h.hugeServed.Add(1)
+		if fakeapi.WriteHuge(w, rec.Code, hugeBodySize) {
+			h.hugeCompleted.Add(1)
+		}
 	case modeEndlessBody:
 		h.endless(w, r, rec.Code)
 	case modeEmptyID:
@@ -603,28 +606,6 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(out)
-	}
-}
-
-// huge streams a hugeBodySize JSON object without holding it, and counts the
-// bodies written to their end: a client that caps what it reads hangs up first.
-func (h *hostileAPI) huge(w http.ResponseWriter, status int) {
-	h.hugeServed.Add(1)
-	head, tail := []byte(`{"id":"ep_huge","name":"`), []byte(`"}`)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(hugeBodySize))
-	w.WriteHeader(status)
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	chunk := bytes.Repeat([]byte("a"), 64<<10)
-	for left := hugeBodySize - len(head) - len(tail); left > 0; left -= len(chunk) {
-		if _, err := w.Write(chunk[:min(left, len(chunk))]); err != nil {
-			return
-		}
-	}
-	if _, err := w.Write(tail); err == nil {
-		h.hugeCompleted.Add(1)
 	}
 }
 
@@ -676,44 +657,12 @@ func blankIDs(v any) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // presentedKey is the API key a request carries, as the simulator reads it.
 func presentedKey(r *http.Request) string {
 	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(token)
 	}
 	return r.Header.Get("x-api-key")
-}
-
-// redirectTarget is where the redirects point: an attacker's server, which
-// records what reaches it and would answer "no endpoints".
-type redirectTarget struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []string
-}
-
-func newRedirectTarget() *redirectTarget {
-	t := &redirectTarget{}
-	t.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.mu.Lock()
-		t.seen = append(t.seen, fmt.Sprintf("%s %s authorization=%t x-api-key=%t",
-			r.Method, r.URL, r.Header.Get("Authorization") != "", r.Header.Get("x-api-key") != ""))
-		t.mu.Unlock()
-		writeJSON(w, http.StatusOK, []any{})
-	}))
-	return t
-}
-
-func (t *redirectTarget) requests() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.seen...)
 }
 
 // heapWatch samples the heap while a case runs, with the garbage collector
