@@ -42,7 +42,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
@@ -50,7 +49,6 @@ import (
 	"github.com/krosai/kros-operator/pkg/operatortest"
 	"github.com/krosai/kros-operator/test/fakeapi"
 	"github.com/krosai/kros-operator/test/fixtures"
-	"github.com/krosai/kros-operator/test/harness"
 )
 
 // The response suite runs the real reconciler in a manager against a real
@@ -75,20 +73,17 @@ const (
 )
 
 var (
+	suite     *fixtures.Suite
 	ctx       context.Context
-	cancel    context.CancelFunc
-	cp        *harness.ControlPlane
 	k8sClient client.Client
 	sim       *krosaisim.Simulator
 	api       *hostileAPI
 	elsewhere *fakeapi.Server
-	logs      *operatortest.LogBuffer
-	mgr       *harness.Manager
 	fx        *fixtures.Set
-	// secretValues collects every API key, password and signing secret the
-	// suite uses, to prove none leaks.
-	secretValues operatortest.Secrets
 )
+
+// defaultCredentials is the operator's default credentials Secret.
+var defaultCredentials = types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"}
 
 func TestResponses(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -96,61 +91,48 @@ func TestResponses(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Everything the operator logs, at every verbosity (V(10) and below).
-	logs = harness.LogToBuffer(10)
-	ctx, cancel = context.WithCancel(context.Background())
-
-	var err error
-	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{})
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient = cp.Admin
-
-	sim, err = krosaisim.NewSimulator(krosaisim.Options{RequestLogSize: 200000})
-	Expect(err).NotTo(HaveOccurred())
 	// Where the redirects point: an attacker's server, which would answer
 	// "no endpoints".
 	elsewhere = fakeapi.Start(GinkgoT(), func(_ int, w http.ResponseWriter, _ *http.Request) {
 		fakeapi.WriteJSON(w, http.StatusOK, []any{})
 	})
-	api = &hostileAPI{sim: sim.Handler(), elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
-	server := httptest.NewServer(api)
-	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
-		NamespacePrefix: "hostile", OrgPrefix: "33333333-3333-4333-8333-", Timeout: timeout, Interval: interval}
-
-	defaultKey, _ := fx.NewOrg()
-	fx.OperatorCredentials(operatorNamespace, "krosai-credentials", defaultKey)
-
-	mgr, err = harness.StartManager(cp.Env.Config, func(m ctrl.Manager) error {
-		return operator.Setup(m, operator.Options{
-			APIURL:                  server.URL + "/v1",
-			DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-			SyncPeriod:              syncPeriod,
-			APIRateLimit:            500,
-			APIBurst:                100,
-			APITimeout:              apiTimeout,
-			RetryBackoffBase:        10 * time.Millisecond,
-			RetryBackoffCap:         200 * time.Millisecond,
-			MaxConcurrentReconciles: 2,
-			RegisterMetrics:         true,
-		})
+	suite = fixtures.StartSuite(fixtures.SuiteOptions{
+		// Everything the operator logs, at every verbosity (V(10) and below).
+		LogVerbosity: 10,
+		Simulator:    krosaisim.Options{RequestLogSize: 200000},
+		API: func(simulator http.Handler) http.Handler {
+			api = &hostileAPI{sim: simulator, elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
+			return api
+		},
+		DefaultCredentials: defaultCredentials,
+		NamespacePrefix:    "hostile",
+		OrgPrefix:          "33333333-3333-4333-8333-",
+		Timeout:            timeout,
+		Interval:           interval,
+		Setup: func(m ctrl.Manager, apiURL string) error {
+			return operator.Setup(m, operator.Options{
+				APIURL:                  apiURL,
+				DefaultCredentials:      defaultCredentials,
+				SyncPeriod:              syncPeriod,
+				APIRateLimit:            500,
+				APIBurst:                100,
+				APITimeout:              apiTimeout,
+				RetryBackoffBase:        10 * time.Millisecond,
+				RetryBackoffCap:         200 * time.Millisecond,
+				MaxConcurrentReconciles: 2,
+				RegisterMetrics:         true,
+			})
+		},
 	})
-	Expect(err).NotTo(HaveOccurred())
-
-	DeferCleanup(func() {
-		cancel()
-		Expect(mgr.Stop()).To(Succeed())
-		server.Close()
-		Expect(sim.Close()).To(Succeed())
-		cp.Stop()
-	})
+	fx, ctx, k8sClient, sim = suite.Set, suite.Ctx, suite.Client, suite.Sim
 })
 
 var _ = AfterSuite(func() {
 	By("checking that no secret value leaked into logs, Events, resources or metrics")
 	expectNoSecretLeaked()
 	By("checking that no reconcile panicked")
-	Expect(logs.String()).NotTo(ContainSubstring("Observed a panic"))
-	Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
+	Expect(suite.Logs.String()).NotTo(ContainSubstring("Observed a panic"))
+	Expect(suite.Manager.Done()).NotTo(BeClosed(), "the manager stopped")
 	Expect(api.streamsAbandoned.Load()).To(BeZero(), "an endless body was never hung up on")
 	Expect(elsewhere.Requests()).To(BeEmpty(), "a redirect was followed")
 })
@@ -184,7 +166,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			case modeEndlessBody:
 				Eventually(api.streamsStarted.Load, timeout, interval).Should(BeNumerically(">=", streamsStarted+2))
 			}
-			Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
+			Expect(suite.Manager.Done()).NotTo(BeClosed(), "the manager stopped")
 
 			By("converging once the API answers properly, adopting what the spoiled create made")
 			api.set(key, modeGood)
@@ -225,7 +207,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			api.set(key, m)
 			patchEndpoint(ep, func(e *cockpitv1alpha1.KrosEndpoint) { e.Spec.DisplayName = "Renamed" })
 			expectReconciling(ep, want, key)
-			Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
+			Expect(suite.Manager.Done()).NotTo(BeClosed(), "the manager stopped")
 
 			api.set(key, modeGood)
 			requestSync(ep)
@@ -248,7 +230,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 var _ = Describe("Hostile Secrets", func() {
 	It("stalls on an empty SIP password with a precise message, calling no API, and recovers when it is set", func() {
 		ns, _, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", ""))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "agent", ""))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 
@@ -294,7 +276,7 @@ var _ = Describe("Hostile Secrets", func() {
 
 	It("keeps a SIP Secret deleted while in use until its endpoint is deleted, then lets both go", func() {
 		ns, _, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		fx.WaitReady(ep)
@@ -336,7 +318,7 @@ var _ = Describe("Hostile Secrets", func() {
 
 	It("never reads another namespace's Secret of the same name", func() {
 		other, otherKey, otherOrg := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(other, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(other, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
 		ns := fx.NewNamespace()
 		byKey := fixtures.NewEndpoint(ns, "by-key", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, byKey)).To(Succeed())
@@ -366,8 +348,8 @@ var _ = Describe("Secret values", func() {
 	It("never reach logs, Events, resources or metrics through creates, rotations and errors", func() {
 		ns, key, org := fx.Isolated()
 		pwA, pwB := fx.NewSecretValue("pw"), fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-a", "alice", pwA))).To(Succeed())
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-b", "bob", pwB))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip-a", "alice", pwA))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip-b", "bob", pwB))).To(Succeed())
 		custom := fixtures.NewEndpoint(ns, "custom", customSIPWithOwnKey("sip-a"))
 		vogentSpec := cockpitv1alpha1.KrosEndpointSpec{
 			Type: cockpitv1alpha1.EndpointTypeVogent,
@@ -394,7 +376,7 @@ var _ = Describe("Secret values", func() {
 		var signing corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "hook-webhook-signing"}, &signing)).To(Succeed())
 		Expect(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]).NotTo(BeEmpty())
-		secretValues.Add(string(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]), "the signing secret")
+		fx.Secrets.Add(string(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]), "the signing secret")
 
 		By("rotating both SIP passwords")
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
@@ -426,7 +408,7 @@ var _ = Describe("Secret values", func() {
 		api.set(key, modeEcho400OnWrite)
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
 		pwC := fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-c", "carol", pwC))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip-c", "carol", pwC))).To(Succeed())
 		late := fixtures.NewEndpoint(ns, "late", customSIPWithOwnKey("sip-c"))
 		Expect(k8sClient.Create(ctx, late)).To(Succeed())
 		for _, ep := range []*cockpitv1alpha1.KrosEndpoint{custom, vogent, late} {
@@ -457,24 +439,16 @@ var _ = Describe("Secret values", func() {
 		))
 
 		expectNoSecretLeaked()
-		Expect(logs.String()).To(ContainSubstring(ns), "the scan read no logs of this test")
+		Expect(suite.Logs.String()).To(ContainSubstring(ns), "the scan read no logs of this test")
 	})
 })
 
-// expectNoSecretLeaked looks for every secret value the suite used in
-// everything the operator writes: its logs at every verbosity, Events of both
-// APIs, every KrosEndpoint whole, and the metrics registry (names, help,
-// labels).
+// expectNoSecretLeaked is the suites' leak check, which here also reads the
+// operator's own metrics: this suite registers them.
 func expectNoSecretLeaked() {
 	GinkgoHelper()
-	Expect(secretValues.Len()).To(BeNumerically(">", 0))
-	report, err := secretValues.Scan(ctx, k8sClient, operatortest.Sources{
-		Logs: []byte(logs.String()), Metrics: ctrlmetrics.Registry,
-	})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(report.Events).To(BeNumerically(">", 0))
+	report := suite.ExpectNoSecretLeaked()
 	Expect(report.Metrics).To(ContainElement("kros_operator_reconcile_errors_total"), "the metrics were not scanned")
-	Expect(report.Leaks).To(BeEmpty())
 }
 
 // mode is how hostileAPI answers one API key.
@@ -710,14 +684,6 @@ func (h *heapWatch) stop() (peak, retained int64) {
 	return int64(h.peak) - int64(h.before), int64(ms.HeapAlloc) - int64(h.before)
 }
 
-func sipSecret(ns, name, username, password string) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Type:       corev1.SecretTypeBasicAuth,
-		Data:       map[string][]byte{"username": []byte(username), "password": []byte(password)},
-	}
-}
-
 func customSIPWithOwnKey(sipSecret string) cockpitv1alpha1.KrosEndpointSpec {
 	return cockpitv1alpha1.KrosEndpointSpec{
 		Type: cockpitv1alpha1.EndpointTypeCustomSIP,
@@ -861,7 +827,7 @@ var _ = Describe("Known gaps, pending until fixed", func() {
 	It("redacts a stored SIP password the API quotes in an error to a request that did not carry it", func() {
 		ns, key, _ := fx.Isolated()
 		password := fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", password))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "agent", password))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		fx.WaitReady(ep)
