@@ -18,7 +18,6 @@ package v1alpha1_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -26,12 +25,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/test/harness"
 )
 
 // These suites run the generated CRD in a real kube-apiserver: the CEL and
@@ -39,7 +35,7 @@ import (
 var (
 	ctx       context.Context
 	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
+	cp        *harness.ControlPlane
 	k8sClient client.Client
 	namespace = "validation"
 )
@@ -52,26 +48,18 @@ func TestAPI(t *testing.T) {
 var _ = BeforeSuite(func() {
 	ctx, cancel = context.WithCancel(context.Background())
 
-	scheme := runtime.NewScheme()
-	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
-	Expect(cockpitv1alpha1.AddToScheme(scheme)).To(Succeed())
-
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := testEnv.Start()
-	Expect(err).NotTo(HaveOccurred())
-
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	// The CRD as generated: pkg/crds embeds config/crd/bases, copied by
+	// make manifests.
+	var err error
+	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{})
 	Expect(err).NotTo(HaveOccurred())
 	// Strict, as kubectl apply is: unknown fields are rejected, not pruned.
-	k8sClient = client.WithFieldValidation(c, metav1.FieldValidationStrict)
+	k8sClient = client.WithFieldValidation(cp.Admin, metav1.FieldValidationStrict)
 
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})).To(Succeed())
 })
 
 var _ = AfterSuite(func() {
 	cancel()
-	Expect(testEnv.Stop()).To(Succeed())
+	Expect(cp.Stop()).To(Succeed())
 })

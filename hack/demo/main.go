@@ -79,7 +79,7 @@ func run(keep bool) error {
 	if err != nil {
 		return err
 	}
-	defer cp.Stop()
+	defer func() { _ = cp.Stop() }()
 
 	step("starting the KrosAI simulator (bin/krosai-sim)")
 	sim, err := harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},

@@ -27,7 +27,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -47,15 +46,9 @@ func elevenLabsSpec(agent string) cockpitv1alpha1.KrosEndpointSpec {
 	}
 }
 
-// newSIPSecret returns a basic-auth Secret and remembers the password as a
-// value that must never leak.
+// newSIPSecret is fx.SIPSecret under the name the specs know.
 func newSIPSecret(ns, name, username, password string) *corev1.Secret {
-	secretValues.Add(password, "a SIP password")
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Type:       corev1.SecretTypeBasicAuth,
-		StringData: map[string]string{"username": username, "password": password},
-	}
+	return fx.SIPSecret(ns, name, username, password)
 }
 
 // requests returns the simulator's log of an operation, filtered.

@@ -30,7 +30,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -592,20 +591,6 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Expect(requests("getEndpoint", forID(id))).To(HaveLen(gets + 1))
 	})
 })
-
-// expectNoSecretLeaked checks every value the suite treated as secret
-// against everything the operator wrote: logs, Events of both APIs,
-// KrosEndpoints whole and metrics.
-func expectNoSecretLeaked() {
-	GinkgoHelper()
-	report, err := secretValues.Scan(ctx, k8sClient, operatortest.Sources{
-		Logs: []byte(logs.String()), Metrics: ctrlmetrics.Registry,
-	})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(report.Events).To(BeNumerically(">", 0))
-	Expect(report.KrosEndpoints).To(BeNumerically(">", 0))
-	Expect(report.Leaks).To(BeEmpty())
-}
 
 func readyReason(ep *cockpitv1alpha1.KrosEndpoint) string {
 	for _, c := range ep.Status.Conditions {

@@ -47,19 +47,20 @@ const (
 )
 
 var (
+	suite     *fixtures.Suite
 	ctx       context.Context
-	cancel    context.CancelFunc
 	cp        *harness.ControlPlane
 	k8sClient client.Client
-	sim       *krosaisim.Server
+	sim       *krosaisim.Simulator
 	apiURL    string
-	logs      *operatortest.LogBuffer
-	mgr       *harness.Manager
 	fx        *fixtures.Set
 	// secretValues collects every API key, password and signing secret the
 	// suite uses, to prove none leaks into logs, Events, status or metrics.
-	secretValues operatortest.Secrets
+	secretValues *operatortest.Secrets
 )
+
+// defaultCredentials is the operator's default credentials Secret.
+var defaultCredentials = types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"}
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -67,56 +68,42 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Debug (V(1)), as the suite always has: at V(8) client-go logs the
-	// bodies of the Secrets the reconciler reads, values included.
-	logs = harness.LogToBuffer(1)
-	ctx, cancel = context.WithCancel(context.Background())
-	secretValues.Add(defaultAPIKey, "the default API key")
-
-	var err error
-	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true})
-	Expect(err).NotTo(HaveOccurred())
-	// Cleanups run after AfterSuite, even when it fails: nothing outlives the suite.
-	DeferCleanup(cp.Stop)
-	k8sClient = cp.Admin
-
-	sim, err = krosaisim.New(krosaisim.Options{
-		Keys:           []krosaisim.APIKey{{Key: defaultAPIKey, Org: defaultOrg}},
-		RequestLogSize: 200000,
+	suite = fixtures.StartSuite(fixtures.SuiteOptions{
+		// Debug (V(1)), as the suite always has: at V(8) client-go logs the
+		// bodies of the Secrets the reconciler reads, values included.
+		LogVerbosity:       1,
+		ControlPlane:       harness.ControlPlaneOptions{ControllerManager: true},
+		Simulator:          krosaisim.Options{RequestLogSize: 200000},
+		DefaultCredentials: defaultCredentials,
+		DefaultKey:         defaultAPIKey,
+		DefaultOrg:         defaultOrg,
+		NamespacePrefix:    "test",
+		OrgPrefix:          "22222222-2222-4222-8222-",
+		Timeout:            timeout,
+		Interval:           interval,
+		// The package's own wiring, Setup: this suite cannot import
+		// pkg/operator, which imports this package.
+		Setup: func(m ctrl.Manager, url string) error {
+			api, err := krosai.New(krosai.Config{
+				BaseURL: url, Timeout: 2 * time.Second, RateLimit: 500, Burst: 100,
+				BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
+			})
+			if err != nil {
+				return err
+			}
+			return Setup(m, api, Options{
+				DefaultCredentials:      defaultCredentials,
+				SyncPeriod:              syncPeriod,
+				MaxConcurrentReconciles: 4,
+				RegisterMetrics:         true,
+			})
+		},
 	})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { Expect(sim.Close()).To(Succeed()) })
-	apiURL = sim.APIURL()
-	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
-		NamespacePrefix: "test", OrgPrefix: "22222222-2222-4222-8222-", Timeout: timeout, Interval: interval}
-
-	fx.OperatorCredentials(operatorNamespace, "krosai-credentials", defaultAPIKey)
-
-	// The package's own wiring, Setup: this suite cannot import
-	// pkg/operator, which imports this package.
-	mgr, err = harness.StartManager(cp.Env.Config, func(m ctrl.Manager) error {
-		api, err := krosai.New(krosai.Config{
-			BaseURL: apiURL, Timeout: 2 * time.Second, RateLimit: 500, Burst: 100,
-			BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
-		})
-		if err != nil {
-			return err
-		}
-		return Setup(m, api, Options{
-			DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-			SyncPeriod:              syncPeriod,
-			MaxConcurrentReconciles: 4,
-			RegisterMetrics:         true,
-		})
-	})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() {
-		cancel()
-		Expect(mgr.Stop()).To(Succeed())
-	})
+	fx, ctx, k8sClient, secretValues = suite.Set, suite.Ctx, suite.Client, suite.Secrets
+	cp, sim, apiURL = suite.ControlPlane, suite.Sim, suite.APIURL
 })
 
 var _ = AfterSuite(func() {
 	By("checking that no secret value leaked into logs, Events, status or metrics")
-	expectNoSecretLeaked()
+	suite.ExpectNoSecretLeaked()
 })

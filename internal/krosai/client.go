@@ -287,20 +287,6 @@ func (c *Client) DeleteEndpoint(ctx context.Context, cred Credentials, id string
 	return nil
 }
 
-// RateLimitStatus returns the API's rate-limit figures from the last response
-// to a call with cred's key, if there was one.
-func (c *Client) RateLimitStatus(cred Credentials) (RateLimitStatus, bool) {
-	c.mu.Lock()
-	s := c.keys[sha256.Sum256([]byte(strings.TrimSpace(cred.APIKey)))]
-	c.mu.Unlock()
-	if s == nil {
-		return RateLimitStatus{}, false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status, !s.status.Observed.IsZero()
-}
-
 // endpointPath escapes id into the path; ids that would name another path
 // are refused before anything is sent.
 func endpointPath(op, id string) (string, error) {
@@ -434,8 +420,8 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) *Error {
 	}
 	now := time.Now()
 	c.metrics.request(r.op, strconv.Itoa(resp.StatusCode), now.Sub(start))
-	if st, seen := r.bucket.record(resp.Header, now); seen {
-		c.metrics.status(cmp.Or(r.org, "default"), st)
+	if figures, seen := readRateLimit(resp.Header); seen {
+		c.metrics.rateLimit(cmp.Or(r.org, "default"), figures)
 	}
 
 	if !ok {

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/krosai/kros-operator/test/fakeapi"
 )
 
 func TestHeadersAndPaths(t *testing.T) {
@@ -47,7 +49,7 @@ func TestHeadersAndPaths(t *testing.T) {
 				seen []*http.Request
 				body []string
 			)
-			f := serve(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+			f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, r *http.Request) {
 				b, _ := io.ReadAll(r.Body)
 				mu.Lock()
 				seen, body = append(seen, r), append(body, string(b))
@@ -56,9 +58,9 @@ func TestHeadersAndPaths(t *testing.T) {
 				case http.MethodDelete:
 					w.WriteHeader(http.StatusNoContent)
 				case http.MethodPost:
-					writeJSON(w, http.StatusCreated, endpoint("ep_1"))
+					fakeapi.WriteJSON(w, http.StatusCreated, endpoint("ep_1"))
 				default:
-					writeJSON(w, http.StatusOK, endpoint("ep_1"))
+					fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
 				}
 			})
 			c := newClient(t, f, func(cfg *Config) { cfg.AuthScheme = tc.scheme })
@@ -147,7 +149,7 @@ func TestErrorKinds(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 				if tc.status == 429 {
 					w.Header().Set("Retry-After", "1.5")
 				}
@@ -172,7 +174,6 @@ func TestErrorKinds(t *testing.T) {
 			g.Expect(len(err.Error())).To(BeNumerically("<", 300), "an error repeats ~200 bytes of body at most")
 			g.Expect(IsTerminal(err)).To(Equal(tc.status == 400 || tc.status == 401 || tc.status == 403 || tc.status == 409 || tc.status == 422))
 			g.Expect(IsNotFound(err)).To(Equal(tc.status == 404))
-			g.Expect(IsOutcomeUnknown(err)).To(Equal(tc.kind == KindOutcomeUnknown))
 			wait, limited := RetryAfterOf(err)
 			g.Expect(limited).To(Equal(tc.status == 429))
 			if limited {
@@ -186,7 +187,7 @@ func TestKindHelpersOnForeignErrors(t *testing.T) {
 	g := NewWithT(t)
 	for _, err := range []error{nil, errors.New("other"), context.Canceled} {
 		g.Expect(KindOf(err)).To(Equal(KindUnknown))
-		g.Expect(IsTerminal(err) || IsNotFound(err) || IsOutcomeUnknown(err)).To(BeFalse())
+		g.Expect(IsTerminal(err) || IsNotFound(err)).To(BeFalse())
 		_, ok := RetryAfterOf(err)
 		g.Expect(ok).To(BeFalse())
 	}
@@ -196,16 +197,16 @@ func TestKindHelpersOnForeignErrors(t *testing.T) {
 
 func TestDeleteOfMissingEndpointSucceeds(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		apiErr(w, http.StatusNotFound, "ENDPOINT_NOT_FOUND", "Endpoint not found")
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		fakeapi.WriteError(w, http.StatusNotFound, "ENDPOINT_NOT_FOUND", "Endpoint not found")
 	})
 	g.Expect(newClient(t, f).DeleteEndpoint(context.Background(), testCred, "ep_gone")).To(Succeed())
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
+	g.Expect(f.Hits()).To(BeEquivalentTo(1))
 }
 
 func TestRefusedBeforeSending(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, endpoint("x")) })
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) { fakeapi.WriteJSON(w, 200, endpoint("x")) })
 	c := newClient(t, f)
 	ctx := context.Background()
 	for _, id := range []string{"", ".", ".."} {
@@ -227,27 +228,27 @@ func TestRefusedBeforeSending(t *testing.T) {
 		g.Expect(KindOf(err)).To(Equal(KindInvalid), "%v", cred)
 		g.Expect(err.Error()).NotTo(ContainSubstring("kros_test_"))
 	}
-	g.Expect(f.hits.Load()).To(BeZero())
+	g.Expect(f.Hits()).To(BeZero())
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
 	g := NewWithT(t)
 	var first time.Time
 	var gap time.Duration
-	f := serve(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n == 1 {
 			first = time.Now()
 			w.Header().Set("Retry-After", "1.5")
-			apiErr(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+			fakeapi.WriteError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
 			return
 		}
 		gap = time.Since(first)
-		writeJSON(w, http.StatusOK, endpoint("ep_1"))
+		fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
 	})
 	c := newClient(t, f)
 	_, err := c.GetEndpoint(context.Background(), testCred, "ep_1")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(2))
+	g.Expect(f.Hits()).To(BeEquivalentTo(2))
 	g.Expect(gap).To(BeNumerically(">=", 1450*time.Millisecond))
 }
 
@@ -255,7 +256,7 @@ func TestRateLimitResetIsTheFallback(t *testing.T) {
 	g := NewWithT(t)
 	var first time.Time
 	var gap time.Duration
-	f := serve(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n == 1 {
 			first = time.Now()
 			// Longer than defaultRetryAfter, so that ignoring it shows.
@@ -268,7 +269,7 @@ func TestRateLimitResetIsTheFallback(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	g.Expect(newClient(t, f).DeleteEndpoint(context.Background(), testCred, "ep_1")).To(Succeed())
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(2))
+	g.Expect(f.Hits()).To(BeEquivalentTo(2))
 	g.Expect(gap).To(BeNumerically(">=", defaultRetryAfter+150*time.Millisecond))
 }
 
@@ -304,33 +305,33 @@ func TestRateLimitedGivesUp(t *testing.T) {
 	tooMany := func(retryAfter string) func(int, http.ResponseWriter, *http.Request) {
 		return func(_ int, w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Retry-After", retryAfter)
-			apiErr(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+			fakeapi.WriteError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
 		}
 	}
 	t.Run("after MaxRetries", func(t *testing.T) {
 		g := NewWithT(t)
-		f := serve(t, tooMany("0.01"))
+		f := fakeapi.Start(t, tooMany("0.01"))
 		_, err := newClient(t, f, func(c *Config) { c.MaxRetries = 2 }).ListEndpoints(context.Background(), testCred)
-		g.Expect(f.hits.Load()).To(BeEquivalentTo(3))
+		g.Expect(f.Hits()).To(BeEquivalentTo(3))
 		wait, ok := RetryAfterOf(err)
 		g.Expect(ok).To(BeTrue())
 		g.Expect(wait).To(Equal(10 * time.Millisecond))
 	})
 	t.Run("at once when the wait is over BackoffCap", func(t *testing.T) {
 		g := NewWithT(t)
-		f := serve(t, tooMany("60"))
+		f := fakeapi.Start(t, tooMany("60"))
 		_, err := newClient(t, f).GetEndpoint(context.Background(), testCred, "ep_1")
-		g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
+		g.Expect(f.Hits()).To(BeEquivalentTo(1))
 		wait, _ := RetryAfterOf(err)
 		g.Expect(wait).To(Equal(time.Minute))
 	})
 	t.Run("at once when the wait is past the deadline", func(t *testing.T) {
 		g := NewWithT(t)
-		f := serve(t, tooMany("1"))
+		f := fakeapi.Start(t, tooMany("1"))
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		_, err := newClient(t, f).GetEndpoint(ctx, testCred, "ep_1")
-		g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
+		g.Expect(f.Hits()).To(BeEquivalentTo(1))
 		g.Expect(KindOf(err)).To(Equal(KindRateLimited))
 	})
 }
@@ -350,7 +351,7 @@ func TestPOSTIsNotRetriedOnceSent(t *testing.T) {
 		name   string
 		handle func(w http.ResponseWriter, r *http.Request)
 	}{
-		{"500", func(w http.ResponseWriter, _ *http.Request) { apiErr(w, 500, "INTERNAL", "boom") }},
+		{"500", func(w http.ResponseWriter, _ *http.Request) { fakeapi.WriteError(w, 500, "INTERNAL", "boom") }},
 		{"503", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }},
 		{"timeout", hang},
 		{"connection dropped", func(w http.ResponseWriter, _ *http.Request) {
@@ -362,18 +363,53 @@ func TestPOSTIsNotRetriedOnceSent(t *testing.T) {
 			w.WriteHeader(http.StatusCreated)
 			_, _ = io.WriteString(w, `{"id":"ep_1",`)
 		}},
-		{"201 without an id", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 201, map[string]string{"name": "n"}) }},
+		{"201 without an id", func(w http.ResponseWriter, _ *http.Request) {
+			fakeapi.WriteJSON(w, 201, map[string]string{"name": "n"})
+		}},
 		{"303", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/v1/endpoints/ep_1", http.StatusSeeOther)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			f := serve(t, func(_ int, w http.ResponseWriter, r *http.Request) { tc.handle(w, r) })
+			f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, r *http.Request) { tc.handle(w, r) })
 			c := newClient(t, f, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			_, err := c.CreateEndpoint(context.Background(), testCred, EndpointCreate{Name: "n", Type: TypeWebhook})
-			g.Expect(IsOutcomeUnknown(err)).To(BeTrue(), "%v", err)
-			g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
+			g.Expect(KindOf(err)).To(Equal(KindOutcomeUnknown), "%v", err)
+			g.Expect(f.Hits()).To(BeEquivalentTo(1))
+		})
+	}
+}
+
+// TestMalformedIDIsRefused: an answer naming an endpoint by an id with a
+// control character is malformed, as one without an id is: not retried, and a
+// create's outcome is unknown.
+func TestMalformedIDIsRefused(t *testing.T) {
+	name := "n"
+	for _, tc := range []struct {
+		op   string
+		call func(*Client) error
+		kind Kind
+	}{
+		{opGet, func(c *Client) error { _, err := c.GetEndpoint(context.Background(), testCred, "ep_1"); return err }, KindTransient},
+		{opUpdate, func(c *Client) error {
+			_, err := c.UpdateEndpoint(context.Background(), testCred, "ep_1", EndpointUpdate{Name: &name})
+			return err
+		}, KindTransient},
+		{opCreate, func(c *Client) error {
+			_, err := c.CreateEndpoint(context.Background(), testCred, EndpointCreate{Name: "n", Type: TypeWebhook})
+			return err
+		}, KindOutcomeUnknown},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			g := NewWithT(t)
+			f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				fakeapi.WriteJSON(w, 200, endpoint("ep_1\r\nX: y"))
+			})
+			err := tc.call(newClient(t, f))
+			g.Expect(KindOf(err)).To(Equal(tc.kind), "%v", err)
+			g.Expect(err).To(MatchError(ContainSubstring("decode response: endpoint id holds")))
+			g.Expect(f.Hits()).To(BeEquivalentTo(1), "the same answer would come again")
 		})
 	}
 }
@@ -393,24 +429,24 @@ func TestPOSTNeverSentIsTransient(t *testing.T) {
 
 func TestPOSTIsRetriedAfter429(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n == 1 {
 			w.Header().Set("Retry-After", "0.05")
-			apiErr(w, 429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+			fakeapi.WriteError(w, 429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
 			return
 		}
-		writeJSON(w, http.StatusCreated, endpoint("ep_1"))
+		fakeapi.WriteJSON(w, http.StatusCreated, endpoint("ep_1"))
 	})
 	ep, err := newClient(t, f).CreateEndpoint(context.Background(), testCred, EndpointCreate{Name: "n", Type: TypeWebhook})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ep.ID).To(Equal("ep_1"))
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(2))
+	g.Expect(f.Hits()).To(BeEquivalentTo(2))
 }
 
 func TestIdempotentMethodsAreRetried(t *testing.T) {
 	failures := map[string]func(w http.ResponseWriter, r *http.Request){
 		"503": func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) },
-		"502": func(w http.ResponseWriter, _ *http.Request) { apiErr(w, 502, "BAD_GATEWAY", "upstream") },
+		"502": func(w http.ResponseWriter, _ *http.Request) { fakeapi.WriteError(w, 502, "BAD_GATEWAY", "upstream") },
 		"connection dropped": func(w http.ResponseWriter, _ *http.Request) {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			_ = conn.Close()
@@ -430,16 +466,16 @@ func TestIdempotentMethodsAreRetried(t *testing.T) {
 		for failure, fail := range failures {
 			t.Run(method+" after "+failure, func(t *testing.T) {
 				g := NewWithT(t)
-				f := serve(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				f := fakeapi.Start(t, func(n int, w http.ResponseWriter, r *http.Request) {
 					if n <= 2 {
 						fail(w, r)
 						return
 					}
-					writeJSON(w, http.StatusOK, endpoint("ep_1"))
+					fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
 				})
 				c := newClient(t, f, func(c *Config) { c.Timeout = 200 * time.Millisecond })
 				g.Expect(call(c)).To(Succeed())
-				g.Expect(f.hits.Load()).To(BeEquivalentTo(3))
+				g.Expect(f.Hits()).To(BeEquivalentTo(3))
 			})
 		}
 	}
@@ -447,74 +483,68 @@ func TestIdempotentMethodsAreRetried(t *testing.T) {
 
 func TestRetriesAreBounded(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
 	_, err := newClient(t, f, func(c *Config) { c.MaxRetries = 3 }).GetEndpoint(context.Background(), testCred, "ep_1")
 	g.Expect(KindOf(err)).To(Equal(KindTransient))
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(4))
+	g.Expect(f.Hits()).To(BeEquivalentTo(4))
 }
 
 func TestCancelStopsRetries(t *testing.T) {
 	g := NewWithT(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		cancel()
 		w.WriteHeader(503)
 	})
 	c := newClient(t, f, func(c *Config) { c.BackoffBase = time.Minute; c.BackoffCap = time.Hour })
 	_, err := c.GetEndpoint(ctx, testCred, "ep_1")
 	g.Expect(KindOf(err)).To(Equal(KindTransient))
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
+	g.Expect(f.Hits()).To(BeEquivalentTo(1))
 }
 
 func TestRedirectIsNotFollowed(t *testing.T) {
 	g := NewWithT(t)
-	elsewhere := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, endpoint("ep_1")) })
-	f := serve(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+	elsewhere := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) { fakeapi.WriteJSON(w, 200, endpoint("ep_1")) })
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	})
 	_, err := newClient(t, f).GetEndpoint(context.Background(), testCred, "ep_1")
 	g.Expect(err).To(MatchError(ContainSubstring("307 Temporary Redirect")))
 	g.Expect(KindOf(err)).To(Equal(KindTransient))
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(1), "a redirect is not retried")
-	g.Expect(elsewhere.hits.Load()).To(BeZero(), "the key must not reach the redirect target")
+	g.Expect(f.Hits()).To(BeEquivalentTo(1), "a redirect is not retried")
+	g.Expect(elsewhere.Requests()).To(BeEmpty(), "the key must not reach the redirect target")
 
 	// Even a caller's client that follows redirects does not, once copied.
 	follows := &http.Client{}
 	_, err = newClient(t, f, func(c *Config) { c.HTTPClient = follows }).GetEndpoint(context.Background(), testCred, "ep_1")
 	g.Expect(err).To(HaveOccurred())
-	g.Expect(elsewhere.hits.Load()).To(BeZero())
+	g.Expect(elsewhere.Requests()).To(BeEmpty())
 	g.Expect(follows.CheckRedirect).To(BeNil(), "the caller's client is not modified")
 }
 
 func TestOversizedBodyIsAnError(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(200)
-		_, _ = io.WriteString(w, `[{"id":"ep_1","name":"`)
-		chunk := strings.Repeat("x", 64<<10)
-		for written := 0; written <= maxBody; written += len(chunk) {
-			if _, err := io.WriteString(w, chunk); err != nil {
-				return
-			}
-		}
-		_, _ = io.WriteString(w, `"}]`)
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		fakeapi.WriteHuge(w, 200, 2*maxBody)
 	})
-	_, err := newClient(t, f).ListEndpoints(context.Background(), testCred)
+	// Reading 8 MiB may take a while on a busy machine: the test is of the
+	// cap, not of the timeout.
+	_, err := newClient(t, f, func(c *Config) { c.Timeout = time.Minute }).ListEndpoints(context.Background(), testCred)
 	g.Expect(err).To(MatchError(errTooLarge))
 	g.Expect(KindOf(err)).To(Equal(KindTransient))
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(1), "the same body would come again")
+	g.Expect(f.Hits()).To(BeEquivalentTo(1), "the same body would come again")
 }
 
 func TestSecretsNeverInErrors(t *testing.T) {
 	g := NewWithT(t)
 	// The server echoes the key and the body, in JSON and in plain text, with
 	// control characters in the middle of the secrets.
-	f := serve(t, func(n int, w http.ResponseWriter, r *http.Request) {
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		echo := r.Header.Get("Authorization") + " " + string(b)
 		switch n % 3 {
 		case 0:
-			apiErr(w, 400, r.Header.Get("Authorization"), echo)
+			fakeapi.WriteError(w, 400, r.Header.Get("Authorization"), echo)
 		case 1:
 			w.WriteHeader(500)
 			_, _ = io.WriteString(w, echo)
@@ -544,7 +574,7 @@ func TestSecretsNeverInErrors(t *testing.T) {
 
 func TestTokenBucketIsSharedPerKey(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	const n, r, b = 12, 20.0, 2
 	c := newClient(t, f, func(c *Config) { c.RateLimit, c.Burst = r, b })
 	start := time.Now()
@@ -575,14 +605,14 @@ func TestTokenBucketIsSharedPerKey(t *testing.T) {
 
 func TestRateLimitWaitRespectsContext(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	c := newClient(t, f, func(c *Config) { c.RateLimit, c.Burst = 0.001, 1 })
 	g.Expect(c.DeleteEndpoint(context.Background(), testCred, "ep_1")).To(Succeed())
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := c.DeleteEndpoint(ctx, testCred, "ep_1")
 	g.Expect(KindOf(err)).To(Equal(KindTransient))
-	g.Expect(f.hits.Load()).To(BeEquivalentTo(1))
+	g.Expect(f.Hits()).To(BeEquivalentTo(1))
 }
 
 func TestNew(t *testing.T) {

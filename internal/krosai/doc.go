@@ -35,7 +35,7 @@ limitations under the License.
 // Every error returned is an *Error whose Kind says what the caller should do:
 // fix the spec or the key (IsTerminal), wait (RetryAfterOf), recreate
 // (IsNotFound), retry with backoff (KindTransient), or find out by listing
-// whether a create happened (IsOutcomeUnknown). An error string never holds
+// whether a create happened (KindOutcomeUnknown). An error string never holds
 // the request body, and at most ~200 printable bytes of the response, with the
 // API key and the request's passwords redacted.
 //
@@ -55,5 +55,6 @@ limitations under the License.
 // wins for what is sent, and the client accepts both when decoding: a list is
 // a bare array or a wrapped, paged {"endpoints": [...], "total": N}; an
 // ElevenLabs agent may arrive as agent_id; IDs are opaque strings, UUID or
-// not.
+// not, but an answer whose id is empty, longer than 255 bytes or not printable
+// is refused as malformed, as an answer that is not JSON is.
 package krosai

@@ -129,10 +129,6 @@ func KindOf(err error) Kind {
 // IsNotFound reports a 404.
 func IsNotFound(err error) bool { return KindOf(err) == KindNotFound }
 
-// IsOutcomeUnknown reports a create that may have happened: list before
-// creating again.
-func IsOutcomeUnknown(err error) bool { return KindOf(err) == KindOutcomeUnknown }
-
 // IsTerminal reports an error that retrying the same request cannot fix: a
 // rejected key (401, 403) or a rejected request (400, 422).
 func IsTerminal(err error) bool {

@@ -17,12 +17,10 @@ limitations under the License.
 package krosai
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/krosai/kros-operator/test/fakeapi"
 )
 
 const (
@@ -33,25 +31,9 @@ const (
 
 var testCred = Credentials{APIKey: testKey, OrganizationID: testOrg}
 
-// fakeAPI serves handle, counting the requests it receives; n is 1-based.
-type fakeAPI struct {
-	*httptest.Server
-	hits atomic.Int32
-}
-
-func serve(t *testing.T, handle func(n int, w http.ResponseWriter, r *http.Request)) *fakeAPI {
-	t.Helper()
-	f := &fakeAPI{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handle(int(f.hits.Add(1)), w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
 // newClient returns a Client for f with fast retries and a loose rate limit,
 // changed by mutate.
-func newClient(t *testing.T, f *fakeAPI, mutate ...func(*Config)) *Client {
+func newClient(t *testing.T, f *fakeapi.Server, mutate ...func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{
 		BaseURL:     f.URL + "/v1",
@@ -70,16 +52,6 @@ func newClient(t *testing.T, f *fakeAPI, mutate ...func(*Config)) *Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func apiErr(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": msg, "code": code})
 }
 
 func endpoint(id string) map[string]any {

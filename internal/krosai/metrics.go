@@ -113,11 +113,11 @@ func (m *metrics) limited(op string) {
 	m.rateLimited.WithLabelValues(op).Inc()
 }
 
-func (m *metrics) status(org string, s RateLimitStatus) {
+func (m *metrics) rateLimit(org string, figures rateLimit) {
 	if m == nil {
 		return
 	}
-	m.limit.WithLabelValues(org).Set(float64(s.Limit))
-	m.remaining.WithLabelValues(org).Set(float64(s.Remaining))
-	m.resetUnixTime.WithLabelValues(org).Set(float64(s.Reset.UnixNano()) / 1e9)
+	m.limit.WithLabelValues(org).Set(float64(figures.limit))
+	m.remaining.WithLabelValues(org).Set(float64(figures.remaining))
+	m.resetUnixTime.WithLabelValues(org).Set(float64(figures.reset.UnixNano()) / 1e9)
 }

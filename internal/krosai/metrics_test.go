@@ -20,37 +20,37 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/krosai/kros-operator/test/fakeapi"
 )
 
-func TestMetricsAndRateLimitStatus(t *testing.T) {
+func TestMetrics(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n == 1 {
 			w.Header().Set("Retry-After", "0.05")
-			apiErr(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+			fakeapi.WriteError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
 			return
 		}
 		w.Header().Set("X-RateLimit-Limit", "50")
 		w.Header().Set("X-RateLimit-Remaining", "49")
 		w.Header().Set("X-RateLimit-Reset", "1767225600")
-		writeJSON(w, http.StatusOK, endpoint("ep_1"))
+		fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
 	})
 	reg := prometheus.NewRegistry()
 	c := newClient(t, f, func(c *Config) { c.Registerer = reg })
+	m := c.metrics
 
-	_, ok := c.RateLimitStatus(testCred)
-	g.Expect(ok).To(BeFalse(), "nothing seen yet")
+	g.Expect(testutil.CollectAndCount(m.limit)).To(BeZero(), "nothing seen yet")
 	_, err := c.GetEndpoint(context.Background(), testCred, "ep_1")
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.GetEndpoint(context.Background(), Credentials{APIKey: testKey}, "ep_1")
 	g.Expect(err).NotTo(HaveOccurred())
 
-	m := c.metrics
 	g.Expect(testutil.ToFloat64(m.requests.WithLabelValues(opGet, "429"))).To(Equal(1.0))
 	g.Expect(testutil.ToFloat64(m.requests.WithLabelValues(opGet, "200"))).To(Equal(2.0))
 	g.Expect(testutil.ToFloat64(m.rateLimited.WithLabelValues(opGet))).To(Equal(1.0))
@@ -61,14 +61,7 @@ func TestMetricsAndRateLimitStatus(t *testing.T) {
 		g.Expect(testutil.ToFloat64(m.remaining.WithLabelValues(org))).To(Equal(49.0))
 		g.Expect(testutil.ToFloat64(m.resetUnixTime.WithLabelValues(org))).To(Equal(1767225600.0))
 	}
-
-	st, ok := c.RateLimitStatus(Credentials{APIKey: testKey + "\n"})
-	g.Expect(ok).To(BeTrue())
-	g.Expect(st.Limit).To(Equal(50))
-	g.Expect(st.Remaining).To(Equal(49))
-	g.Expect(st.Reset).To(Equal(time.Unix(1767225600, 0)))
-	_, ok = c.RateLimitStatus(Credentials{APIKey: "kros_test_other"})
-	g.Expect(ok).To(BeFalse())
+	g.Expect(testutil.CollectAndCount(m.limit)).To(Equal(2), "one series per organization")
 
 	families, err := reg.Gather()
 	g.Expect(err).NotTo(HaveOccurred())
@@ -91,7 +84,7 @@ func TestMetricsAndRateLimitStatus(t *testing.T) {
 
 func TestMetricsOfNetworkErrors(t *testing.T) {
 	g := NewWithT(t)
-	f := serve(t, func(int, http.ResponseWriter, *http.Request) {})
+	f := fakeapi.Start(t, func(int, http.ResponseWriter, *http.Request) {})
 	f.Close()
 	reg := prometheus.NewRegistry()
 	c := newClient(t, f, func(c *Config) { c.Registerer = reg; c.MaxRetries = 1 })

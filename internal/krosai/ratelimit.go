@@ -28,17 +28,15 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// RateLimitStatus is the API's rate-limit figures from the last response seen
-// for one API key.
-type RateLimitStatus struct {
-	// Limit is X-RateLimit-Limit: requests allowed per window.
-	Limit int
-	// Remaining is X-RateLimit-Remaining.
-	Remaining int
-	// Reset is X-RateLimit-Reset: when the window resets.
-	Reset time.Time
-	// Observed is when the response carrying these figures arrived.
-	Observed time.Time
+// rateLimit is the API's rate-limit figures in one response, which the
+// client's metrics report.
+type rateLimit struct {
+	// limit is X-RateLimit-Limit: requests allowed per window.
+	limit int
+	// remaining is X-RateLimit-Remaining.
+	remaining int
+	// reset is X-RateLimit-Reset: when the window resets.
+	reset time.Time
 }
 
 // keyState is what the Client shares between all calls made with one API key.
@@ -47,7 +45,6 @@ type keyState struct {
 
 	mu          sync.Mutex
 	pausedUntil time.Time // set by a 429: no request with this key before then
-	status      RateLimitStatus
 }
 
 // wait blocks until a request may be sent with this key, and returns how long
@@ -79,19 +76,15 @@ func (s *keyState) pause(d time.Duration) {
 	s.mu.Unlock()
 }
 
-// record keeps the rate-limit figures of a response, if it has them all.
-func (s *keyState) record(h http.Header, now time.Time) (RateLimitStatus, bool) {
+// readRateLimit reads the rate-limit figures of a response, if it has them all.
+func readRateLimit(h http.Header) (rateLimit, bool) {
 	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
 	remaining, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
 	reset, ok := unixTime(h.Get("X-RateLimit-Reset"))
 	if err1 != nil || err2 != nil || !ok {
-		return RateLimitStatus{}, false
+		return rateLimit{}, false
 	}
-	st := RateLimitStatus{Limit: limit, Remaining: remaining, Reset: reset, Observed: now}
-	s.mu.Lock()
-	s.status = st
-	s.mu.Unlock()
-	return st, true
+	return rateLimit{limit: limit, remaining: remaining, reset: reset}, true
 }
 
 // defaultRetryAfter is the wait after a 429 that gives no hint.

@@ -18,12 +18,13 @@ package krosai
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/http"
 	"testing"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/krosai/kros-operator/pkg/krosaisim"
+	"github.com/krosai/kros-operator/test/fakeapi"
 )
 
 // roundTripCreates is a valid create of every endpoint type, each SIP
@@ -71,8 +72,8 @@ func TestEveryPasswordModeRoundTrips(t *testing.T) {
 					Seed:   1,
 				})
 				g.Expect(err).NotTo(HaveOccurred())
-				f := &fakeAPI{Server: httptest.NewServer(sim.Handler())}
-				t.Cleanup(f.Close)
+				api := sim.Handler()
+				f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, r *http.Request) { api.ServeHTTP(w, r) })
 				t.Cleanup(func() { _ = sim.Close() }) // runs first: releases anything held
 				c := newClient(t, f)
 				ctx := context.Background()

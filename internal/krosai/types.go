@@ -21,7 +21,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The endpoint types of the API's `type` enum.
@@ -63,22 +66,47 @@ type Endpoint struct {
 }
 
 // UnmarshalJSON decodes an endpoint, moving the narrative's ElevenLabs agent_id
-// to elevenlabs_agent_id, and rejects one without an id, which no caller could
-// address.
+// to elevenlabs_agent_id, and rejects one whose id checkID refuses.
 func (e *Endpoint) UnmarshalJSON(b []byte) error {
 	type plain Endpoint // plain has no methods, so this does not recurse.
 	var p plain
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
-	if p.ID == "" {
-		return errors.New("endpoint has no id")
+	if err := checkID(p.ID); err != nil {
+		return err
 	}
 	pc := &p.ProviderConfig
 	if p.Type == TypeElevenLabs && pc.ElevenLabsAgentID == "" {
 		pc.ElevenLabsAgentID, pc.AgentID = pc.AgentID, ""
 	}
 	*e = Endpoint(p)
+	return nil
+}
+
+// maxIDLength is the most status.id holds.
+const maxIDLength = 255
+
+// checkID refuses an id that no caller could address or record: empty, a
+// path step, longer than status.id holds, or holding a space, a control or
+// format character, or bytes that were not UTF-8. Such an id is a malformed
+// answer, like a missing one: it would otherwise be written to the resource's
+// annotation and status, logged, and sent back in a path. The id itself is
+// not quoted: it is what cannot be trusted.
+func checkID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("endpoint has no id")
+	case id == "." || id == "..":
+		return errors.New("endpoint id names a path")
+	case len(id) > maxIDLength:
+		return fmt.Errorf("endpoint id is longer than %d bytes", maxIDLength)
+	case !utf8.ValidString(id) || strings.ContainsRune(id, utf8.RuneError):
+		// encoding/json has already turned invalid bytes into U+FFFD.
+		return errors.New("endpoint id is not valid UTF-8")
+	case strings.ContainsFunc(id, func(r rune) bool { return r == ' ' || !unicode.IsPrint(r) }):
+		return errors.New("endpoint id holds a space or a character that is not printable")
+	}
 	return nil
 }
 

@@ -58,6 +58,40 @@ func TestEndpointDecoding(t *testing.T) {
 	}
 }
 
+// TestEndpointIDs: an id is stored in an annotation and in status, logged and
+// sent back in paths, so one no well-behaved API would send is refused as a
+// malformed response.
+func TestEndpointIDs(t *testing.T) {
+	for _, id := range []string{
+		"3f0c6f1e-2b1a-4c6e-9a4e-1b2c3d4e5f60", "ep_abc123", "a", "ép_1", strings.Repeat("x", 255),
+	} {
+		var e Endpoint
+		NewWithT(t).Expect(json.Unmarshal(fmt.Appendf(nil, `{"id":%q}`, id), &e)).To(Succeed(), "%q", id)
+	}
+	for _, tc := range []struct{ name, json, err string }{
+		{"empty", `""`, "endpoint has no id"},
+		{"newline", `"ep_1\n"`, "endpoint id holds a space or a character that is not printable"},
+		{"NUL", `"ep_\u0000"`, "endpoint id holds a space or a character that is not printable"},
+		{"escape sequence", `"ep_\u001b[31m"`, "endpoint id holds a space or a character that is not printable"},
+		{"DEL", `"ep_\u007f"`, "endpoint id holds a space or a character that is not printable"},
+		{"C1 control", `"ep_\u0085"`, "endpoint id holds a space or a character that is not printable"},
+		{"bidi override", `"ep_\u202e1"`, "endpoint id holds a space or a character that is not printable"},
+		{"space", `"ep 1"`, "endpoint id holds a space or a character that is not printable"},
+		{"no-break space", `"ep\u00a01"`, "endpoint id holds a space or a character that is not printable"},
+		// encoding/json decodes invalid UTF-8 as U+FFFD.
+		{"invalid UTF-8", "\"ep_\xff\"", "endpoint id is not valid UTF-8"},
+		{"replacement character", `"ep_\ufffd"`, "endpoint id is not valid UTF-8"},
+		{"dot", `"."`, "endpoint id names a path"},
+		{"dot dot", `".."`, "endpoint id names a path"},
+		{"longer than status.id holds", `"` + strings.Repeat("x", 256) + `"`, "endpoint id is longer than 255 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e Endpoint
+			NewWithT(t).Expect(json.Unmarshal([]byte(`{"id":`+tc.json+`}`), &e)).To(MatchError(tc.err))
+		})
+	}
+}
+
 func TestRequestEncoding(t *testing.T) {
 	g := NewWithT(t)
 	b, err := json.Marshal(EndpointCreate{Name: "n", Type: TypeElevenLabs, ProviderConfig: &ProviderConfig{ElevenLabsAgentID: "el_1"}})

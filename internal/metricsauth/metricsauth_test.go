@@ -60,7 +60,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer cp.Stop()
+	defer func() { _ = cp.Stop() }()
 	if scraperToken, stranger, err = setUpIdentities(context.Background(), cp.Admin); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -139,7 +139,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	defer b.cp.Stop()
+	defer func() { _ = b.cp.Stop() }()
 	defer b.keepManagerLog()
 	b.sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},
 		"--api-key", benchKey+"="+benchOrg, "--latency", c.latency.String(), "--latency-jitter", c.jitter.String(),

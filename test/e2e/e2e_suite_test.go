@@ -83,7 +83,7 @@ var _ = BeforeSuite(func() {
 	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{ControllerManager: true,
 		AuditPolicy: pluginAuditPolicy})
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(cp.Stop)
+	DeferCleanup(func() { _ = cp.Stop() })
 
 	By("starting krosai-sim")
 	sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},

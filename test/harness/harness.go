@@ -104,24 +104,29 @@ type ControlPlaneOptions struct {
 	// synchronously (--audit-log-mode=blocking): what a given user did, which
 	// no metric tells apart.
 	AuditPolicy string
+	// NoCRDs starts the API server without the project's CRDs, for a suite
+	// that installs them itself, as a user would (test/install).
+	NoCRDs bool
 }
 
 // StartControlPlane starts the API server with the project's CRDs
-// (pkg/crds) installed.
+// (pkg/crds) installed, unless NoCRDs.
 func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
-		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run through make, which builds the control plane")
-	}
-	crdList, err := crds.All()
-	if err != nil {
-		return nil, err
+		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run through make, which builds the control plane, " +
+			"or export KUBEBUILDER_ASSETS=$(hack/setup-envtest.sh 2>/dev/null) first")
 	}
 	cp := &ControlPlane{Assets: assets, Dir: opts.Dir, Env: &envtest.Environment{
-		CRDs:                    crdList,
 		BinaryAssetsDirectory:   assets,
 		ControlPlaneStopTimeout: opts.APIServerStopTimeout,
 	}}
+	var err error
+	if !opts.NoCRDs {
+		if cp.Env.CRDs, err = crds.All(); err != nil {
+			return nil, err
+		}
+	}
 	if cp.Dir == "" {
 		if cp.Dir, err = os.MkdirTemp("", "kros-operator-"); err != nil {
 			return nil, err
@@ -140,28 +145,28 @@ func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 	}
 	if opts.AuditPolicy != "" {
 		if err := cp.configureAudit(opts.AuditPolicy); err != nil {
-			cp.Stop()
+			_ = cp.Stop()
 			return nil, err
 		}
 	}
 	cfg, err := cp.Env.Start()
 	if err != nil {
-		cp.Stop()
+		_ = cp.Stop()
 		return nil, fmt.Errorf("start control plane: %w", err)
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.Timeout = opts.AdminTimeout
 	if cp.Admin, err = client.New(cfg, client.Options{Scheme: Scheme}); err != nil {
-		cp.Stop()
+		_ = cp.Stop()
 		return nil, err
 	}
 	if cp.AdminKubeconfig, err = cp.Kubeconfig("admin", "system:masters"); err != nil {
-		cp.Stop()
+		_ = cp.Stop()
 		return nil, err
 	}
 	if opts.ControllerManager {
 		if cp.controllerManager, err = StartControllerManager(assets, cp.Dir, cp.AdminKubeconfig); err != nil {
-			cp.Stop()
+			_ = cp.Stop()
 			return nil, err
 		}
 	}
@@ -320,19 +325,22 @@ func (cp *ControlPlane) KubectlInput(ctx context.Context, stdin string, args ...
 }
 
 // Stop ends the control plane and removes its files, unless their Dir was
-// given. kube-controller-manager goes first: the API server would otherwise
-// wait for its connections until the stop timeout.
-func (cp *ControlPlane) Stop() {
+// given, and returns what failed: a process that would not stop in time, or
+// files that could not be removed. kube-controller-manager goes first: the
+// API server would otherwise wait for its connections until the stop
+// timeout.
+func (cp *ControlPlane) Stop() error {
 	if cp.controllerManager != nil {
 		cp.controllerManager.Kill()
 	}
-	_ = cp.Env.Stop()
+	err := cp.Env.Stop()
 	if cp.apiLog != nil {
 		_ = cp.apiLog.Close()
 	}
 	if cp.ownDir {
-		_ = os.RemoveAll(cp.Dir)
+		err = errors.Join(err, os.RemoveAll(cp.Dir))
 	}
+	return err
 }
 
 // Process is a binary of ours running on its own.

@@ -67,7 +67,7 @@ var admission struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if admission.cp != nil {
-		admission.cp.Stop()
+		_ = admission.cp.Stop()
 	}
 	os.Exit(code)
 }

@@ -26,7 +26,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,14 +42,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/pkg/operator"
 	"github.com/krosai/kros-operator/pkg/operatortest"
+	"github.com/krosai/kros-operator/test/fakeapi"
 	"github.com/krosai/kros-operator/test/fixtures"
-	"github.com/krosai/kros-operator/test/harness"
 )
 
 // The response suite runs the real reconciler in a manager against a real
@@ -75,20 +73,17 @@ const (
 )
 
 var (
+	suite     *fixtures.Suite
 	ctx       context.Context
-	cancel    context.CancelFunc
-	cp        *harness.ControlPlane
 	k8sClient client.Client
 	sim       *krosaisim.Simulator
 	api       *hostileAPI
-	elsewhere *redirectTarget
-	logs      *operatortest.LogBuffer
-	mgr       *harness.Manager
+	elsewhere *fakeapi.Server
 	fx        *fixtures.Set
-	// secretValues collects every API key, password and signing secret the
-	// suite uses, to prove none leaks.
-	secretValues operatortest.Secrets
 )
+
+// defaultCredentials is the operator's default credentials Secret.
+var defaultCredentials = types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"}
 
 func TestResponses(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -96,60 +91,50 @@ func TestResponses(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Everything the operator logs, at every verbosity (V(10) and below).
-	logs = harness.LogToBuffer(10)
-	ctx, cancel = context.WithCancel(context.Background())
-
-	var err error
-	cp, err = harness.StartControlPlane(harness.ControlPlaneOptions{})
-	Expect(err).NotTo(HaveOccurred())
-	k8sClient = cp.Admin
-
-	sim, err = krosaisim.NewSimulator(krosaisim.Options{RequestLogSize: 200000})
-	Expect(err).NotTo(HaveOccurred())
-	elsewhere = newRedirectTarget()
-	api = &hostileAPI{sim: sim.Handler(), elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
-	server := httptest.NewServer(api)
-	fx = &fixtures.Set{Ctx: ctx, Client: k8sClient, Sim: sim.Admin(), Secrets: &secretValues,
-		NamespacePrefix: "hostile", OrgPrefix: "33333333-3333-4333-8333-", Timeout: timeout, Interval: interval}
-
-	defaultKey, _ := fx.NewOrg()
-	fx.OperatorCredentials(operatorNamespace, "krosai-credentials", defaultKey)
-
-	mgr, err = harness.StartManager(cp.Env.Config, func(m ctrl.Manager) error {
-		return operator.Setup(m, operator.Options{
-			APIURL:                  server.URL + "/v1",
-			DefaultCredentials:      types.NamespacedName{Namespace: operatorNamespace, Name: "krosai-credentials"},
-			SyncPeriod:              syncPeriod,
-			APIRateLimit:            500,
-			APIBurst:                100,
-			APITimeout:              apiTimeout,
-			RetryBackoffBase:        10 * time.Millisecond,
-			RetryBackoffCap:         200 * time.Millisecond,
-			MaxConcurrentReconciles: 2,
-			RegisterMetrics:         true,
-		})
+	// Where the redirects point: an attacker's server, which would answer
+	// "no endpoints".
+	elsewhere = fakeapi.Start(GinkgoT(), func(_ int, w http.ResponseWriter, _ *http.Request) {
+		fakeapi.WriteJSON(w, http.StatusOK, []any{})
 	})
-	Expect(err).NotTo(HaveOccurred())
-
-	DeferCleanup(func() {
-		cancel()
-		Expect(mgr.Stop()).To(Succeed())
-		server.Close()
-		elsewhere.Close()
-		Expect(sim.Close()).To(Succeed())
-		cp.Stop()
+	suite = fixtures.StartSuite(fixtures.SuiteOptions{
+		// Everything the operator logs, at every verbosity (V(10) and below).
+		LogVerbosity: 10,
+		Simulator:    krosaisim.Options{RequestLogSize: 200000},
+		API: func(simulator http.Handler) http.Handler {
+			api = &hostileAPI{sim: simulator, elsewhere: elsewhere.URL, modes: map[string]mode{}, quotes: map[string]string{}}
+			return api
+		},
+		DefaultCredentials: defaultCredentials,
+		NamespacePrefix:    "hostile",
+		OrgPrefix:          "33333333-3333-4333-8333-",
+		Timeout:            timeout,
+		Interval:           interval,
+		Setup: func(m ctrl.Manager, apiURL string) error {
+			return operator.Setup(m, operator.Options{
+				APIURL:                  apiURL,
+				DefaultCredentials:      defaultCredentials,
+				SyncPeriod:              syncPeriod,
+				APIRateLimit:            500,
+				APIBurst:                100,
+				APITimeout:              apiTimeout,
+				RetryBackoffBase:        10 * time.Millisecond,
+				RetryBackoffCap:         200 * time.Millisecond,
+				MaxConcurrentReconciles: 2,
+				RegisterMetrics:         true,
+			})
+		},
 	})
+	fx, ctx, k8sClient, sim = suite.Set, suite.Ctx, suite.Client, suite.Sim
 })
 
 var _ = AfterSuite(func() {
 	By("checking that no secret value leaked into logs, Events, resources or metrics")
 	expectNoSecretLeaked()
 	By("checking that no reconcile panicked")
-	Expect(logs.String()).NotTo(ContainSubstring("Observed a panic"))
-	Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
+	Expect(suite.Logs.String()).NotTo(ContainSubstring("Observed a panic"))
+	Expect(suite.Manager.Done()).NotTo(BeClosed(), "the manager stopped")
 	Expect(api.streamsAbandoned.Load()).To(BeZero(), "an endless body was never hung up on")
-	Expect(elsewhere.requests()).To(BeEmpty(), "a redirect was followed")
+	Expect(elsewhere.Requests()).To(BeEmpty(), "a redirect was followed")
 })
 
 var _ = Describe("An API whose answers cannot be trusted", func() {
@@ -181,7 +166,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			case modeEndlessBody:
 				Eventually(api.streamsStarted.Load, timeout, interval).Should(BeNumerically(">=", streamsStarted+2))
 			}
-			Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
+			Expect(suite.Manager.Done()).NotTo(BeClosed(), "the manager stopped")
 
 			By("converging once the API answers properly, adopting what the spoiled create made")
 			api.set(key, modeGood)
@@ -192,7 +177,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			Expect(got.Annotations).To(HaveKeyWithValue(cockpitv1alpha1.AnnotationEndpointID, remote[0].ID))
 			Expect(got.Annotations).NotTo(HaveKey(cockpitv1alpha1.AnnotationCreatePending))
 			Expect(createsSucceeded(org)).To(Equal(1), "POSTs the API carried out")
-			Expect(elsewhere.requests()).To(BeEmpty(), "the redirect target was called")
+			Expect(elsewhere.Requests()).To(BeEmpty(), "the redirect target was called")
 			if m == modeEndlessBody {
 				Eventually(api.streaming.Load, timeout, interval).Should(BeZero(), "an endless body is still being written")
 			}
@@ -222,7 +207,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			api.set(key, m)
 			patchEndpoint(ep, func(e *cockpitv1alpha1.KrosEndpoint) { e.Spec.DisplayName = "Renamed" })
 			expectReconciling(ep, want, key)
-			Expect(mgr.Done()).NotTo(BeClosed(), "the manager stopped")
+			Expect(suite.Manager.Done()).NotTo(BeClosed(), "the manager stopped")
 
 			api.set(key, modeGood)
 			requestSync(ep)
@@ -231,7 +216,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 			Expect(remote).To(HaveLen(1))
 			Expect(remote[0].Name).To(Equal("Renamed"))
 			Expect(createsSucceeded(org)).To(Equal(1))
-			Expect(elsewhere.requests()).To(BeEmpty())
+			Expect(elsewhere.Requests()).To(BeEmpty())
 		},
 		Entry("invalid JSON", modeInvalidJSON, anyRead+`200 OK: decode response`),
 		Entry("an HTML page with 200", modeHTML, anyRead+`200 OK: decode response: invalid character '<'`),
@@ -245,7 +230,7 @@ var _ = Describe("An API whose answers cannot be trusted", func() {
 var _ = Describe("Hostile Secrets", func() {
 	It("stalls on an empty SIP password with a precise message, calling no API, and recovers when it is set", func() {
 		ns, _, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", ""))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "agent", ""))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 
@@ -291,7 +276,7 @@ var _ = Describe("Hostile Secrets", func() {
 
 	It("keeps a SIP Secret deleted while in use until its endpoint is deleted, then lets both go", func() {
 		ns, _, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		fx.WaitReady(ep)
@@ -333,7 +318,7 @@ var _ = Describe("Hostile Secrets", func() {
 
 	It("never reads another namespace's Secret of the same name", func() {
 		other, otherKey, otherOrg := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(other, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(other, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
 		ns := fx.NewNamespace()
 		byKey := fixtures.NewEndpoint(ns, "by-key", fixtures.ElevenLabsWithOwnKey())
 		Expect(k8sClient.Create(ctx, byKey)).To(Succeed())
@@ -363,8 +348,8 @@ var _ = Describe("Secret values", func() {
 	It("never reach logs, Events, resources or metrics through creates, rotations and errors", func() {
 		ns, key, org := fx.Isolated()
 		pwA, pwB := fx.NewSecretValue("pw"), fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-a", "alice", pwA))).To(Succeed())
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-b", "bob", pwB))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip-a", "alice", pwA))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip-b", "bob", pwB))).To(Succeed())
 		custom := fixtures.NewEndpoint(ns, "custom", customSIPWithOwnKey("sip-a"))
 		vogentSpec := cockpitv1alpha1.KrosEndpointSpec{
 			Type: cockpitv1alpha1.EndpointTypeVogent,
@@ -391,7 +376,7 @@ var _ = Describe("Secret values", func() {
 		var signing corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "hook-webhook-signing"}, &signing)).To(Succeed())
 		Expect(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]).NotTo(BeEmpty())
-		secretValues.Add(string(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]), "the signing secret")
+		fx.Secrets.Add(string(signing.Data[cockpitv1alpha1.SecretKeySigningSecret]), "the signing secret")
 
 		By("rotating both SIP passwords")
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
@@ -423,7 +408,7 @@ var _ = Describe("Secret values", func() {
 		api.set(key, modeEcho400OnWrite)
 		pwA, pwB = rotate(ns, "sip-a"), rotate(ns, "sip-b")
 		pwC := fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip-c", "carol", pwC))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip-c", "carol", pwC))).To(Succeed())
 		late := fixtures.NewEndpoint(ns, "late", customSIPWithOwnKey("sip-c"))
 		Expect(k8sClient.Create(ctx, late)).To(Succeed())
 		for _, ep := range []*cockpitv1alpha1.KrosEndpoint{custom, vogent, late} {
@@ -454,24 +439,16 @@ var _ = Describe("Secret values", func() {
 		))
 
 		expectNoSecretLeaked()
-		Expect(logs.String()).To(ContainSubstring(ns), "the scan read no logs of this test")
+		Expect(suite.Logs.String()).To(ContainSubstring(ns), "the scan read no logs of this test")
 	})
 })
 
-// expectNoSecretLeaked looks for every secret value the suite used in
-// everything the operator writes: its logs at every verbosity, Events of both
-// APIs, every KrosEndpoint whole, and the metrics registry (names, help,
-// labels).
+// expectNoSecretLeaked is the suites' leak check, which here also reads the
+// operator's own metrics: this suite registers them.
 func expectNoSecretLeaked() {
 	GinkgoHelper()
-	Expect(secretValues.Len()).To(BeNumerically(">", 0))
-	report, err := secretValues.Scan(ctx, k8sClient, operatortest.Sources{
-		Logs: []byte(logs.String()), Metrics: ctrlmetrics.Registry,
-	})
-	Expect(err).NotTo(HaveOccurred())
-	Expect(report.Events).To(BeNumerically(">", 0))
+	report := suite.ExpectNoSecretLeaked()
 	Expect(report.Metrics).To(ContainElement("kros_operator_reconcile_errors_total"), "the metrics were not scanned")
-	Expect(report.Leaks).To(BeEmpty())
 }
 
 // mode is how hostileAPI answers one API key.
@@ -551,9 +528,8 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	switch m {
 	case modeEcho401:
-		writeJSON(w, http.StatusUnauthorized, map[string]any{
-			"error": "Invalid API key " + key + " (sent as " + r.Header.Get("Authorization") + ")", "code": "UNAUTHORIZED",
-		})
+		fakeapi.WriteError(w, http.StatusUnauthorized, "UNAUTHORIZED",
+			"Invalid API key "+key+" (sent as "+r.Header.Get("Authorization")+")")
 		return
 	case modeEcho500:
 		w.Header().Set("Content-Type", "text/plain")
@@ -561,16 +537,14 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintf(w, "panic: %s %s\nAuthorization: %s\n\n%s\n", r.Method, r.URL, r.Header.Get("Authorization"), body)
 		return
 	case modeQuoteStored:
-		writeJSON(w, http.StatusBadRequest, map[string]any{
-			"error": "SIP registration failed for agent:" + quote, "code": "VALIDATION_ERROR",
-		})
+		fakeapi.WriteError(w, http.StatusBadRequest, "VALIDATION_ERROR", "SIP registration failed for agent:"+quote)
 		return
 	case modeEcho400OnWrite:
 		if r.Method == http.MethodGet {
 			h.sim.ServeHTTP(w, r)
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, map[string]any{
+		fakeapi.WriteJSON(w, http.StatusBadRequest, map[string]any{
 			"error": "Validation failed for " + string(body) + " sent with key " + key,
 			"code":  "VALIDATION_ERROR", "details": json.RawMessage(body),
 		})
@@ -590,7 +564,10 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>\n")
 	case modeHugeBody:
-		h.huge(w, rec.Code)
+		h.hugeServed.Add(1)
+		if fakeapi.WriteHuge(w, rec.Code, hugeBodySize) {
+			h.hugeCompleted.Add(1)
+		}
 	case modeEndlessBody:
 		h.endless(w, r, rec.Code)
 	case modeEmptyID:
@@ -603,28 +580,6 @@ func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(out)
-	}
-}
-
-// huge streams a hugeBodySize JSON object without holding it, and counts the
-// bodies written to their end: a client that caps what it reads hangs up first.
-func (h *hostileAPI) huge(w http.ResponseWriter, status int) {
-	h.hugeServed.Add(1)
-	head, tail := []byte(`{"id":"ep_huge","name":"`), []byte(`"}`)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(hugeBodySize))
-	w.WriteHeader(status)
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	chunk := bytes.Repeat([]byte("a"), 64<<10)
-	for left := hugeBodySize - len(head) - len(tail); left > 0; left -= len(chunk) {
-		if _, err := w.Write(chunk[:min(left, len(chunk))]); err != nil {
-			return
-		}
-	}
-	if _, err := w.Write(tail); err == nil {
-		h.hugeCompleted.Add(1)
 	}
 }
 
@@ -676,44 +631,12 @@ func blankIDs(v any) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // presentedKey is the API key a request carries, as the simulator reads it.
 func presentedKey(r *http.Request) string {
 	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(token)
 	}
 	return r.Header.Get("x-api-key")
-}
-
-// redirectTarget is where the redirects point: an attacker's server, which
-// records what reaches it and would answer "no endpoints".
-type redirectTarget struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen []string
-}
-
-func newRedirectTarget() *redirectTarget {
-	t := &redirectTarget{}
-	t.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.mu.Lock()
-		t.seen = append(t.seen, fmt.Sprintf("%s %s authorization=%t x-api-key=%t",
-			r.Method, r.URL, r.Header.Get("Authorization") != "", r.Header.Get("x-api-key") != ""))
-		t.mu.Unlock()
-		writeJSON(w, http.StatusOK, []any{})
-	}))
-	return t
-}
-
-func (t *redirectTarget) requests() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.seen...)
 }
 
 // heapWatch samples the heap while a case runs, with the garbage collector
@@ -759,14 +682,6 @@ func (h *heapWatch) stop() (peak, retained int64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return int64(h.peak) - int64(h.before), int64(ms.HeapAlloc) - int64(h.before)
-}
-
-func sipSecret(ns, name, username, password string) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Type:       corev1.SecretTypeBasicAuth,
-		Data:       map[string][]byte{"username": []byte(username), "password": []byte(password)},
-	}
 }
 
 func customSIPWithOwnKey(sipSecret string) cockpitv1alpha1.KrosEndpointSpec {
@@ -912,7 +827,7 @@ var _ = Describe("Known gaps, pending until fixed", func() {
 	It("redacts a stored SIP password the API quotes in an error to a request that did not carry it", func() {
 		ns, key, _ := fx.Isolated()
 		password := fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", password))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "agent", password))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		fx.WaitReady(ep)

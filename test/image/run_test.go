@@ -76,7 +76,7 @@ func TestImageRuns(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	cp, err := harness.StartControlPlane(harness.ControlPlaneOptions{})
 	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(cp.Stop)
+	t.Cleanup(func() { _ = cp.Stop() })
 
 	sim, err := krosaisim.New(krosaisim.Options{Keys: []krosaisim.APIKey{{Key: apiKey, Org: org}}})
 	g.Expect(err).NotTo(HaveOccurred())

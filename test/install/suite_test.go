@@ -39,7 +39,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/krosai/kros-operator/test/harness"
@@ -51,19 +50,19 @@ const repoRoot = "../.."
 // fieldOwner is the server-side apply field manager of every request.
 const fieldOwner = client.FieldOwner("kros-operator-install-test")
 
-// One kube-apiserver (no CRDs installed) serves every test that needs one; it
-// starts on first use, so the rendering tests run without it.
+// One kube-apiserver serves every test that needs one, without the CRDs:
+// the bundles install their own. It starts on first use, so the rendering
+// tests run without it.
 var apiServer struct {
-	once   sync.Once
-	env    *envtest.Environment
-	client client.Client
-	err    error
+	once sync.Once
+	cp   *harness.ControlPlane
+	err  error
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if apiServer.env != nil {
-		if err := apiServer.env.Stop(); err != nil {
+	if apiServer.cp != nil {
+		if err := apiServer.cp.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stop the control plane:", err)
 		}
 	}
@@ -73,23 +72,13 @@ func TestMain(m *testing.M) {
 // apiClient returns an admin client of the shared kube-apiserver.
 func apiClient(t *testing.T) client.Client {
 	t.Helper()
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, or " +
-			"export KUBEBUILDER_ASSETS=$(hack/setup-envtest.sh 2>/dev/null) first")
-	}
 	apiServer.once.Do(func() {
-		apiServer.env = &envtest.Environment{}
-		cfg, err := apiServer.env.Start()
-		if err != nil {
-			apiServer.err = err
-			return
-		}
-		apiServer.client, apiServer.err = client.New(cfg, client.Options{})
+		apiServer.cp, apiServer.err = harness.StartControlPlane(harness.ControlPlaneOptions{NoCRDs: true})
 	})
 	if apiServer.err != nil {
 		t.Fatalf("start the control plane: %v", apiServer.err)
 	}
-	return apiServer.client
+	return apiServer.cp.Admin
 }
 
 // dryRunApply server-side applies every object with dryRun=All, as

@@ -206,7 +206,7 @@ func (s *soak) setUp() {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.cl.Stop)
+	t.Cleanup(func() { _ = s.cl.Stop() })
 
 	// Two organizations: A through the operator's default credentials, B
 	// through a Secret in each namespace. The driver has keys of its own,
