@@ -26,7 +26,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	corev1 "k8s.io/api/core/v1"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -44,11 +43,6 @@ func elevenLabsSpec(agent string) cockpitv1alpha1.KrosEndpointSpec {
 		Type:       cockpitv1alpha1.EndpointTypeElevenLabs,
 		ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: agent},
 	}
-}
-
-// newSIPSecret is fx.SIPSecret under the name the specs know.
-func newSIPSecret(ns, name, username, password string) *corev1.Secret {
-	return fx.SIPSecret(ns, name, username, password)
 }
 
 // requests returns the simulator's log of an operation, filtered.

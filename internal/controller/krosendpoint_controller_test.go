@@ -43,8 +43,8 @@ import (
 var _ = Describe("KrosEndpoint controller", func() {
 	It("creates an endpoint of every type and reports it", func() {
 		ns := fx.NewNamespace()
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "vogent-sip", "vogent-user", "vogent-pass-1"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "pbx-sip", "pbx-user", "pbx-pass-1"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "vogent-sip", "vogent-user", "vogent-pass-1"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "pbx-sip", "pbx-user", "pbx-pass-1"))).To(Succeed())
 		specs := map[string]cockpitv1alpha1.KrosEndpointSpec{
 			"hook": {Type: cockpitv1alpha1.EndpointTypeWebhook, DisplayName: "Call events",
 				Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/calls"}},
@@ -204,7 +204,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 	It("pushes a rotated SIP password within seconds", func() {
 		ns := fx.NewNamespace()
-		secret := newSIPSecret(ns, "sip", "user", "first-password")
+		secret := fx.SIPSecret(ns, "sip", "user", "first-password")
 		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "rotate", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeVogent,
 			Vogent: &cockpitv1alpha1.VogentConfig{SIPPrefix: "p", CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}})
@@ -387,7 +387,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		cond := fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretNotFound)
 		Expect(cond.Message).To(Equal(`Secret "later" named by spec.customSIP.credentialsSecretRef not found in namespace "` + ns + `"`))
 
-		secret := newSIPSecret(ns, "later", "user", "later-password")
+		secret := fx.SIPSecret(ns, "later", "user", "later-password")
 		delete(secret.StringData, "password")
 		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
 		cond = fx.WaitStalled(ep, cockpitv1alpha1.ReasonSecretKeyMissing)
@@ -435,7 +435,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 	It("deletes remote endpoints when their namespace is deleted with its Secrets, leaving nothing stuck", func() {
 		ns, _, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "u", "ns-delete-password"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "u", "ns-delete-password"))).To(Succeed())
 		for i, spec := range []cockpitv1alpha1.KrosEndpointSpec{
 			elevenLabsSpec("a"),
 			{Type: cockpitv1alpha1.EndpointTypeVogent, Vogent: &cockpitv1alpha1.VogentConfig{SIPPrefix: "p",
@@ -460,8 +460,8 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 	It("releases a Secret's in-use finalizer when no resource references it any more", func() {
 		ns := fx.NewNamespace()
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "old", "u", "release-password-1"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "new", "u", "release-password-2"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "old", "u", "release-password-1"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "new", "u", "release-password-2"))).To(Succeed())
 		ep := fixtures.NewEndpoint(ns, "switch", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
 			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@b.example",
 				CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "old"}}})
@@ -480,7 +480,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 
 	It("keeps a Secret finalizer another controller added that its cache had not seen", func() {
 		ns := fx.NewNamespace()
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "u", "finalizer-password"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "u", "finalizer-password"))).To(Succeed())
 		key := client.ObjectKey{Namespace: ns, Name: "sip"}
 		stale := cluster.SecretMetadata()
 		Expect(k8sClient.Get(ctx, key, stale)).To(Succeed())

@@ -138,7 +138,7 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 
 	It("leaves its SIP Secret alone: it never pushes the login, so it adds no in-use finalizer", func() {
 		ns, key, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "pbx-sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "pbx-sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
 		pbx := createRemoteFrom(key, org, map[string]any{"name": "PBX", "type": "custom_sip", "url": "sip:pbx@pbx.example.com",
 			"provider_config": map[string]any{"sip_uri": "sip:pbx@pbx.example.com", "username": "pbx", "password": "dashboard-pw"}})
 		ep := fixtures.NewEndpoint(ns, "pbx", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,

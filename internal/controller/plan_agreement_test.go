@@ -246,7 +246,7 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 		Expect(unpause(deleted)).To(ConsistOf(HaveField("Action", plan.ActionRecreate)))
 
 		By("ObserveOnly switched to Full: the SIP login, and nothing else")
-		Expect(k8sClient.Create(ctx, newSIPSecret(ns, "sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "sip", "pbx", fx.NewSecretValue("pbx-pw")))).To(Succeed())
 		pbx := createRemoteFrom(key, org, map[string]any{"name": "PBX", "type": "custom_sip", "url": "sip:pbx@pbx.example.com",
 			"provider_config": map[string]any{"sip_uri": "sip:pbx@pbx.example.com", "username": "pbx", "password": "dashboard-pw"}}).ID
 		sip := cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP, DisplayName: "PBX",

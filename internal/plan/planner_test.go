@@ -103,10 +103,10 @@ func vogent(ep *cockpitv1alpha1.KrosEndpoint) {
 		CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}
 }
 
-// remote is the endpoint a resource("x") maps to, as KrosAI holds it.
-func remote(id string, mutate ...func(*krosai.Endpoint)) krosai.Endpoint {
-	e := krosai.Endpoint{ID: id, Name: "Front desk", Type: "elevenlabs", Status: krosai.StatusActive,
-		URL: "sip:" + id + "@sip.krosai.com", CreatedAt: createdAt,
+// remote is e-1, the endpoint a resource("x") maps to, as KrosAI holds it.
+func remote(mutate ...func(*krosai.Endpoint)) krosai.Endpoint {
+	e := krosai.Endpoint{ID: "e-1", Name: "Front desk", Type: "elevenlabs", Status: krosai.StatusActive,
+		URL: "sip:e-1@sip.krosai.com", CreatedAt: createdAt,
 		ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "agent-a"}}
 	for _, m := range mutate {
 		m(&e)
@@ -132,20 +132,20 @@ func TestPlan(t *testing.T) {
 				{Field: "name", SpecField: "spec.displayName", New: "Front desk"},
 				{Field: "provider_config.elevenlabs_agent_id", SpecField: "spec.elevenLabs.agentID", New: "agent-a"}},
 				Message: "create the endpoint"}},
-		{name: "none", ep: resource("x", claimingE1), remote: []krosai.Endpoint{remote("e-1")},
+		{name: "none", ep: resource("x", claimingE1), remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionNone, EndpointID: "e-1", Message: "the endpoint matches the spec"}},
 		{name: "update: old to new",
 			ep:     resource("x", claimingE1),
-			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "agent-b" })},
+			remote: []krosai.Endpoint{remote(func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "agent-b" })},
 			want: Step{Action: ActionUpdate, EndpointID: "e-1", Changes: []Change{{Field: "provider_config.elevenlabs_agent_id",
 				SpecField: "spec.elevenLabs.agentID", Old: "agent-b", New: "agent-a"}},
 				Message: "update provider_config.elevenlabs_agent_id"}},
 		{name: "adopt",
-			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")), remote: []krosai.Endpoint{remote("e-1")},
+			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")), remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionAdopt, EndpointID: "e-1", Message: "adopt the existing endpoint; the endpoint matches the spec"}},
 		{name: "blocked, with the operator's reason and message",
 			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")),
-			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote("e-1")},
+			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother,
 				Message: mapping.OwnedByAnother("e-1", new(resource("owner"))).Message}},
 		{name: "recreate: deleted in the dashboard, the list agrees",
@@ -156,12 +156,12 @@ func TestPlan(t *testing.T) {
 				Message: "endpoint e-1 was deleted outside Kubernetes; create it again"}},
 		{name: "recover: an adoption of what an interrupted create made",
 			ep:     resource("x", annotated(cockpitv1alpha1.AnnotationCreatePending, pendingRecord)),
-			remote: []krosai.Endpoint{remote("e-1")},
+			remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionAdopt, EndpointID: "e-1",
 				Message: "adopt the endpoint an interrupted create made; the endpoint matches the spec"}},
 		{name: "a SIP login to push: sent, without values",
 			ep: resource("x", vogent, claimingE1), cluster: []client.Object{sipSecret("7")},
-			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) {
+			remote: []krosai.Endpoint{remote(func(e *krosai.Endpoint) {
 				e.Type, e.ProviderConfig = "vogent", krosai.ProviderConfig{VogentAgentID: "v-1", VogentSIPPrefix: "p"}
 			})},
 			want: Step{Action: ActionUpdate, EndpointID: "e-1", Changes: []Change{
@@ -172,13 +172,13 @@ func TestPlan(t *testing.T) {
 			ep: resource("x", claimingE1, func(ep *cockpitv1alpha1.KrosEndpoint) {
 				ep.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
 			}),
-			remote: []krosai.Endpoint{remote("e-1", func(e *krosai.Endpoint) { e.Name = "Renamed" })},
+			remote: []krosai.Endpoint{remote(func(e *krosai.Endpoint) { e.Name = "Renamed" })},
 			want: Step{Action: ActionNone, EndpointID: "e-1",
 				Message: "observed only (managementPolicy ObserveOnly); status.drift would list: name"}},
 		{name: "paused", ep: resource("x", annotated(cockpitv1alpha1.AnnotationPaused, "true")),
 			want: Step{Action: ActionNone,
 				Message: "paused: the operator does nothing until the annotation cockpit.krosai.com/paused is removed"}},
-		{name: "delete", ep: resource("x", claimingE1, deleting(nil)), remote: []krosai.Endpoint{remote("e-1")},
+		{name: "delete", ep: resource("x", claimingE1, deleting(nil)), remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionDelete, EndpointID: "e-1", Message: "delete endpoint e-1 from KrosAI"}},
 		{name: "delete, already gone: the DELETE is still sent", ep: resource("x", claimingE1, deleting(nil)),
 			want: Step{Action: ActionDelete, EndpointID: "e-1", Message: "endpoint e-1 is already gone from KrosAI: " +
@@ -186,7 +186,7 @@ func TestPlan(t *testing.T) {
 		{name: "orphan",
 			ep: resource("x", claimingE1, deleting(func(ep *cockpitv1alpha1.KrosEndpoint) {
 				ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
-			})), remote: []krosai.Endpoint{remote("e-1")},
+			})), remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionOrphan, EndpointID: "e-1", Message: "deletionPolicy Orphan leaves the endpoint in KrosAI"}},
 		{name: "deleted before any create", ep: resource("x", deleting(nil)),
 			want: Step{Action: ActionNone, Message: "being deleted; no endpoint was ever created"}},
@@ -226,7 +226,7 @@ func TestPlanAgreesWithTheOperator(t *testing.T) {
 	})
 	t.Run("two manifests naming one endpoint: both blocked, as each claims it", func(t *testing.T) {
 		g := NewWithT(t)
-		got := plan(g, &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}, nil, true,
+		got := plan(g, &fakeAPI{endpoints: []krosai.Endpoint{remote()}}, nil, true,
 			resource("a", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")),
 			resource("b", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")))
 		g.Expect(got.Items).To(HaveEach(HaveField("Reason", cockpitv1alpha1.ReasonEndpointOwnedByAnother)))
@@ -253,7 +253,7 @@ func TestPlanFromFiles(t *testing.T) {
 	edited := resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), func(ep *cockpitv1alpha1.KrosEndpoint) {
 		ep.Spec.DisplayName = "Front desk (new)"
 	})
-	api := &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}
+	api := &fakeAPI{endpoints: []krosai.Endpoint{remote()}}
 	p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).
 		WithObjects(credentialsSecret(), &inCluster).Build(), API: api, DefaultCredentials: defaultCredentials}
 
@@ -289,7 +289,7 @@ func TestPlanCredentials(t *testing.T) {
 	})
 	t.Run("one list per organization, however many resources", func(t *testing.T) {
 		g := NewWithT(t)
-		api := &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}
+		api := &fakeAPI{endpoints: []krosai.Endpoint{remote()}}
 		p := &Planner{Reader: fake.NewClientBuilder().WithScheme(operator.NewScheme()).Build(),
 			API: api, DefaultCredentials: defaultCredentials, Credentials: &krosai.Credentials{APIKey: "k"}}
 		got, err := p.Plan(context.Background(), []cockpitv1alpha1.KrosEndpoint{
@@ -341,7 +341,7 @@ func TestPlanCluster(t *testing.T) {
 			lists++
 			return c.List(ctx, list, opts...)
 		}})
-	p := &Planner{Reader: reader, API: &fakeAPI{endpoints: []krosai.Endpoint{remote("e-1")}}, DefaultCredentials: defaultCredentials}
+	p := &Planner{Reader: reader, API: &fakeAPI{endpoints: []krosai.Endpoint{remote()}}, DefaultCredentials: defaultCredentials}
 
 	got, err := p.PlanCluster(context.Background(), "team")
 	g.Expect(err).NotTo(HaveOccurred())
