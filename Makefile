@@ -265,7 +265,7 @@ release: manifests generate kustomize ## Write the release bundle of VERSION=x.y
 	$(MAKE) --no-print-directory image VERSION=$(VERSION)
 	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf dist/kros-operator-$(VERSION)-oci-layout.tar -C dist/image .
 	$(MAKE) --no-print-directory build-installer IMG=$(IMAGE_REPO)@$$(cat dist/image.digest)
-	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) -out dist
+	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) $(if $(DATE),-date $(DATE)) -out dist
 	$(MAKE) --no-print-directory plugin-archives VERSION=$(VERSION)
 	cd dist && sha256sum install.yaml kros-operator-$(VERSION).tgz kros-operator-$(VERSION)-oci-layout.tar \
 		kros-operator-linux-*.tar kubectl-krosai_$(VERSION)_*.tar.gz krosai.yaml > sha256sums.txt
