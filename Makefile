@@ -69,10 +69,12 @@ vet: ## Run go vet against code.
 	go vet ./...
 	@for m in $(EXAMPLES); do (cd $$m && go vet ./...); done
 
-# KUBEBUILDER_ASSETS comes from hack/setup-envtest.sh, which builds the control
-# plane from source through the Go module proxy on first use (about 10 minutes on
-# 2 cores) and reuses it afterwards; setup-envtest's download site is unreachable
-# on machines that only reach the module proxy.
+# KUBEBUILDER_ASSETS comes from hack/setup-envtest.sh: KUBEBUILDER_ASSETS itself
+# if it holds a whole control plane, else setup-envtest's store, else
+# setup-envtest's download (60 s at most; kube-controller-manager, which it does
+# not ship, is then built from source), else a build from source through the Go
+# module proxy (about 10 minutes on 2 cores, on machines that reach only the
+# proxy). It says on stderr which it took and why.
 ENVTEST_K8S_VERSION ?= 1.37.2
 GO_TEST_FLAGS ?= -race
 # An execution count, not a duration: with a duration Go 1.26's fuzz
@@ -81,7 +83,7 @@ GO_TEST_FLAGS ?= -race
 FUZZ_TIME ?= 80000x
 
 .PHONY: envtest
-envtest: ## Build (first time) the local control plane: kube-apiserver, etcd, kubectl, kube-controller-manager.
+envtest: ## Find, download or build (first time) the local control plane: kube-apiserver, etcd, kubectl, kube-controller-manager.
 	@K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh >/dev/null
 
 .PHONY: demo
