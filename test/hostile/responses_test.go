@@ -291,10 +291,7 @@ var _ = Describe("Hostile Secrets", func() {
 
 	It("keeps a SIP Secret deleted while in use until its endpoint is deleted, then lets both go", func() {
 		ns, _, org := fx.Isolated()
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", fx.NewSecretValue("pw")))).To(Succeed())
-		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
-		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		fx.WaitReady(ep)
+		ep, _ := readySIPEndpoint(ns)
 		sip := &corev1.Secret{}
 		sipKey := types.NamespacedName{Namespace: ns, Name: "sip"}
 		Expect(k8sClient.Get(ctx, sipKey, sip)).To(Succeed())
@@ -772,6 +769,19 @@ func sipSecret(ns, name, username, password string) *corev1.Secret {
 	}
 }
 
+// readySIPEndpoint creates, in an Isolated namespace, the Secret "sip" with a
+// new password and the custom SIP endpoint "ep" that uses it, and waits until
+// it is Ready.
+func readySIPEndpoint(ns string) (ep *cockpitv1alpha1.KrosEndpoint, password string) {
+	GinkgoHelper()
+	password = fx.NewSecretValue("pw")
+	Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", password))).To(Succeed())
+	ep = fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
+	Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+	fx.WaitReady(ep)
+	return ep, password
+}
+
 func customSIPWithOwnKey(sipSecret string) cockpitv1alpha1.KrosEndpointSpec {
 	return cockpitv1alpha1.KrosEndpointSpec{
 		Type: cockpitv1alpha1.EndpointTypeCustomSIP,
@@ -914,11 +924,7 @@ var _ = Describe("Known gaps, pending until fixed", func() {
 	// KrosEndpoints or Events in the namespace but not its Secrets.
 	It("redacts a stored SIP password the API quotes in an error to a request that did not carry it", func() {
 		ns, key, _ := fx.Isolated()
-		password := fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", password))).To(Succeed())
-		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
-		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		fx.WaitReady(ep)
+		ep, password := readySIPEndpoint(ns)
 
 		api.quote(key, password)
 		requestSync(ep)

@@ -27,7 +27,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
-	"github.com/krosai/kros-operator/test/fixtures"
 )
 
 // The suite logs at V(10), the most client-go has: at V(8) and above it logs
@@ -36,11 +35,7 @@ import (
 var _ = Describe("The log at the highest verbosity", func() {
 	It("holds no API key or SIP password over a create, a rotation and a failed request", func() {
 		ns, key, org := fx.Isolated()
-		password := fx.NewSecretValue("pw")
-		Expect(k8sClient.Create(ctx, sipSecret(ns, "sip", "agent", password))).To(Succeed())
-		ep := fixtures.NewEndpoint(ns, "ep", customSIPWithOwnKey("sip"))
-		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
-		fx.WaitReady(ep)
+		ep, _ := readySIPEndpoint(ns)
 
 		By("rotating the SIP password")
 		rotated := fx.NewSecretValue("pw")
