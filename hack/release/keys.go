@@ -120,7 +120,8 @@ func GenerateKeyPair(prefix string, password []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(prefix+".key", pem.EncodeToMemory(&pem.Block{Type: sigstoreKeyType, Bytes: enc}), 0o600); err != nil {
+	private := pem.EncodeToMemory(&pem.Block{Type: sigstoreKeyType, Bytes: enc})
+	if err := os.WriteFile(prefix+".key", private, 0o600); err != nil {
 		return err
 	}
 	return os.WriteFile(prefix+".pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)

@@ -17,7 +17,8 @@ limitations under the License.
 // Command release adds to `make release`'s bundle what lets a user trust it,
 // without a registry, a container engine or a transparency log:
 //
-//	release sbom -dir dist -version V -date D            CycloneDX SBOMs of the manager (per platform) and the plugin (per archive)
+//	release sbom -dir dist -version V -date D            CycloneDX SBOMs of the manager (per platform)
+//	                                                     and the plugin (per archive)
 //	release provenance -dir dist -version V -commit C -image R FILE...
 //	                                                     the SLSA v1 provenance of the image and FILEs
 //	release sign -dir dist -version V -image R -key K    signs the image index and attaches the SBOMs and
@@ -371,7 +372,8 @@ func VerifyRelease(dir string, pub *ecdsa.PublicKey) ([]string, error) {
 		return report, fmt.Errorf("image %s: %d SBOM and %d provenance attestations, want %d and 1",
 			digest, sboms, provs, len(m.Manifests))
 	}
-	report = append(report, fmt.Sprintf("ok: image %s: blobs intact, signed, %d SBOM attestations and the provenance", digest, sboms))
+	report = append(report, fmt.Sprintf("ok: image %s: blobs intact, signed, %d SBOM attestations and the provenance",
+		digest, sboms))
 
 	envelopes, err := filepath.Glob(filepath.Join(dir, "*.intoto.jsonl"))
 	if err != nil || len(envelopes) != 1 {

@@ -131,7 +131,8 @@ func TestSourceBuildWhenTheStoreHasAnotherVersionAndDownloadIsOff(t *testing.T) 
 	g := NewWithT(t)
 	store := t.TempDir()
 	old := writeStubs(t, filepath.Join(store, "k8s", platformDir), all...)
-	g.Expect(os.WriteFile(filepath.Join(old, "kube-apiserver"), []byte("#!/bin/sh\necho 'Kubernetes v1.36.0'\n"), 0o755)).To(Succeed())
+	older := []byte("#!/bin/sh\necho 'Kubernetes v1.36.0'\n")
+	g.Expect(os.WriteFile(filepath.Join(old, "kube-apiserver"), older, 0o755)).To(Succeed())
 	r := run(t, store, "ENVTEST_DOWNLOAD=0")
 	g.Expect(r.err).To(HaveOccurred())
 	g.Expect(r.stdout).To(BeEmpty())
@@ -154,8 +155,10 @@ func TestDownloadFailsFastThenSourceBuild(t *testing.T) {
 	g.Expect(r.stderr).To(ContainSubstring("trying setup-envtest's download (60s at most) from http://127.0.0.1:1/"))
 	g.Expect(r.stderr).To(MatchRegexp(`setup-envtest's download failed after \d+s`))
 	g.Expect(r.stderr).NotTo(ContainSubstring("could not build setup-envtest"))
-	g.Expect(strings.Index(r.stderr, "download failed")).To(BeNumerically("<", strings.Index(r.stderr, "source build reached")))
-	g.Expect(r.stderr).To(MatchRegexp(`download failed after [0-9]s`), "an unreachable index takes seconds, not the timeout")
+	g.Expect(strings.Index(r.stderr, "download failed")).To(
+		BeNumerically("<", strings.Index(r.stderr, "source build reached")))
+	g.Expect(r.stderr).To(MatchRegexp(`download failed after [0-9]s`),
+		"an unreachable index takes seconds, not the timeout")
 }
 
 // TestDownloadThenControllerManagerFromSource serves setup-envtest an index
@@ -171,7 +174,8 @@ func TestDownloadThenControllerManagerFromSource(t *testing.T) {
 	tw := tar.NewWriter(zw)
 	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {
 		body := []byte("#!/bin/sh\n" + stubs[name] + "\n")
-		g.Expect(tw.WriteHeader(&tar.Header{Name: "controller-tools/envtest/" + name, Mode: 0o755, Size: int64(len(body))})).To(Succeed())
+		h := &tar.Header{Name: "controller-tools/envtest/" + name, Mode: 0o755, Size: int64(len(body))}
+		g.Expect(tw.WriteHeader(h)).To(Succeed())
 		_, err := tw.Write(body)
 		g.Expect(err).NotTo(HaveOccurred())
 	}
@@ -183,15 +187,16 @@ func TestDownloadThenControllerManagerFromSource(t *testing.T) {
 	server := httptest.NewServer(mux)
 	defer server.Close()
 	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = fmt.Fprintf(w, "releases:\n  v%s:\n    envtest-v%s-%s-%s.tar.gz:\n      hash: %s\n      selfLink: %s/envtest.tar.gz\n",
-			version, version, runtime.GOOS, runtime.GOARCH, hex.EncodeToString(sum[:]), server.URL)
+		_, _ = fmt.Fprintf(w, "releases:\n  v%s:\n    envtest-v%s-%s-%s.tar.gz:\n", version, version, runtime.GOOS, runtime.GOARCH)
+		_, _ = fmt.Fprintf(w, "      hash: %s\n      selfLink: %s/envtest.tar.gz\n", hex.EncodeToString(sum[:]), server.URL)
 	})
 	mux.HandleFunc("/envtest.tar.gz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(archive) })
 
 	store := t.TempDir()
 	r := run(t, store, "ENVTEST_INDEX_URL="+server.URL+"/index.yaml")
 	g.Expect(r.stderr).To(ContainSubstring("downloaded kube-apiserver, etcd and kubectl v" + version))
-	g.Expect(r.stderr).To(ContainSubstring("building from source into " + filepath.Join(store, "k8s", platformDir) + ": kube-controller-manager ("))
+	g.Expect(r.stderr).To(ContainSubstring(
+		"building from source into " + filepath.Join(store, "k8s", platformDir) + ": kube-controller-manager ("))
 	g.Expect(r.stderr).To(ContainSubstring("fake go: source build reached"))
 	g.Expect(r.err).To(HaveOccurred(), "the fake go builds nothing")
 	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {

@@ -57,7 +57,8 @@ var _ = Describe("The log at the highest verbosity", func() {
 		By("finding no secret in the log, hex dumps read back")
 		Expect(logs.String()).To(ContainSubstring("Response Body"), "client-go logged no body: the verbosity is too low")
 		expectNoSecretLeaked()
-		Expect(logs.String()).To(MatchRegexp(`Response Body.*bytes redacted\]`), "client-go's bodies are logged as their length")
+		Expect(logs.String()).To(MatchRegexp(`Response Body.*bytes redacted\]`),
+			"client-go's bodies are logged as their length")
 	})
 })
 
