@@ -102,14 +102,14 @@ func indexDescriptor(dir string) (v1.Descriptor, v1.ImageIndex, error) {
 // `cosign sign --key` would for repo@digest, attaches statements (SBOMs,
 // provenance) as `cosign attest` would, and stores both in the layout as
 // `cosign save` does. Signing again replaces what an earlier run stored.
-func SignImage(dir, repo string, key *ecdsa.PrivateKey, statements []Statement) (v1.Hash, error) {
+func SignImage(dir, repo string, key *ecdsa.PrivateKey, statements []Statement) error {
 	desc, root, err := indexDescriptor(dir)
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	idx, err := root.ImageIndex(desc.Digest)
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	var claim simpleSigning
 	claim.Critical.Identity.DockerReference = repo
@@ -117,27 +117,27 @@ func SignImage(dir, repo string, key *ecdsa.PrivateKey, statements []Statement) 
 	claim.Critical.Type = simpleSigningKind
 	payload, err := json.Marshal(claim)
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	sig, err := Sign(key, payload)
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	sigs, err := payloadImage(mutate.Addendum{
 		Layer:       static.NewLayer(payload, simpleSigningType),
 		Annotations: map[string]string{signatureAnnotation: sig},
 	})
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	var atts []mutate.Addendum
 	for _, st := range statements {
 		if !st.HasSubject(desc.Digest.Hex) {
-			return v1.Hash{}, fmt.Errorf("a %s statement does not name the image %s", st.PredicateType, desc.Digest)
+			return fmt.Errorf("a %s statement does not name the image %s", st.PredicateType, desc.Digest)
 		}
 		env, err := SignStatement(key, st)
 		if err != nil {
-			return v1.Hash{}, err
+			return err
 		}
 		atts = append(atts, mutate.Addendum{
 			Layer:       static.NewLayer(env, dsseType),
@@ -146,35 +146,35 @@ func SignImage(dir, repo string, key *ecdsa.PrivateKey, statements []Statement) 
 	}
 	attImg, err := payloadImage(atts...)
 	if err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 
 	lp := layout.Path(dir)
 	tag := "sha256-" + desc.Digest.Hex
 	if err := lp.RemoveDescriptors(match.Annotation(kindAnnotation, kindSignatures)); err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	if err := lp.RemoveDescriptors(match.Annotation(kindAnnotation, kindAttestations)); err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	annotations := map[string]string{kindAnnotation: kindImageIndex}
 	maps.Copy(annotations, desc.Annotations)
 	if err := lp.ReplaceIndex(idx, match.Digests(desc.Digest), layout.WithAnnotations(annotations)); err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	if err := lp.AppendImage(sigs, layout.WithAnnotations(map[string]string{
 		kindAnnotation: kindSignatures, refNameAnnotation: tag + ".sig",
 	})); err != nil {
-		return v1.Hash{}, err
+		return err
 	}
 	if len(atts) > 0 {
 		if err := lp.AppendImage(attImg, layout.WithAnnotations(map[string]string{
 			kindAnnotation: kindAttestations, refNameAnnotation: tag + ".att",
 		})); err != nil {
-			return v1.Hash{}, err
+			return err
 		}
 	}
-	return desc.Digest, nil
+	return nil
 }
 
 // payloadImage is cosign's image of signed payloads: an empty OCI image

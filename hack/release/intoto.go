@@ -115,9 +115,17 @@ func OpenEnvelope(pub *ecdsa.PublicKey, data []byte) (Statement, error) {
 // HasSubject says whether st names an artifact of this sha256 (hex).
 func (st Statement) HasSubject(sha256 string) bool {
 	for _, s := range st.Subject {
-		if s.Digest["sha256"] == sha256 {
+		if s.SHA256() == sha256 {
 			return true
 		}
 	}
 	return false
 }
+
+// subject names an artifact by its sha256 (hex).
+func subject(name, sha256 string) Subject {
+	return Subject{Name: name, Digest: map[string]string{"sha256": sha256}}
+}
+
+// SHA256 is the subject's sha256 (hex), if it has one.
+func (s Subject) SHA256() string { return s.Digest["sha256"] }

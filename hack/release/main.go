@@ -219,8 +219,8 @@ func SignRelease(dir, version, repo string, key *ecdsa.PrivateKey) error {
 		statements = append(statements, Statement{
 			Type: statementType, PredicateType: cycloneDXType, Predicate: doc,
 			Subject: []Subject{
-				{Name: repo, Digest: map[string]string{"sha256": digest.Hex}},
-				{Name: repo, Digest: map[string]string{"sha256": d.Digest.Hex}},
+				subject(repo, digest.Hex),
+				subject(repo, d.Digest.Hex),
 			},
 		})
 	}
@@ -233,7 +233,7 @@ func SignRelease(dir, version, repo string, key *ecdsa.PrivateKey) error {
 		return fmt.Errorf("%s: %w", provenanceName(version), err)
 	}
 	statements = append(statements, prov)
-	if _, err := SignImage(imageDir, repo, key, statements); err != nil {
+	if err := SignImage(imageDir, repo, key, statements); err != nil {
 		return err
 	}
 	fmt.Printf("signed %s@%s and attached %d attestations\n", repo, digest, len(statements))
@@ -394,9 +394,9 @@ func VerifyRelease(dir string, pub *ecdsa.PublicKey) ([]string, error) {
 		if s.Name == "" || strings.ContainsAny(s.Name, "/\\") {
 			continue // the image, checked above
 		}
-		if sums[s.Name] != s.Digest["sha256"] {
+		if sums[s.Name] != s.SHA256() {
 			return report, fmt.Errorf("%s: the provenance names %s with sha256 %s, the bundle has %q",
-				filepath.Base(envelopes[0]), s.Name, s.Digest["sha256"], sums[s.Name])
+				filepath.Base(envelopes[0]), s.Name, s.SHA256(), sums[s.Name])
 		}
 	}
 	report = append(report, fmt.Sprintf("ok: %s: signed SLSA provenance of the image and %d files",

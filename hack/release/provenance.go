@@ -89,9 +89,9 @@ func Provenance(o ProvenanceOptions) (Statement, error) {
 	if err != nil {
 		return Statement{}, err
 	}
-	subjects := []Subject{{Name: o.ImageRepo, Digest: map[string]string{"sha256": digest.Hex}}}
+	subjects := []Subject{subject(o.ImageRepo, digest.Hex)}
 	for _, d := range m.Manifests {
-		subjects = append(subjects, Subject{Name: o.ImageRepo, Digest: map[string]string{"sha256": d.Digest.Hex}})
+		subjects = append(subjects, subject(o.ImageRepo, d.Digest.Hex))
 	}
 	bins, err := ImageBinaries(o.ImageDir)
 	if err != nil {
@@ -110,7 +110,7 @@ func Provenance(o ProvenanceOptions) (Statement, error) {
 		if err != nil {
 			return Statement{}, err
 		}
-		subjects = append(subjects, Subject{Name: filepath.Base(f), Digest: map[string]string{"sha256": sha256Hex(data)}})
+		subjects = append(subjects, subject(filepath.Base(f), sha256Hex(data)))
 		if strings.HasPrefix(filepath.Base(f), pluginBin+"_") && strings.HasSuffix(f, ".tar.gz") {
 			bin, err := ArchiveBinary(f)
 			if err != nil {
