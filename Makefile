@@ -279,10 +279,10 @@ release: manifests generate kustomize ## Write the release bundle of VERSION=x.y
 	@[[ -z "$(COSIGN_KEY)" || -f "$(COSIGN_KEY)" ]] || { echo "release: COSIGN_KEY $(COSIGN_KEY) is not a file"; exit 1; }
 	rm -rf dist/image dist/image.digest dist/*.tar dist/*.tgz dist/install.yaml dist/sha256sums.txt \
 		dist/kubectl-krosai_*.tar.gz dist/krosai.yaml dist/*.cdx.json dist/*.provenance.json dist/*.intoto.jsonl dist/*.sig
-	$(MAKE) --no-print-directory image VERSION=$(VERSION)
+	$(MAKE) --no-print-directory image VERSION=$(VERSION) COMMIT=$(COMMIT) DATE=$(DATE)
 	$(MAKE) --no-print-directory build-installer IMG=$(IMAGE_REPO)@$$(cat dist/image.digest)
 	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) $(if $(DATE),-date $(DATE)) -out dist
-	$(MAKE) --no-print-directory plugin-archives VERSION=$(VERSION)
+	$(MAKE) --no-print-directory plugin-archives VERSION=$(VERSION) COMMIT=$(COMMIT) DATE=$(DATE)
 	$(RELEASE_TOOL) sbom -dir dist -version $(VERSION) $(if $(DATE),-date $(DATE))
 	$(RELEASE_TOOL) provenance -dir dist -version $(VERSION) -commit $(COMMIT) -image $(IMAGE_REPO) \
 		$(if $(BUILDER_ID),-builder-id $(BUILDER_ID)) $(if $(BUILD_INVOCATION_ID),-invocation-id $(BUILD_INVOCATION_ID)) \
