@@ -20,6 +20,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -93,7 +94,7 @@ func OpenEnvelope(pub *ecdsa.PublicKey, data []byte) (Statement, error) {
 	if err != nil {
 		return Statement{}, fmt.Errorf("payload is not base64: %w", err)
 	}
-	var verr error = fmt.Errorf("no signature")
+	verr := errors.New("no signature")
 	for _, s := range env.Signatures {
 		if verr = Verify(pub, pae(env.PayloadType, payload), s.Sig); verr == nil {
 			break

@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,7 +90,9 @@ func fakeBundle(t *testing.T) string {
 	for _, arch := range []string{"amd64", "arm64"} {
 		data, err := reproducible.GzipTar([]reproducible.Entry{{Name: "manager", Mode: 0o755, Data: bin}}, date)
 		g.Expect(err).NotTo(HaveOccurred())
-		layer, err := tarball.LayerFromReader(bytes.NewReader(data), tarball.WithMediaType(types.OCILayer))
+		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}, tarball.WithMediaType(types.OCILayer))
 		g.Expect(err).NotTo(HaveOccurred())
 		img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), mutate.Addendum{Layer: layer})
 		g.Expect(err).NotTo(HaveOccurred())
@@ -222,7 +225,7 @@ func TestSignedReleaseVerifiesAndTamperingFails(t *testing.T) {
 	g.Expect(report).To(HaveLen(3))
 	_, statements, err := VerifyImage(filepath.Join(dir, "image"), pub)
 	g.Expect(err).NotTo(HaveOccurred())
-	var predicates []string
+	predicates := make([]string, 0, len(statements))
 	for _, st := range statements {
 		predicates = append(predicates, st.PredicateType)
 	}

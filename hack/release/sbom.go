@@ -128,7 +128,7 @@ type Module struct{ Path, Version, Sum string }
 // Modules are the modules a binary links, by path: a replaced module is
 // its replacement, as `go version -m` shows it on its "=>" line.
 func Modules(info *buildinfo.BuildInfo) []Module {
-	var mods []Module
+	mods := make([]Module, 0, len(info.Deps))
 	for _, d := range info.Deps {
 		if d.Replace != nil {
 			d = d.Replace

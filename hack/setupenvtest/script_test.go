@@ -187,7 +187,8 @@ func TestDownloadThenControllerManagerFromSource(t *testing.T) {
 	server := httptest.NewServer(mux)
 	defer server.Close()
 	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = fmt.Fprintf(w, "releases:\n  v%s:\n    envtest-v%s-%s-%s.tar.gz:\n", version, version, runtime.GOOS, runtime.GOARCH)
+		_, _ = fmt.Fprintf(w, "releases:\n  v%s:\n    envtest-v%s-%s-%s.tar.gz:\n",
+			version, version, runtime.GOOS, runtime.GOARCH)
 		_, _ = fmt.Fprintf(w, "      hash: %s\n      selfLink: %s/envtest.tar.gz\n", hex.EncodeToString(sum[:]), server.URL)
 	})
 	mux.HandleFunc("/envtest.tar.gz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(archive) })
