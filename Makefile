@@ -69,10 +69,12 @@ vet: ## Run go vet against code.
 	go vet ./...
 	@for m in $(EXAMPLES); do (cd $$m && go vet ./...); done
 
-# KUBEBUILDER_ASSETS comes from hack/setup-envtest.sh, which builds the control
-# plane from source through the Go module proxy on first use (about 10 minutes on
-# 2 cores) and reuses it afterwards; setup-envtest's download site is unreachable
-# on machines that only reach the module proxy.
+# KUBEBUILDER_ASSETS comes from hack/setup-envtest.sh: KUBEBUILDER_ASSETS itself
+# if it holds a whole control plane, else setup-envtest's store, else
+# setup-envtest's download (60 s at most; kube-controller-manager, which it does
+# not ship, is then built from source), else a build from source through the Go
+# module proxy (about 10 minutes on 2 cores, on machines that reach only the
+# proxy). It says on stderr which it took and why.
 ENVTEST_K8S_VERSION ?= 1.37.2
 GO_TEST_FLAGS ?= -race
 # An execution count, not a duration: with a duration Go 1.26's fuzz
@@ -81,7 +83,7 @@ GO_TEST_FLAGS ?= -race
 FUZZ_TIME ?= 80000x
 
 .PHONY: envtest
-envtest: ## Build (first time) the local control plane: kube-apiserver, etcd, kubectl, kube-controller-manager.
+envtest: ## Find, download or build (first time) the local control plane: kube-apiserver, etcd, kubectl, kube-controller-manager.
 	@K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/setup-envtest.sh >/dev/null
 
 .PHONY: demo
@@ -253,23 +255,54 @@ plugin-archives: ## Write the kubectl plugin's archives for PLUGIN_PLATFORMS and
 
 # The release bundle in dist/: the image (OCI layout, a tar of it, and docker
 # load tarballs), install.yaml with the image pinned to the index digest, the
-# chart package, the kubectl plugin's archives and krew manifest, and
-# sha256sums.txt over all of them. CHANGELOG.md needs a "## [VERSION]" section
-# first (written by hand).
+# chart package, the kubectl plugin's archives and krew manifest, a CycloneDX
+# SBOM of each binary (*.cdx.json), the SLSA provenance of all of it, and
+# sha256sums.txt over all of them. With COSIGN_KEY (a cosign private key; its
+# password in the environment as COSIGN_PASSWORD) it also signs, offline and
+# with no transparency log: the image index, with the SBOMs and provenance
+# attached as attestations (in dist/image, as cosign save lays them out), the
+# provenance (*.intoto.jsonl), and every file (FILE.sig). README.md "Verify a
+# release" gives the user's commands. CHANGELOG.md needs a "## [VERSION]"
+# section first (written by hand).
+COSIGN_KEY ?=
+# The public key verify-release checks with: COSIGN_KEY's .pub beside it.
+COSIGN_PUB ?= $(if $(COSIGN_KEY),$(basename $(COSIGN_KEY)).pub,cosign.pub)
+# Who ran the build and which run, for the provenance (the CI run's URL and id there).
+BUILDER_ID ?=
+BUILD_INVOCATION_ID ?=
+RELEASE_TOOL = go run ./hack/release
+
 .PHONY: release
-release: manifests generate kustomize ## Write the release bundle of VERSION=x.y.z to dist/ (see CHANGELOG.md first).
+release: manifests generate kustomize ## Write the release bundle of VERSION=x.y.z to dist/ (see CHANGELOG.md first); signed with COSIGN_KEY if set.
 	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "release: set VERSION=x.y.z (got $(VERSION))"; exit 1; }
 	@grep -q '^## \[$(VERSION)\]' CHANGELOG.md || { echo "release: CHANGELOG.md has no section \"## [$(VERSION)]\""; exit 1; }
+	@[[ -z "$(COSIGN_KEY)" || -f "$(COSIGN_KEY)" ]] || { echo "release: COSIGN_KEY $(COSIGN_KEY) is not a file"; exit 1; }
 	rm -rf dist/image dist/image.digest dist/*.tar dist/*.tgz dist/install.yaml dist/sha256sums.txt \
-		dist/kubectl-krosai_*.tar.gz dist/krosai.yaml
-	$(MAKE) --no-print-directory image VERSION=$(VERSION)
-	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf dist/kros-operator-$(VERSION)-oci-layout.tar -C dist/image .
+		dist/kubectl-krosai_*.tar.gz dist/krosai.yaml dist/*.cdx.json dist/*.provenance.json dist/*.intoto.jsonl dist/*.sig
+	$(MAKE) --no-print-directory image VERSION=$(VERSION) COMMIT=$(COMMIT) DATE=$(DATE)
 	$(MAKE) --no-print-directory build-installer IMG=$(IMAGE_REPO)@$$(cat dist/image.digest)
-	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) -out dist
-	$(MAKE) --no-print-directory plugin-archives VERSION=$(VERSION)
+	go run ./hack/chartpkg -chart dist/chart -version $(VERSION) $(if $(DATE),-date $(DATE)) -out dist
+	$(MAKE) --no-print-directory plugin-archives VERSION=$(VERSION) COMMIT=$(COMMIT) DATE=$(DATE)
+	$(RELEASE_TOOL) sbom -dir dist -version $(VERSION) $(if $(DATE),-date $(DATE))
+	$(RELEASE_TOOL) provenance -dir dist -version $(VERSION) -commit $(COMMIT) -image $(IMAGE_REPO) \
+		$(if $(BUILDER_ID),-builder-id $(BUILDER_ID)) $(if $(BUILD_INVOCATION_ID),-invocation-id $(BUILD_INVOCATION_ID)) \
+		dist/install.yaml dist/kros-operator-$(VERSION).tgz dist/kros-operator-linux-*.tar \
+		dist/kubectl-krosai_$(VERSION)_*.tar.gz dist/krosai.yaml dist/*.cdx.json
+	$(if $(COSIGN_KEY),$(RELEASE_TOOL) sign -dir dist -version $(VERSION) -image $(IMAGE_REPO) -key $(COSIGN_KEY))
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf dist/kros-operator-$(VERSION)-oci-layout.tar -C dist/image .
 	cd dist && sha256sum install.yaml kros-operator-$(VERSION).tgz kros-operator-$(VERSION)-oci-layout.tar \
-		kros-operator-linux-*.tar kubectl-krosai_$(VERSION)_*.tar.gz krosai.yaml > sha256sums.txt
+		kros-operator-linux-*.tar kubectl-krosai_$(VERSION)_*.tar.gz krosai.yaml *.cdx.json \
+		kros-operator-$(VERSION).provenance.json $(if $(COSIGN_KEY),kros-operator-$(VERSION).intoto.jsonl) > sha256sums.txt
+	$(if $(COSIGN_KEY),$(RELEASE_TOOL) sign-files -dir dist -key $(COSIGN_KEY))
 	@echo "release $(VERSION): image $(IMAGE_REPO)@$$(cat dist/image.digest)"; cat dist/sha256sums.txt
+
+.PHONY: verify-release
+verify-release: ## Verify the signed bundle in dist/ with COSIGN_PUB: checksums, signatures, the image's SBOM and provenance attestations.
+	$(RELEASE_TOOL) verify -dir dist -key $(COSIGN_PUB)
+
+.PHONY: release-key
+release-key: ## Write a cosign key pair, cosign.key (encrypted with COSIGN_PASSWORD) and cosign.pub, as cosign generate-key-pair does.
+	$(RELEASE_TOOL) generate-key -out cosign
 
 ##@ Deployment
 

@@ -40,6 +40,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/krosai/kros-operator/internal/krosai"
+	"github.com/krosai/kros-operator/internal/logredact"
 	"github.com/krosai/kros-operator/internal/metricsauth"
 	"github.com/krosai/kros-operator/pkg/operator"
 )
@@ -131,7 +132,9 @@ func (o options) validate() error {
 
 func main() {
 	o, zapOpts := parseFlags()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	// At --zap-log-level 8 and above client-go logs the bodies it sends and
+	// receives, Secrets' data included; logredact keeps them out.
+	ctrl.SetLogger(logredact.New(zap.New(zap.UseFlagOptions(&zapOpts))))
 	if err := run(o); err != nil {
 		setupLog.Error(err, "manager failed")
 		os.Exit(1)

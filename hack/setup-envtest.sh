@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Builds the envtest control plane (kube-apiserver, etcd, kubectl and
-# kube-controller-manager) from source through the Go module proxy.
+# Finds or makes the envtest control plane (kube-apiserver, etcd, kubectl and
+# kube-controller-manager) and prints its directory, for KUBEBUILDER_ASSETS,
+# as the only line on stdout. It takes the first of:
 #
-# setup-envtest downloads prebuilt binaries from a release bucket, which
-# machines limited to the Go module proxy cannot reach. The binaries land in
-# setup-envtest's own store layout, so tools that know that layout find them
-# and a warm machine skips the build entirely.
+#   1. KUBEBUILDER_ASSETS, when it names a directory holding all four;
+#   2. setup-envtest's store (~/.local/share/kubebuilder-envtest/k8s/
+#      VERSION-OS-ARCH), when it holds all four at K8S_VERSION;
+#   3. setup-envtest's download of the prebuilt kube-apiserver, etcd and
+#      kubectl into that store (the real tool, built through the Go module
+#      proxy at SETUP_ENVTEST_VERSION), given DOWNLOAD_TIMEOUT seconds in all;
+#      ENVTEST_INDEX_URL overrides where it looks, ENVTEST_DOWNLOAD=0 skips it;
+#   4. building from source through the Go module proxy whatever is still
+#      missing: all four on a machine that reaches only the proxy (about 10
+#      minutes on 2 cores), or just kube-controller-manager, which
+#      setup-envtest does not ship, after a download.
 #
-# Prints the asset directory (for KUBEBUILDER_ASSETS) as its last line.
+# Every step says on stderr what it found and why it moves on.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-1.37.2}"
@@ -15,6 +23,13 @@ STORE="${ENVTEST_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/kubebuilder-envtest
 ASSETS="$STORE/k8s/${K8S_VERSION}-$(go env GOOS)-$(go env GOARCH)"
 WORK="${ENVTEST_BUILD_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kros-operator/envtest-build-${K8S_VERSION}}"
 BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
+# The setup-envtest of controller-runtime v0.25, whose go.mod this project's
+# follows.
+SETUP_ENVTEST_VERSION="${SETUP_ENVTEST_VERSION:-v0.25.1}"
+DOWNLOAD_TIMEOUT="${DOWNLOAD_TIMEOUT:-60}"
+# Building setup-envtest needs only the module proxy, and happens once.
+SETUP_ENVTEST_BUILD_TIMEOUT="${SETUP_ENVTEST_BUILD_TIMEOUT:-300}"
+TOOLS="${ENVTEST_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kros-operator/setup-envtest-${SETUP_ENVTEST_VERSION}}"
 
 log() { printf '[setup-envtest] %s\n' "$*" >&2; }
 
@@ -23,28 +38,82 @@ step() {
   local name=$1 start=$SECONDS
   shift
   log "$name ..."
-  "$@"
+  "$@" || { local rc=$?; log "$name failed after $((SECONDS - start))s"; return "$rc"; }
   log "$name done in $((SECONDS - start))s"
 }
 
-have_all() {
-  local bin
+# missing DIR: the binaries DIR lacks, on one line; empty if none.
+missing() {
+  local bin out=()
   for bin in "${BINARIES[@]}"; do
-    [[ -x "$ASSETS/$bin" ]] || return 1
+    [[ -x "$1/$bin" ]] || out+=("$bin")
   done
+  echo "${out[*]}"
 }
 
+have_all() { [[ -z "$(missing "$ASSETS")" ]]; }
+
+# check_versions: the Kubernetes binaries in ASSETS are K8S_VERSION, and etcd
+# runs (a downloaded one is the etcd its envtest release pairs with
+# Kubernetes; a built one is the version Kubernetes' go.mod names).
 check_versions() {
   local got
   got=$("$ASSETS/kube-apiserver" --version)
   [[ "$got" == "Kubernetes v${K8S_VERSION}" ]] || { log "kube-apiserver reports '$got', want v${K8S_VERSION}"; return 1; }
   got=$("$ASSETS/kube-controller-manager" --version)
   [[ "$got" == "Kubernetes v${K8S_VERSION}" ]] || { log "kube-controller-manager reports '$got', want v${K8S_VERSION}"; return 1; }
-  got=$("$ASSETS/kubectl" version --client -o json | grep -o '"gitVersion": *"[^"]*"' | head -1)
+  # No `| head` under pipefail: a writer cut off by head dies of SIGPIPE (exit 141).
+  got=$("$ASSETS/kubectl" version --client -o json | grep -o '"gitVersion": *"[^"]*"')
   [[ "$got" == *"v${K8S_VERSION}"* ]] || { log "kubectl reports $got, want v${K8S_VERSION}"; return 1; }
-  got=$("$ASSETS/etcd" --version | head -1)
-  [[ "$got" == "etcd Version: ${ETCD_VERSION#v}" ]] || { log "etcd reports '$got', want ${ETCD_VERSION}"; return 1; }
-  log "versions: kubernetes v${K8S_VERSION}, etcd ${ETCD_VERSION}"
+  got=$("$ASSETS/etcd" --version) || { log "etcd --version failed"; return 1; }
+  got=${got%%$'\n'*}
+  log "versions: kubernetes v${K8S_VERSION}, ${got}"
+}
+
+# from_env: KUBEBUILDER_ASSETS, if it holds a whole control plane. Its
+# versions are the user's choice and are not checked.
+from_env() {
+  [[ -n "${KUBEBUILDER_ASSETS:-}" ]] || return 1
+  local lack
+  lack=$(missing "$KUBEBUILDER_ASSETS")
+  if [[ -n "$lack" ]]; then
+    log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks: $lack; not using it"
+    return 1
+  fi
+  log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS: it holds ${BINARIES[*]}"
+}
+
+# download: setup-envtest (built first if need be, within
+# SETUP_ENVTEST_BUILD_TIMEOUT seconds) fetches kube-apiserver, etcd and kubectl
+# into the store within DOWNLOAD_TIMEOUT seconds.
+download() {
+  if [[ "${ENVTEST_DOWNLOAD:-1}" == 0 ]]; then
+    log "ENVTEST_DOWNLOAD=0: not trying setup-envtest's download"
+    return 1
+  fi
+  if [[ ! -x "$TOOLS/setup-envtest" ]] &&
+    ! step "go install setup-envtest ${SETUP_ENVTEST_VERSION}" env GOBIN="$TOOLS" GOFLAGS= \
+      timeout "$SETUP_ENVTEST_BUILD_TIMEOUT" go install "sigs.k8s.io/controller-runtime/tools/setup-envtest@${SETUP_ENVTEST_VERSION}" >&2; then
+    log "could not build setup-envtest; building from source"
+    return 1
+  fi
+  log "trying setup-envtest's download (${DOWNLOAD_TIMEOUT}s at most)${ENVTEST_INDEX_URL:+ from $ENVTEST_INDEX_URL}"
+  # Into a directory of its own: setup-envtest takes any directory of the
+  # version in its store for an installed one, however incomplete.
+  local dl="$WORK/download" args got bin start=$SECONDS
+  rm -rf "$dl"
+  args=(use "$K8S_VERSION" --bin-dir "$dl" -p path)
+  [[ -n "${ENVTEST_INDEX_URL:-}" ]] && args+=(--index "$ENVTEST_INDEX_URL")
+  if ! got=$(timeout "$DOWNLOAD_TIMEOUT" "$TOOLS/setup-envtest" "${args[@]}"); then
+    log "setup-envtest's download failed after $((SECONDS - start))s (no route to its index or release bucket?); building from source"
+    return 1
+  fi
+  mkdir -p "$ASSETS"
+  for bin in kube-apiserver etcd kubectl; do
+    [[ -x "$ASSETS/$bin" || ! -x "$got/$bin" ]] || mv "$got/$bin" "$ASSETS/$bin"
+  done
+  rm -rf "$dl"
+  log "downloaded kube-apiserver, etcd and kubectl v${K8S_VERSION} in $((SECONDS - start))s"
 }
 
 kubernetes_gomod() {
@@ -92,7 +161,8 @@ build_kubernetes() {
     ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
   local bin
-  log "kube-apiserver takes about 9 minutes to build on 2 cores, kube-controller-manager 2 more"
+  [[ -x "$ASSETS/kube-apiserver" ]] ||
+    log "kube-apiserver takes about 9 minutes to build on 2 cores, kube-controller-manager 2 more"
   for bin in kube-apiserver kube-controller-manager kubectl; do
     [[ -x "$ASSETS/$bin" ]] && continue
     step "go build $bin" \
@@ -113,23 +183,33 @@ build_etcd() {
 }
 
 main() {
+  if from_env; then
+    echo "$KUBEBUILDER_ASSETS"
+    return
+  fi
+  if have_all && check_versions 2>/dev/null; then
+    log "using the store: control plane v${K8S_VERSION} already in $ASSETS"
+    echo "$ASSETS"
+    return
+  fi
+  log "the store has no control plane v${K8S_VERSION} in $ASSETS (missing: $(missing "$ASSETS"); or another version)"
+  download || true
+  if have_all && check_versions; then
+    echo "$ASSETS"
+    return
+  fi
+  local gomod start=$SECONDS
   mkdir -p "$ASSETS"
-  local gomod
+  log "building from source into $ASSETS: $(missing "$ASSETS") (the whole control plane takes about 10 minutes on 2 cores)"
   gomod=$(kubernetes_gomod)
   [[ -n "$gomod" ]] || { log "could not download k8s.io/kubernetes@v${K8S_VERSION}"; exit 1; }
   # etcd at the version Kubernetes itself is built and tested against.
   ETCD_VERSION=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' "$gomod")
-  if have_all && check_versions 2>/dev/null; then
-    log "control plane v${K8S_VERSION} already in $ASSETS"
-  else
-    local start=$SECONDS
-    log "building control plane v${K8S_VERSION} into $ASSETS (first time only: about 10 minutes on 2 cores)"
-    step "prepare kubernetes module" write_kubernetes_module "$gomod"
-    build_kubernetes
-    build_etcd
-    check_versions
-    log "control plane ready in $((SECONDS - start))s"
-  fi
+  step "prepare kubernetes module" write_kubernetes_module "$gomod"
+  build_kubernetes
+  build_etcd
+  check_versions
+  log "control plane ready in $((SECONDS - start))s"
   echo "$ASSETS"
 }
 

@@ -23,7 +23,9 @@ limitations under the License.
 //	OUT/image.digest                 that index's digest, for pinning
 //	OUT/kros-operator-OS-ARCH.tar    one `docker load`-able tarball per platform
 //
-// `image push` pushes the layout's index to a registry.
+// `image push` pushes the layout's index to a registry, and the signature and
+// attestation images make release may have added (hack/release) to the tags
+// cosign reads them from.
 //
 //	go run ./hack/image build -out dist -name ghcr.io/krosai/kros-operator -version 0.1.0 -commit SHA -date RFC3339
 //	go run ./hack/image push -out dist -ref ghcr.io/krosai/kros-operator:0.1.0
@@ -58,7 +60,14 @@ const (
 	nonroot = 65532
 	// refNameAnnotation names the image in an OCI layout's index.json.
 	refNameAnnotation = "org.opencontainers.image.ref.name"
+	// cosignKindAnnotation marks, in an OCI layout, the signature and
+	// attestation images make release adds beside the image when it signs
+	// (as `cosign save` does).
+	cosignKindAnnotation = "kind"
 )
+
+// cosignKinds are the values of cosignKindAnnotation that push sends.
+var cosignKinds = map[string]bool{"dev.cosignproject.cosign/sigs": true, "dev.cosignproject.cosign/atts": true}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -282,7 +291,8 @@ func push(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := remote.WriteIndex(dst, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+	auth := remote.WithAuthFromKeychain(authn.DefaultKeychain)
+	if err := remote.WriteIndex(dst, idx, auth); err != nil {
 		return fmt.Errorf("push %s: %w", dst, err)
 	}
 	digest, err := idx.Digest()
@@ -290,6 +300,35 @@ func push(args []string) error {
 		return err
 	}
 	fmt.Printf("pushed %s@%s\n", dst.Context(), digest)
+	return pushSignatures(filepath.Join(*out, "image"), dst.Context(), auth)
+}
+
+// pushSignatures pushes what make release signed into the layout (hack/release
+// sign): the signature and attestation images, to the tags cosign looks them
+// up by (sha256-<index hex>.sig and .att) in the image's repository.
+func pushSignatures(dir string, repo name.Repository, opts ...remote.Option) error {
+	root, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return err
+	}
+	m, err := root.IndexManifest()
+	if err != nil {
+		return err
+	}
+	for _, d := range m.Manifests {
+		if !cosignKinds[d.Annotations[cosignKindAnnotation]] {
+			continue
+		}
+		img, err := root.Image(d.Digest)
+		if err != nil {
+			return err
+		}
+		tag := repo.Tag(d.Annotations[refNameAnnotation])
+		if err := remote.Write(tag, img, opts...); err != nil {
+			return fmt.Errorf("push %s: %w", tag, err)
+		}
+		fmt.Printf("pushed %s\n", tag)
+	}
 	return nil
 }
 
@@ -303,8 +342,17 @@ func layoutIndex(dir string) (v1.ImageIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(m.Manifests) != 1 || m.Manifests[0].MediaType != types.OCIImageIndex {
-		return nil, fmt.Errorf("%s: want one image index in index.json, found %d entries", dir, len(m.Manifests))
+	var found []v1.Descriptor
+	for _, d := range m.Manifests {
+		switch {
+		case d.MediaType == types.OCIImageIndex:
+			found = append(found, d)
+		case !cosignKinds[d.Annotations[cosignKindAnnotation]]:
+			return nil, fmt.Errorf("%s: index.json names %s, neither the image nor its signatures", dir, d.Digest)
+		}
 	}
-	return root.ImageIndex(m.Manifests[0].Digest)
+	if len(found) != 1 {
+		return nil, fmt.Errorf("%s: want one image index in index.json, found %d", dir, len(found))
+	}
+	return root.ImageIndex(found[0].Digest)
 }

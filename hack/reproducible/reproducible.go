@@ -16,8 +16,8 @@ limitations under the License.
 
 // Package reproducible writes archives whose bytes depend only on what they
 // hold, so that one commit gives the same digest wherever it is built: the
-// image's layer (hack/image) and the plugin's release archives
-// (hack/krewmanifest).
+// image's layer (hack/image), the plugin's release archives
+// (hack/krewmanifest) and the chart's package (hack/chartpkg).
 package reproducible
 
 import (

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/krosai/kros-operator/internal/logredact"
 	"github.com/krosai/kros-operator/pkg/operatortest"
 )
 
@@ -76,7 +77,8 @@ func (m *Manager) Stop() error {
 }
 
 // LogToBuffer sends controller-runtime's logger, up to verbosity V(v), to
-// a buffer the suite can scan for secrets afterwards.
+// a buffer the suite can scan for secrets afterwards. The logger is wrapped
+// as the manager's is (internal/logredact).
 func LogToBuffer(v int) *operatortest.LogBuffer {
 	logs := &operatortest.LogBuffer{}
 	// The level is set through zap's own flag, as the manager's is, which
@@ -85,6 +87,6 @@ func LogToBuffer(v int) *operatortest.LogBuffer {
 	fs := flag.NewFlagSet("zap", flag.PanicOnError)
 	opts.BindFlags(fs)
 	_ = fs.Parse([]string{"--zap-log-level=" + strconv.Itoa(v)}) // PanicOnError: a bad flag is a bug here
-	logf.SetLogger(zap.New(zap.UseFlagOptions(&opts), zap.WriteTo(logs)))
+	logf.SetLogger(logredact.New(zap.New(zap.UseFlagOptions(&opts), zap.WriteTo(logs))))
 	return logs
 }

@@ -81,8 +81,14 @@ func openLayout(t *testing.T) built {
 	}
 	rm, err := root.IndexManifest()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(rm.Manifests).To(HaveLen(1), "index.json holds the one multi-platform index")
-	desc := rm.Manifests[0]
+	// A signed release (make release COSIGN_KEY=...) keeps cosign's signature
+	// and attestation images beside the index, marked as cosign save marks them.
+	entries := slices.DeleteFunc(rm.Manifests, func(d v1.Descriptor) bool {
+		return strings.HasPrefix(d.Annotations["kind"], "dev.cosignproject.cosign/") &&
+			d.Annotations["kind"] != "dev.cosignproject.cosign/imageIndex"
+	})
+	g.Expect(entries).To(HaveLen(1), "index.json holds the one multi-platform index")
+	desc := entries[0]
 	g.Expect(desc.MediaType).To(Equal(types.OCIImageIndex))
 	b := built{version: desc.Annotations["org.opencontainers.image.ref.name"], images: map[string]v1.Image{}}
 	g.Expect(b.version).NotTo(BeEmpty(), "index.json names the image's version")
