@@ -55,7 +55,7 @@ var _ = Describe("The log at the highest verbosity", func() {
 		fx.WaitReady(ep)
 
 		By("finding no secret in the log, hex dumps read back")
-		Expect(suite.Logs.String()).To(ContainSubstring("Response Body"), "client-go logged no body: the verbosity is too low")
+		Expect(suite.Logs.String()).To(ContainSubstring("Response Body"), "client-go logged no body: verbosity too low")
 		expectNoSecretLeaked()
 		Expect(suite.Logs.String()).To(MatchRegexp(`Response Body.*bytes redacted\]`),
 			"client-go's bodies are logged as their length")
