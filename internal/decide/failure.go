@@ -149,7 +149,7 @@ func NotCreated(err error) bool {
 }
 
 // explainOrganization turns the API's refusal of a pinned organization
-// (mapping.Resolved.KeepOrganization) into what it means: the credentials
+// (mapping.Resolve keeps it) into what it means: the credentials
 // no longer reach the organization the endpoint lives in.
 func explainOrganization(f Facts, err error) error {
 	res := f.Secrets.Resolved

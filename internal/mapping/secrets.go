@@ -184,7 +184,7 @@ func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Namespac
 	if ep.Spec.OrganizationID != "" {
 		res.Credentials.OrganizationID = ep.Spec.OrganizationID
 	}
-	if err := res.KeepOrganization(ep); err != nil {
+	if err := res.keepOrganization(ep); err != nil {
 		return Resolved{}, err
 	}
 	slices.SortFunc(res.Versions, func(a, b cockpitv1alpha1.SecretResourceVersion) int {
@@ -193,14 +193,14 @@ func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Namespac
 	return res, nil
 }
 
-// KeepOrganization sends every call about an existing endpoint to the
+// keepOrganization sends every call about an existing endpoint to the
 // organization it lives in (status.organizationID). Credentials that name
 // another one are refused: following them would create a second endpoint
 // there and leave the first behind. Credentials that name none are pinned
 // to it, so that a key that now belongs to another organization is refused
 // by the API (403) instead of answering 404 from an organization where the
 // endpoint never was.
-func (r *Resolved) KeepOrganization(ep *cockpitv1alpha1.KrosEndpoint) error {
+func (r *Resolved) keepOrganization(ep *cockpitv1alpha1.KrosEndpoint) error {
 	lives, key := ep.Status.OrganizationID, r.APIKeyRef
 	switch org := r.Credentials.OrganizationID; {
 	case lives == "":

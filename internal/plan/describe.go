@@ -19,11 +19,9 @@ package plan
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/decide"
-	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
@@ -32,12 +30,13 @@ import (
 // is d.
 func (p *planRun) describe(ctx context.Context, f decide.Facts, d decide.Decision) (Step, error) {
 	deleting := !f.Resource.DeletionTimestamp.IsZero()
+	var listing decide.Listing
 	switch d.Action {
 	case decide.ActionCreate, decide.ActionRecreate, decide.ActionDelete:
 		// The write goes to KrosAI without a read first: it meets what the
 		// organization's list met, a refused key above all.
-		listing, err := p.list(ctx, f.Secrets.Credentials)
-		if err != nil {
+		var err error
+		if listing, err = p.list(ctx, f.Secrets.Credentials); err != nil {
 			return Step{}, err
 		}
 		if listing.Err != nil {
@@ -64,9 +63,7 @@ func (p *planRun) describe(ctx context.Context, f decide.Facts, d decide.Decisio
 		step.Action, step.Message = ActionUpdate, correction(d)
 	case decide.ActionDelete:
 		step.Action, step.Message = ActionDelete, fmt.Sprintf("delete endpoint %s from KrosAI", d.EndpointID)
-		if listing, _ := p.list(ctx, f.Secrets.Credentials); !slices.ContainsFunc(listing.Endpoints, func(e krosai.Endpoint) bool {
-			return e.ID == d.EndpointID
-		}) {
+		if _, listed := find(listing.Endpoints, d.EndpointID); !listed {
 			step.Message = fmt.Sprintf("endpoint %s is already gone from KrosAI: its DELETE will find nothing, "+
 				"and the resource is released", d.EndpointID)
 		}
