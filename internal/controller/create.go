@@ -54,12 +54,6 @@ func (r *KrosEndpointReconciler) create(ctx context.Context, s *scope, d decide.
 	if s.created {
 		return fmt.Errorf("endpoint %s is gone again right after it was created; not creating another", d.EndpointID)
 	}
-	if d.Action == decide.ActionRecreate {
-		r.recreations.record(ep.UID, r.now())
-		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
-			"Endpoint %s was deleted outside Kubernetes; creating it again", d.EndpointID)
-		r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
-	}
 	desired := mapping.Desired(ep, res.SIP)
 	// One write records the intent and the finalizer that guarantees the
 	// endpoint is cleaned up with the resource.
@@ -70,6 +64,15 @@ func (r *KrosEndpointReconciler) create(ctx context.Context, s *scope, d decide.
 		setAnnotation(obj, cockpitv1alpha1.AnnotationCreatePending, record.String())
 	}); err != nil {
 		return err
+	}
+	if d.Action == decide.ActionRecreate {
+		// Counted once the POST is certain to be sent: an attempt that
+		// failed before it (the API server down) re-created nothing, and
+		// must not use up the bound.
+		r.recreations.record(ep.UID, r.now())
+		r.event(ep, corev1.EventTypeWarning, "Recreating", "Create",
+			"Endpoint %s was deleted outside Kubernetes; creating it again", d.EndpointID)
+		r.metrics.recreations.WithLabelValues(ep.Namespace).Inc()
 	}
 	s.created = true
 	created, err := r.API.CreateEndpoint(ctx, res.Credentials, desired)

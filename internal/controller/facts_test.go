@@ -18,13 +18,16 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/decide"
@@ -285,4 +288,29 @@ func TestReadSinceNotReady(t *testing.T) {
 			NewWithT(t).Expect(readSinceNotReady(tt.ep, tt.at)).To(Equal(tt.fresh))
 		})
 	}
+}
+
+// TestRecreationsCountOnlyWhatReachesKrosAI: a re-creation that fails before
+// its POST (the API server down for the create-pending record) re-creates
+// nothing and does not use up the hourly bound.
+func TestRecreationsCountOnlyWhatReachesKrosAI(t *testing.T) {
+	g := NewWithT(t)
+	scheme := runtime.NewScheme()
+	g.Expect(cockpitv1alpha1.AddToScheme(scheme)).To(Succeed())
+	ep := fixtures.NewEndpoint("ns", "res", elevenLabsSpec("agent"))
+	ep.UID = "uid"
+	down := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep).Build(), interceptor.Funcs{
+		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
+			return errors.New("connection refused")
+		}})
+	api := &countingAPI{}
+	r := &KrosEndpointReconciler{Client: down, API: api, remote: newRemoteView(api.ListEndpoints, time.Hour),
+		metrics: newMetrics(), now: time.Now}
+	for range decide.MaxRecreations + 1 {
+		s := r.newScope(ep.DeepCopy())
+		s.facts.Secrets = decide.Secrets{Read: true}
+		g.Expect(r.create(context.Background(), s, decide.Decision{Action: decide.ActionRecreate, EndpointID: "gone"})).
+			To(MatchError(ContainSubstring("connection refused")))
+	}
+	g.Expect(r.recreations.reached(ep.UID, time.Now())).To(BeFalse())
 }
