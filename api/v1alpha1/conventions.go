@@ -117,6 +117,9 @@ const (
 	ReasonRateLimited = "RateLimited"
 	// ReasonAPIUnavailable: the API failed or could not be reached; retrying.
 	ReasonAPIUnavailable = "APIUnavailable"
+	// ReasonStale: KrosAI has not been read for the endpoint for longer than
+	// the freshness bound (two sync periods); status shows it as last read.
+	ReasonStale = "Stale"
 	// ReasonListFailed: listing the organization's endpoints failed (an
 	// error, an unreadable answer, a page missing); retrying. A failed list
 	// is never taken as evidence that an endpoint was deleted.

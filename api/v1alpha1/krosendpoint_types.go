@@ -383,13 +383,6 @@ type KrosEndpointStatus struct {
 	// +kubebuilder:validation:MaxLength=36
 	OrganizationID string `json:"organizationID,omitempty"`
 
-	// lastObservedTime is when the operator last read the endpoint from
-	// KrosAI (its organization's list, its own GET, or the answer to a
-	// write), so that a reader can tell a fresh Ready from a stale one. It
-	// advances at least once per sync period while the API answers.
-	// +optional
-	LastObservedTime *metav1.Time `json:"lastObservedTime,omitempty"`
-
 	// drift lists the fields where the remote endpoint, as last observed,
 	// differs from the spec. Under Full it is corrected at once, so it is
 	// empty once Ready; under ObserveOnly it is what switching to Full would

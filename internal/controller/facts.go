@@ -99,11 +99,15 @@ func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiK
 		}
 		s.facts.Secrets.Versions = versions
 	}
+	mem := &s.facts.Operator
+	mem.NotReadSince = r.started
 	if id, _ := mapping.EndpointID(ep); id != "" {
 		if rd, ok := r.remote.peek(res.Credentials, id); ok {
-			s.facts.Operator.WroteLast = rd.writtenFor == ep.UID
+			mem.WroteLast = rd.writtenFor == ep.UID
+			mem.NotReadSince = rd.at
 		}
 	}
+	mem.ReadRecently = r.now().Sub(mem.NotReadSince) < 2*r.remote.period(res.Credentials)
 	return nil
 }
 

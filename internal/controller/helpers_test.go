@@ -45,6 +45,26 @@ func elevenLabsSpec(agent string) cockpitv1alpha1.KrosEndpointSpec {
 	}
 }
 
+// everyType is a spec of each endpoint type, by resource name; vogent and
+// pbx read their SIP logins from the Secrets vogent-sip and pbx-sip.
+func everyType() map[string]cockpitv1alpha1.KrosEndpointSpec {
+	return map[string]cockpitv1alpha1.KrosEndpointSpec{
+		"hook": {Type: cockpitv1alpha1.EndpointTypeWebhook, DisplayName: "Call events",
+			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/calls"}},
+		"vapi": {Type: cockpitv1alpha1.EndpointTypeVapi,
+			Vapi: &cockpitv1alpha1.VapiConfig{AssistantID: "asst-1", CredentialID: "cred-1", PhoneNumberID: "pn-1"}},
+		"retell": {Type: cockpitv1alpha1.EndpointTypeRetell,
+			Retell: &cockpitv1alpha1.RetellConfig{AgentID: "agent-r", PhoneNumber: "+14155550100"}},
+		"eleven": elevenLabsSpec("agent-e"),
+		"livekit": {Type: cockpitv1alpha1.EndpointTypeLiveKit, LiveKit: &cockpitv1alpha1.LiveKitConfig{
+			AgentName: "lk-agent", SIPTrunkID: "ST_1", SIPURI: "sip:x.sip.livekit.cloud"}},
+		"vogent": {Type: cockpitv1alpha1.EndpointTypeVogent, Vogent: &cockpitv1alpha1.VogentConfig{
+			AgentID: "vg-1", SIPPrefix: "pre", CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "vogent-sip"}}},
+		"pbx": {Type: cockpitv1alpha1.EndpointTypeCustomSIP, CustomSIP: &cockpitv1alpha1.CustomSIPConfig{
+			SIPURI: "sips:desk@pbx.example.com", CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "pbx-sip"}}},
+	}
+}
+
 // requests returns the simulator's log of an operation, filtered.
 func requests(operation string, match func(krosaisim.RequestRecord) bool) []krosaisim.RequestRecord {
 	var out []krosaisim.RequestRecord

@@ -26,7 +26,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -70,6 +69,9 @@ type KrosEndpointReconciler struct {
 	metrics     *metrics
 	recreations recreationLimiter
 	now         func() time.Time
+	// started is when this process started reconciling: what it has not
+	// read since then, it cannot say it read.
+	started time.Time
 }
 
 // Every write is a patch. Secrets: metadata watch (list, watch) to find
@@ -134,6 +136,8 @@ func (r *KrosEndpointReconciler) act(ctx context.Context, s *scope, d decide.Dec
 	switch {
 	case d.Action == decide.ActionStall || d.Action == decide.ActionRetry:
 		return r.reportFailure(ctx, s.ep, d)
+	case d.Why == decide.WhyReadFailed:
+		return r.readLater(ctx, d), nil
 	case d.Why == decide.WhyPaused:
 		markPaused(s.ep)
 		return ctrl.Result{}, nil
@@ -290,7 +294,6 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, s *scope, d decide.
 	}
 	st.State = cockpitv1alpha1.EndpointState(remote.Status)
 	st.OrganizationID = remote.OrganizationID
-	st.LastObservedTime = &metav1.Time{Time: s.remote.at}
 	st.LastHandledReconcileAt = ep.Annotations[cockpitv1alpha1.AnnotationReconcileRequestedAt]
 	markSynced(ep, mapping.Drift(d.Diffs))
 	if !observeOnly(ep) {
@@ -381,6 +384,27 @@ func (r *KrosEndpointReconciler) reportFailure(ctx context.Context, ep *cockpitv
 		logf.FromContext(ctx).Info("retrying after error", "class", f.Class, "error", f.Message)
 		return ctrl.Result{}, f.Err
 	}
+}
+
+// readLater schedules the next read of a resource whose status stays as it
+// is (decide.WhyReadFailed): no status, no Event, one log line at V(1).
+func (r *KrosEndpointReconciler) readLater(ctx context.Context, d decide.Decision) ctrl.Result {
+	f := d.Failure
+	r.metrics.reconcileErrors.WithLabelValues(string(f.Class)).Inc()
+	logf.FromContext(ctx).V(1).Info("KrosAI could not be read; status is kept, as read within the freshness bound",
+		"reason", f.Reason, "message", f.Message)
+	return ctrl.Result{RequeueAfter: r.retryDelay(f)}
+}
+
+// retryDelay is when to try a failure again without the workqueue's
+// backoff: when the API asked, else a tenth of the sync period, jittered so
+// that the resources of one organization do not come back at once.
+func (r *KrosEndpointReconciler) retryDelay(f *decide.Failure) time.Duration {
+	if f.RetryAfter > 0 {
+		return f.RetryAfter + time.Duration(rand.Int64N(int64(time.Second)))
+	}
+	step := r.SyncPeriod / 10
+	return step + time.Duration(rand.Int64N(int64(step)/2+1))
 }
 
 func (r *KrosEndpointReconciler) ensureFinalizer(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {

@@ -45,21 +45,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		ns := fx.NewNamespace()
 		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "vogent-sip", "vogent-user", "vogent-pass-1"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, fx.SIPSecret(ns, "pbx-sip", "pbx-user", "pbx-pass-1"))).To(Succeed())
-		specs := map[string]cockpitv1alpha1.KrosEndpointSpec{
-			"hook": {Type: cockpitv1alpha1.EndpointTypeWebhook, DisplayName: "Call events",
-				Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/calls"}},
-			"vapi": {Type: cockpitv1alpha1.EndpointTypeVapi,
-				Vapi: &cockpitv1alpha1.VapiConfig{AssistantID: "asst-1", CredentialID: "cred-1", PhoneNumberID: "pn-1"}},
-			"retell": {Type: cockpitv1alpha1.EndpointTypeRetell,
-				Retell: &cockpitv1alpha1.RetellConfig{AgentID: "agent-r", PhoneNumber: "+14155550100"}},
-			"eleven": elevenLabsSpec("agent-e"),
-			"livekit": {Type: cockpitv1alpha1.EndpointTypeLiveKit, LiveKit: &cockpitv1alpha1.LiveKitConfig{
-				AgentName: "lk-agent", SIPTrunkID: "ST_1", SIPURI: "sip:x.sip.livekit.cloud"}},
-			"vogent": {Type: cockpitv1alpha1.EndpointTypeVogent, Vogent: &cockpitv1alpha1.VogentConfig{
-				AgentID: "vg-1", SIPPrefix: "pre", CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "vogent-sip"}}},
-			"pbx": {Type: cockpitv1alpha1.EndpointTypeCustomSIP, CustomSIP: &cockpitv1alpha1.CustomSIPConfig{
-				SIPURI: "sips:desk@pbx.example.com", CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: "pbx-sip"}}},
-		}
+		specs := everyType()
 		for name, spec := range specs {
 			Expect(k8sClient.Create(ctx, fixtures.NewEndpoint(ns, name, spec))).To(Succeed())
 		}

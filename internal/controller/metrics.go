@@ -39,6 +39,11 @@ type metrics struct {
 	states     map[types.NamespacedName]endpointState
 	gauge      *prometheus.Desc
 	conditions *prometheus.Desc
+
+	// freshness reports each organization's last read; nil reports none.
+	freshness  func() []orgFreshness
+	lastRead   *prometheus.Desc
+	syncPeriod *prometheus.Desc
 }
 
 // endpointState is what the gauges count of one resource.
@@ -83,6 +88,15 @@ func newMetrics() *metrics {
 		conditions: prometheus.NewDesc("kros_operator_endpoint_conditions",
 			"KrosEndpoints by kstatus condition (Ready, Reconciling, Stalled), its status and its reason.",
 			[]string{"condition", "status", "reason"}, nil),
+		lastRead: prometheus.NewDesc("kros_operator_organization_last_read_timestamp_seconds",
+			"When the organization's endpoints were last listed successfully (Unix time; 0: not yet by this process), "+
+				"for each organization a KrosEndpoint uses (\"default\": the API key's own). Older than two "+
+				"effective sync periods, its resources say Stale.",
+			[]string{"organization"}, nil),
+		syncPeriod: prometheus.NewDesc("kros_operator_effective_sync_period_seconds",
+			"How often the organization's endpoints are listed: the sync period, or longer to keep within the "+
+				"API key's daily quota.",
+			[]string{"organization"}, nil),
 	}
 }
 
@@ -132,10 +146,12 @@ func (m *metrics) forget(key types.NamespacedName) {
 	m.mu.Unlock()
 }
 
-// Describe implements prometheus.Collector for the two gauges.
+// Describe implements prometheus.Collector for the gauges.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.gauge
 	ch <- m.conditions
+	ch <- m.lastRead
+	ch <- m.syncPeriod
 }
 
 // Collect implements prometheus.Collector: it counts endpoints at scrape time.
@@ -158,5 +174,34 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	for c, n := range conditions {
 		ch <- prometheus.MustNewConstMetric(m.conditions, prometheus.GaugeValue, float64(n), c.condition, c.status, c.reason)
+	}
+	m.collectFreshness(ch)
+}
+
+// collectFreshness reports each organization's last read. Several API keys
+// may read one organization (or each its own "default"): the organization's
+// series then says the oldest read and the longest period, so that an alert
+// on it never misses the staler one.
+func (m *metrics) collectFreshness(ch chan<- prometheus.Metric) {
+	if m.freshness == nil {
+		return
+	}
+	byOrg := map[string]orgFreshness{}
+	for _, f := range m.freshness() {
+		if seen, ok := byOrg[f.organization]; ok {
+			f.period = max(f.period, seen.period)
+			if seen.lastRead.Before(f.lastRead) {
+				f.lastRead = seen.lastRead
+			}
+		}
+		byOrg[f.organization] = f
+	}
+	for org, f := range byOrg {
+		lastRead := 0.0
+		if !f.lastRead.IsZero() {
+			lastRead = float64(f.lastRead.UnixNano()) / 1e9
+		}
+		ch <- prometheus.MustNewConstMetric(m.lastRead, prometheus.GaugeValue, lastRead, org)
+		ch <- prometheus.MustNewConstMetric(m.syncPeriod, prometheus.GaugeValue, f.period.Seconds(), org)
 	}
 }

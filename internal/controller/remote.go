@@ -17,9 +17,13 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
+	"maps"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -61,10 +65,17 @@ type orgKey struct {
 }
 
 type orgSnapshot struct {
+	// organization labels the organization's metrics.
+	organization string
 	// mu is held while listing, so concurrent reconciles of one organization
 	// wait for one list instead of each sending their own.
-	mu      sync.Mutex
+	mu sync.Mutex
+	// fetched is when the last list that succeeded was sent.
 	fetched time.Time
+	// lastRead (fetched) and asked, when a resource last looked an endpoint
+	// up here, in Unix nanoseconds for the metrics, which must not wait for
+	// a list in flight.
+	lastRead, asked atomic.Int64
 	// failed is when the last list failed, with failure; zero after a success.
 	failed  time.Time
 	failure error
@@ -100,10 +111,40 @@ func (o *remoteView) snapshot(cred krosai.Credentials) *orgSnapshot {
 	defer o.mu.Unlock()
 	s, ok := o.orgs[key]
 	if !ok {
-		s = &orgSnapshot{byID: map[string]reading{}}
+		s = &orgSnapshot{organization: cmp.Or(cred.OrganizationID, "default"), byID: map[string]reading{}}
 		o.orgs[key] = s
 	}
 	return s
+}
+
+// period is how long a list of the organization serves: the sync period.
+func (o *remoteView) period(krosai.Credentials) time.Duration { return o.ttl }
+
+// orgFreshness is what the freshness metrics say of one organization.
+type orgFreshness struct {
+	organization string
+	lastRead     time.Time
+	period       time.Duration
+}
+
+// freshness reports, for each organization some resource asked about within
+// the last three periods, when its list last succeeded (zero if never).
+func (o *remoteView) freshness() []orgFreshness {
+	o.mu.Lock()
+	snapshots := slices.Collect(maps.Values(o.orgs))
+	o.mu.Unlock()
+	now := o.now()
+	var out []orgFreshness
+	for _, s := range snapshots {
+		if now.Sub(time.Unix(0, s.asked.Load())) < 3*o.ttl {
+			var lastRead time.Time
+			if n := s.lastRead.Load(); n != 0 {
+				lastRead = time.Unix(0, n)
+			}
+			out = append(out, orgFreshness{organization: s.organization, lastRead: lastRead, period: o.ttl})
+		}
+	}
+	return out
 }
 
 // lookup returns the endpoint from the organization's list, listing first if
@@ -114,7 +155,9 @@ func (o *remoteView) lookup(ctx context.Context, cred krosai.Credentials, id str
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if o.now().Sub(s.fetched) >= o.ttl {
+	now := o.now()
+	s.asked.Store(now.UnixNano())
+	if now.Sub(s.fetched) >= o.ttl {
 		if err := o.fill(ctx, cred, s); err != nil {
 			return reading{}, false, err
 		}
@@ -175,6 +218,7 @@ func (o *remoteView) fill(ctx context.Context, cred krosai.Credentials, s *orgSn
 			"organization", mapping.OrganizationName(cred), "vanished", vanished, "before", len(s.byID))
 	}
 	s.byID, s.fetched, s.failed, s.failure = byID, started, time.Time{}, nil
+	s.lastRead.Store(started.UnixNano())
 	return nil
 }
 

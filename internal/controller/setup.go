@@ -98,9 +98,11 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 	r.remote = newRemoteView(r.API.ListEndpoints, r.SyncPeriod)
 	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
 	r.metrics = newMetrics()
+	r.metrics.freshness = r.remote.freshness
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.started = r.now()
 	if opts.RegisterMetrics {
 		if err := r.metrics.register(ctrlmetrics.Registry); err != nil {
 			return err

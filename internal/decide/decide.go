@@ -19,6 +19,9 @@ package decide
 import (
 	"fmt"
 	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -89,6 +92,10 @@ const (
 	// WhyInterruptedCreate: the endpoint is the one an interrupted create
 	// made; the executor records its id before it acts.
 	WhyInterruptedCreate Why = "InterruptedCreate"
+	// WhyReadFailed: KrosAI could not be read, but the resource was Ready
+	// and read within the freshness bound: its status is still true as of
+	// that read, so nothing is written; Failure says when to try again.
+	WhyReadFailed Why = "ReadFailed"
 )
 
 // Fact names a fact to read.
@@ -359,9 +366,37 @@ func reach(f Facts, id string, adopting bool) (d Decision, decided bool) {
 	case NotRead:
 		return read(Read{Fact: FactRemote, EndpointID: id, ByID: adopting || ReconcileRequested(f.Resource)}), true
 	case Failed:
-		return Fail(f, f.Remote.Err), true
+		return unreadable(f), true
 	}
 	return Decision{}, false
+}
+
+// unreadable decides what a failed read of the endpoint means. A resource
+// Ready at its generation was only being observed: while it was read within
+// the freshness bound its status is still true as of that read, and writing
+// the failure would turn every outage, and every daily limit, into a status
+// write per resource; past the bound it says it is stale. Freshness is by
+// exception, not by heartbeat (docs/reliability.md#freshness).
+func unreadable(f Facts) Decision {
+	d := Fail(f, f.Remote.Err)
+	if d.Action != ActionRetry || !readyAtGeneration(f.Resource) {
+		return d
+	}
+	if f.Operator.ReadRecently {
+		return Decision{Action: ActionNone, Why: WhyReadFailed, Failure: d.Failure}
+	}
+	d.Failure.Reason = cockpitv1alpha1.ReasonStale
+	d.Failure.Message = fmt.Sprintf("KrosAI has not been read for this endpoint since %s, longer than the freshness "+
+		"bound of two sync periods; status shows the endpoint as read then. Reading it fails: %s",
+		f.Operator.NotReadSince.UTC().Format(time.RFC3339), d.Failure.Message)
+	return d
+}
+
+// readyAtGeneration reports a resource whose status says Ready for its
+// current spec.
+func readyAtGeneration(ep *cockpitv1alpha1.KrosEndpoint) bool {
+	return ep.Status.ObservedGeneration == ep.Generation &&
+		meta.IsStatusConditionTrue(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
 }
 
 // claimedByAnother stalls on an endpoint another resource claims: an

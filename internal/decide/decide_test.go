@@ -64,6 +64,13 @@ func owning(ep *cockpitv1alpha1.KrosEndpoint) {
 	ep.Finalizers = []string{cockpitv1alpha1.Finalizer}
 }
 
+// ready makes the resource Ready for its current generation.
+func ready(ep *cockpitv1alpha1.KrosEndpoint) {
+	ep.Generation, ep.Status.ObservedGeneration = 1, 1
+	ep.Status.Conditions = []metav1.Condition{{Type: cockpitv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+		Reason: cockpitv1alpha1.ReasonSynced}}
+}
+
 // naming names e-1 for adoption.
 var naming = annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")
 
@@ -142,6 +149,7 @@ var (
 	claimsUnread  = func(f *Facts) { f.Claims = Claims{} }
 	wroteLast     = func(f *Facts) { f.Operator.WroteLast = true }
 	limitReached  = func(f *Facts) { f.Operator.RecreationLimitReached = true }
+	readRecently  = func(f *Facts) { f.Operator.ReadRecently = true }
 	// pinned is an organization kept from status, not named by the key.
 	pinned = func(f *Facts) { f.Secrets.PinnedOrganization = true }
 )
@@ -291,6 +299,21 @@ func TestNext(t *testing.T) {
 			retriedOn(cockpitv1alpha1.ReasonRateLimited)},
 		{"the shared list failed: retried", facts(resource(owning), failed(&ListError{Organization: org,
 			Err: apiError(krosai.KindNotFound, 404, krosai.CodeEndpointNotFound)})), retriedOn(cockpitv1alpha1.ReasonListFailed)},
+		{"Ready, read within the freshness bound, reading it failed: nothing written, tried again",
+			facts(resource(owning, ready), readRecently, failed(apiError(krosai.KindTransient, 503, ""))),
+			outcome{Action: ActionNone, Why: WhyReadFailed, Reason: cockpitv1alpha1.ReasonAPIUnavailable}},
+		{"Ready, read within the freshness bound, rate limited: nothing written, tried again",
+			facts(resource(owning, ready), readRecently, failed(apiError(krosai.KindRateLimited, 429, ""))),
+			outcome{Action: ActionNone, Why: WhyReadFailed, Reason: cockpitv1alpha1.ReasonRateLimited}},
+		{"Ready, not read for longer than the bound: stale",
+			facts(resource(owning, ready), failed(apiError(krosai.KindTransient, 503, ""))),
+			retriedOn(cockpitv1alpha1.ReasonStale)},
+		{"Ready for an older generation: the failure is reported",
+			facts(resource(owning, ready, func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Generation = 2 }), readRecently,
+				failed(apiError(krosai.KindTransient, 503, ""))), retriedOn(cockpitv1alpha1.ReasonAPIUnavailable)},
+		{"Ready, read recently, the key refused: stalled, never hidden",
+			facts(resource(owning, ready), readRecently, failed(apiError(krosai.KindUnauthorized, 401, ""))),
+			stalledOn(cockpitv1alpha1.ReasonUnauthorized)},
 		{"the key refused", facts(resource(owning), failed(apiError(krosai.KindUnauthorized, 401, ""))),
 			stalledOn(cockpitv1alpha1.ReasonUnauthorized)},
 		{"the key forbidden", facts(resource(owning), failed(apiError(krosai.KindForbidden, 403, ""))),

@@ -27,6 +27,8 @@ limitations under the License.
 package decide
 
 import (
+	"time"
+
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
@@ -136,6 +138,12 @@ type Memory struct {
 	// RecreationLimitReached reports that the endpoint was re-created as
 	// often as the operator allows within an hour.
 	RecreationLimitReached bool
+	// ReadRecently reports that KrosAI was read for the endpoint within the
+	// freshness bound (two sync periods). NotReadSince is the time after
+	// which it was not: the last read, or, when this process has read
+	// nothing of it yet, when the process started.
+	ReadRecently bool
+	NotReadSince time.Time
 }
 
 // SIPLoginKnowledge is what the operator knows of the SIP login an endpoint

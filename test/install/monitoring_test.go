@@ -173,7 +173,7 @@ func TestChartPrometheusRule(t *testing.T) {
 	for _, r := range rules {
 		alerts[r.Alert] = r
 	}
-	g.Expect(alerts).To(HaveLen(7))
+	g.Expect(alerts).To(HaveLen(8))
 	g.Expect(alerts).To(HaveKey("KrosOperatorNoLeader"))
 	g.Expect(alerts["KrosAIRateLimited"].Expr).To(HaveSuffix("> 0.01"), "429s above 1 % of requests")
 	g.Expect(alerts["KrosEndpointStalled"].For).To(Equal("15m"))
@@ -340,6 +340,16 @@ var alertCases = []alertCase{{
 	evalTime: "30m",
 	summary:  "9.091% of KrosAI API requests fail with a 5xx",
 }, {
+	alert: "KrosAIOrganizationNotRead",
+	series: map[string]string{
+		// Last read at 60 s, then never again; lists due every 10 minutes.
+		`kros_operator_organization_last_read_timestamp_seconds{organization="org-a",` + scraped + `}`: "60x40",
+		`kros_operator_effective_sync_period_seconds{organization="org-a",` + scraped + `}`:            "600x40",
+	},
+	evalTime: "30m",
+	labels:   map[string]string{"organization": "org-a"},
+	summary:  "KrosAI organization org-a was last read 29m 0s ago",
+}, {
 	alert: "KrosEndpointDriftCorrections",
 	series: map[string]string{
 		// honorLabels: the KrosEndpoint's namespace, not the manager's.
@@ -418,7 +428,11 @@ func TestChartPrometheusRuleFires(t *testing.T) {
 		{Series: `krosai_client_requests_total{operation="getEndpoint",code="429",` + scraped + `}`, Values: "0+5x120"},
 		{Series: `krosai_client_requests_total{operation="getEndpoint",code="500",` + scraped + `}`, Values: "0+20x120"},
 		{Series: `kros_operator_drift_corrections_total{namespace="team-a"}`, Values: "0+0.1x120"},
+		// Listed every minute, within two periods of 10 minutes.
+		{Series: `kros_operator_organization_last_read_timestamp_seconds{organization="org-a"}`, Values: "0+60x120"},
+		{Series: `kros_operator_effective_sync_period_seconds{organization="org-a"}`, Values: "600x120"},
 	}, AlertRuleTests: []alertTest{
+		{EvalTime: "110m", Alertname: "KrosAIOrganizationNotRead"},
 		{EvalTime: "110m", Alertname: "KrosAIRateLimited"},
 		{EvalTime: "110m", Alertname: "KrosAIServerErrors"},
 		{EvalTime: "110m", Alertname: "KrosEndpointDriftCorrections"},
