@@ -123,10 +123,13 @@ type scope struct {
 	// created is set once a create was sent: a second one in the same
 	// reconcile is never right.
 	created bool
+	// began is when the reconcile began: a reading made since is as fresh
+	// as a PATCH needs.
+	began time.Time
 }
 
 func (r *KrosEndpointReconciler) newScope(ep *cockpitv1alpha1.KrosEndpoint) *scope {
-	s := &scope{ep: ep, facts: decide.Facts{Resource: ep}}
+	s := &scope{ep: ep, facts: decide.Facts{Resource: ep}, began: r.now()}
 	s.facts.Operator.RecreationLimitReached = r.recreations.reached(ep.UID, r.now())
 	return s
 }
@@ -160,11 +163,11 @@ func (r *KrosEndpointReconciler) act(ctx context.Context, s *scope, d decide.Dec
 // sync carries out a decision that creates, takes over or corrects the
 // endpoint, then decides again on what KrosAI answered, until nothing is
 // left to write. A PATCH is computed against the organization's shared
-// list, which may be a sync period old: one call per edit. If KrosAI's
-// answer still differs from the spec (it changed since that list), the
-// endpoint is read with its own GET and corrected once more; what differs
-// after that is reported as drift. It returns the last decision, whose
-// Diffs are that drift.
+// list, which may be a sync period old, and then carries every field the
+// spec sets: one call per edit, whatever changed at KrosAI since. If
+// KrosAI's answer still differs from the spec, the endpoint is read with its
+// own GET and corrected once more; what differs after that is reported as
+// drift. It returns the last decision, whose Diffs are that drift.
 func (r *KrosEndpointReconciler) sync(ctx context.Context, s *scope, d decide.Decision) (decide.Decision, error) {
 	if err := r.takeOver(ctx, s, d); err != nil {
 		return d, err
@@ -236,13 +239,20 @@ func (r *KrosEndpointReconciler) takeOver(ctx context.Context, s *scope, d decid
 	})
 }
 
-// patch sends the PATCH that corrects d.Diffs. A 404 makes the endpoint
-// gone, for the next decision; after a create in this reconcile it is an
-// error instead, never a second create.
+// patch sends the PATCH that corrects d.Diffs. Diffs found in a reading made
+// before this reconcile (the shared list) may miss what changed at KrosAI
+// since: the PATCH then carries every field the spec sets, so that its
+// answer matches the spec in one call. A 404 makes the endpoint gone, for
+// the next decision; after a create in this reconcile it is an error
+// instead, never a second create.
 func (r *KrosEndpointReconciler) patch(ctx context.Context, s *scope, d decide.Decision) error {
 	ep, res := s.ep, s.facts.Secrets
 	desired, wantStatus := mapping.Desired(ep, res.SIP), mapping.DesiredStatus(ep)
-	updated, err := r.API.UpdateEndpoint(ctx, res.Credentials, d.EndpointID, *mapping.Patch(desired, wantStatus, d.Diffs))
+	update := mapping.Patch(desired, wantStatus, d.Diffs)
+	if s.remote.at.Before(s.began) {
+		update = mapping.WholePatch(desired, wantStatus, d.Diffs, &s.remote.endpoint)
+	}
+	updated, err := r.API.UpdateEndpoint(ctx, res.Credentials, d.EndpointID, *update)
 	if err != nil {
 		if decide.EndpointGone(err) && !s.created {
 			s.facts.Remote, s.facts.Listing = decide.LookupOf(nil, err), decide.Listing{}

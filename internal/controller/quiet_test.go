@@ -25,6 +25,7 @@ import (
 
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -108,6 +109,28 @@ var _ = Describe("Quiet at rest", func() {
 
 		Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed())
 		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonSynced))
+	})
+
+	It("corrects a spec edit made against a stale list with one PATCH, whatever changed at KrosAI since", func() {
+		ns, _, _ := fx.Isolated()
+		ep := fixtures.NewEndpoint(ns, "stale-edit", fixtures.ElevenLabsWithOwnKey())
+		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
+		id := fx.WaitReady(ep).Status.ID
+		time.Sleep(2 * syncPeriod) // now read from the shared list
+
+		// A dashboard edit the operator has not listed yet, then a spec
+		// edit of another field.
+		_, err := sim.UpdateEndpoint(id, krosaisim.EndpointPatch{ProviderConfig: map[string]any{"elevenlabs_agent_id": "dashboard"}})
+		Expect(err).NotTo(HaveOccurred())
+		patchesBefore, getsBefore := len(requests("updateEndpoint", forID(id))), len(requests("getEndpoint", forID(id)))
+		Expect(k8sClient.Patch(ctx, ep, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"displayName":"renamed"}}`)))).
+			To(Succeed())
+		fx.WaitReady(ep)
+
+		Expect(remote(id).Name).To(Equal("renamed"))
+		Expect(remote(id).ProviderConfig).To(HaveKeyWithValue("elevenlabs_agent_id", "agent"), "the dashboard edit undone too")
+		Expect(requests("updateEndpoint", forID(id))).To(HaveLen(patchesBefore+1), "one PATCH")
+		Expect(requests("getEndpoint", forID(id))).To(HaveLen(getsBefore), "no GET")
 	})
 })
 

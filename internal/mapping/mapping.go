@@ -220,6 +220,31 @@ func Patch(desired krosai.EndpointCreate, wantStatus string, diffs []FieldDiff) 
 	return &update
 }
 
+// WholePatch is the PATCH that corrects diffs found in a reading that may be
+// old (the organization's shared list, up to a sync period): it sends every
+// field the spec sets, not only those diffs name, so that a field changed at
+// KrosAI since that reading is set back in the same call instead of costing
+// a GET and a second PATCH. The status is left alone on an endpoint KrosAI
+// holds in state error, as Diff leaves it. Nil when diffs are none: at rest
+// nothing is sent.
+func WholePatch(desired krosai.EndpointCreate, wantStatus string, diffs []FieldDiff, remote *krosai.Endpoint) *krosai.EndpointUpdate {
+	update := Patch(desired, wantStatus, diffs)
+	if update == nil {
+		return nil
+	}
+	update.Name = &desired.Name
+	if desired.URL != "" {
+		update.URL = &desired.URL
+	}
+	if remote.Status != krosai.StatusError {
+		update.Status = &wantStatus
+	}
+	if desired.ProviderConfig != nil {
+		update.ProviderConfig = desired.ProviderConfig
+	}
+	return update
+}
+
 // FieldNames names the fields of diffs, never their values.
 func FieldNames(diffs []FieldDiff) string {
 	names := make([]string, 0, len(diffs))

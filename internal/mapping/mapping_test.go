@@ -188,6 +188,26 @@ func TestDiff(t *testing.T) {
 		})
 	}
 
+	t.Run("a whole PATCH sets every field the spec sets, and nothing at rest", func(t *testing.T) {
+		g := NewWithT(t)
+		for typ, spec := range specs {
+			ep := endpointWith(spec)
+			desired := Desired(ep, sip)
+			inSync := observedAs(desired)
+			g.Expect(WholePatch(desired, "active", nil, &inSync)).To(BeNil(), typ)
+			renamed := inSync
+			renamed.Name = "changed"
+			whole := WholePatch(desired, "active", Diff(ep, desired, "active", &renamed, true), &renamed)
+			want := krosai.EndpointUpdate{Name: &desired.Name, Status: new("active"), ProviderConfig: desired.ProviderConfig}
+			if desired.URL != "" {
+				want.URL = &desired.URL
+			}
+			g.Expect(*whole).To(Equal(want), typ)
+			renamed.Status = krosai.StatusError
+			g.Expect(WholePatch(desired, "active", Diff(ep, desired, "active", &renamed, true), &renamed).Status).
+				To(BeNil(), "%s: an endpoint in state error keeps its state", typ)
+		}
+	})
 	t.Run("an endpoint in state error keeps its state", func(t *testing.T) {
 		ep := endpointWith(elevenLabs())
 		desired := Desired(ep, SIPLogin{})
