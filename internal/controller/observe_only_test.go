@@ -118,7 +118,11 @@ var _ = Describe("managementPolicy ObserveOnly", func() {
 		Expect(fx.WaitReady(ep).Status.Drift).To(BeEmpty())
 		patches := requests("updateEndpoint", forID(dashboard.ID))
 		Expect(patches).To(HaveLen(1))
-		Expect(string(patches[0].Body)).To(MatchJSON(`{"name":"Clicked together"}`), "exactly the listed drift")
+		// Computed against the shared list, the PATCH carries every field
+		// the spec sets; it changes only the listed drift.
+		Expect(string(patches[0].Body)).To(MatchJSON(
+			`{"name":"Clicked together","status":"inactive","provider_config":{"elevenlabs_agent_id":"agent-dashboard"}}`),
+			"the listed drift, the rest as KrosAI held it")
 	})
 
 	It("never deletes the endpoint, whatever deletionPolicy says", func() {
