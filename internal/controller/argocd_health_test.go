@@ -214,6 +214,8 @@ func TestArgoCDHealthCheck(t *testing.T) {
 			want: "Progressing", message: "503 from the API"},
 		{name: "updating a ready endpoint", ep: endpointAt(2, ready, editSpec, reconciling(cockpitv1alpha1.ReasonProgressing, "updating")),
 			want: "Progressing", message: "updating"},
+		{name: "stale: KrosAI not read for two syncs", ep: endpointAt(1, ready, reconciling(cockpitv1alpha1.ReasonStale, "not read since")),
+			want: "Progressing", message: "not read since"},
 		{name: "observed only, with drift", ep: endpointAt(1, observedWithDrift), want: "Healthy", message: readyMessage},
 		{name: "remote endpoint in state error", ep: remoteError,
 			want: "Progressing", message: readyConditionMessage(remoteError)},

@@ -141,6 +141,10 @@ func TestKstatus(t *testing.T) {
 			want: kstatus.InProgressStatus, message: creatingMessage},
 		{name: "retrying after an outage", ep: endpointAt(1, reconciling(cockpitv1alpha1.ReasonAPIUnavailable, "503 from the API")),
 			want: kstatus.InProgressStatus, message: "503 from the API"},
+		// Freshness by exception: not read for over two syncs is not Current.
+		{name: "stale: KrosAI not read for two syncs", ep: endpointAt(1, ready, reconciling(cockpitv1alpha1.ReasonStale,
+			"KrosAI has not been read for this endpoint since 2026-03-02T09:00:00Z")),
+			want: kstatus.InProgressStatus, message: "KrosAI has not been read for this endpoint since 2026-03-02T09:00:00Z"},
 		{name: "rate limited", ep: endpointAt(2, ready, editSpec, reconciling(cockpitv1alpha1.ReasonRateLimited, "retrying in 2s")),
 			want: kstatus.InProgressStatus},
 		{name: "observed only, with drift: Current, drift reported apart", ep: endpointAt(1, observedWithDrift),
