@@ -65,6 +65,8 @@ type options struct {
 	apiRateLimit            float64
 	apiBurst                int
 	apiTimeout              time.Duration
+	apiDailyQuota           int
+	observationShare        float64
 	maxConcurrentReconciles int
 
 	metricsAddr, probeAddr string
@@ -92,6 +94,12 @@ func parseFlags() (options, zap.Options) {
 	flag.Float64Var(&o.apiRateLimit, "api-rate-limit", operator.DefaultAPIRateLimit,
 		"Requests per second to the KrosAI API per API key; keep it under your plan's limit.")
 	flag.IntVar(&o.apiBurst, "api-burst", operator.DefaultAPIBurst, "Burst of requests to the KrosAI API per API key.")
+	flag.IntVar(&o.apiDailyQuota, "api-daily-quota", 0,
+		"Requests per day your plan allows per API key (Free 1000, Pro 50000, Business 500000), for credentials "+
+			"Secrets without a dailyQuota key; 0: unknown, unless the API's headers say it.")
+	flag.Float64Var(&o.observationShare, "observation-share", operator.DefaultObservationShare,
+		"Share of an API key's daily quota that reading KrosAI on schedule may spend; organizations are listed "+
+			"less often than --sync-period when needed, and the rest stays for writes.")
 	flag.DurationVar(&o.apiTimeout, "api-timeout", operator.DefaultAPITimeout, "Timeout of one KrosAI API request.")
 	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles,
 		"KrosEndpoints reconciled in parallel.")
@@ -124,6 +132,8 @@ func (o options) validate() error {
 		return errors.New("--sync-period must be at least 1s")
 	case o.apiRateLimit <= 0 || o.apiBurst < 1:
 		return errors.New("--api-rate-limit must be positive and --api-burst at least 1")
+	case o.apiDailyQuota < 0 || !(o.observationShare > 0 && o.observationShare <= 1):
+		return errors.New("--api-daily-quota must not be negative and --observation-share must be in (0, 1]")
 	case o.maxConcurrentReconciles < 1:
 		return errors.New("--max-concurrent-reconciles must be at least 1")
 	}
@@ -192,6 +202,8 @@ func run(o options) error {
 		APIRateLimit:            o.apiRateLimit,
 		APIBurst:                o.apiBurst,
 		APITimeout:              o.apiTimeout,
+		APIDailyQuota:           o.apiDailyQuota,
+		ObservationShare:        o.observationShare,
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 		UserAgent:               "kros-operator/" + version,
 		RegisterMetrics:         true,

@@ -320,12 +320,26 @@ func (r *KrosEndpointReconciler) report(ctx context.Context, s *scope, d decide.
 	case remote.Status == krosai.StatusError:
 		markRemoteError(ep, remote.ID, r.SyncPeriod, r.now())
 	case observeOnly(ep):
-		markReady(ep, fmt.Sprintf("endpoint %s is %s; observed only (managementPolicy ObserveOnly): %s",
-			remote.ID, remote.Status, syncedMessage(ep)))
+		markReady(ep, fmt.Sprintf("endpoint %s is %s; observed only (managementPolicy ObserveOnly): %s%s",
+			remote.ID, remote.Status, syncedMessage(ep), r.stretched(s.facts.Secrets.Credentials)))
 	default:
-		markReady(ep, fmt.Sprintf("endpoint %s is %s and matches the spec", remote.ID, remote.Status))
+		markReady(ep, fmt.Sprintf("endpoint %s is %s and matches the spec%s", remote.ID, remote.Status,
+			r.stretched(s.facts.Secrets.Credentials)))
 	}
 	return nil
+}
+
+// stretched says, for the Ready message, that the organization is read less
+// often than the sync period to keep within the key's daily quota. Rounded
+// to the minute, so that the message, and status, move only when the
+// period does by that much.
+func (r *KrosEndpointReconciler) stretched(cred krosai.Credentials) string {
+	period := r.remote.period(cred).Round(time.Minute)
+	if period <= r.SyncPeriod {
+		return ""
+	}
+	return fmt.Sprintf("; KrosAI is read every %s instead of every %s (the sync period), to keep within %.0f%% of "+
+		"the API key's daily request quota", period, r.SyncPeriod, 100*r.remote.observationShare)
 }
 
 // finalize carries out what d decided for the endpoint of a resource being

@@ -21,7 +21,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"maps"
-	"slices"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,8 +50,14 @@ import (
 // briefly so that the resources retrying it share one attempt.
 type remoteView struct {
 	list func(context.Context, krosai.Credentials) ([]krosai.Endpoint, error)
-	ttl  time.Duration
-	now  func() time.Time
+	// ttl is the sync period: how long a list serves, unless the key's
+	// daily quota asks for longer (see period).
+	ttl time.Duration
+	now func() time.Time
+	// dailyQuota is the API key's daily request quota, 0 when unknown;
+	// observationShare the share of it the lists may spend.
+	dailyQuota       func(krosai.Credentials) int
+	observationShare float64
 
 	mu   sync.Mutex
 	orgs map[orgKey]*orgSnapshot
@@ -76,6 +82,11 @@ type orgSnapshot struct {
 	// up here, in Unix nanoseconds for the metrics, which must not wait for
 	// a list in flight.
 	lastRead, asked atomic.Int64
+	// listed is how many endpoints the last list returned, and quota the
+	// key's daily quota when last asked: what period counts.
+	listed, quota atomic.Int64
+	// logged is the period last logged, so that a change is logged once.
+	logged time.Duration
 	// failed is when the last list failed, with failure; zero after a success.
 	failed  time.Time
 	failure error
@@ -117,8 +128,33 @@ func (o *remoteView) snapshot(cred krosai.Credentials) *orgSnapshot {
 	return s
 }
 
-// period is how long a list of the organization serves: the sync period.
-func (o *remoteView) period(krosai.Credentials) time.Duration { return o.ttl }
+// period is how long a list of the organization serves: the sync period,
+// or longer when the lists of every organization the key reads would spend
+// more than the observation share of its daily quota in a day. Each list
+// counts n/100+1 pages (a full last page costs an empty one where the API
+// gives no total); GETs of endpoints a list lacks are not counted: they are
+// few, and only while something changes.
+func (o *remoteView) period(cred krosai.Credentials) time.Duration {
+	return o.periodOf(sha256.Sum256([]byte(cred.APIKey)))
+}
+
+func (o *remoteView) periodOf(apiKey [sha256.Size]byte) time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	pages, quota := int64(0), int64(0)
+	for key, s := range o.orgs {
+		if key.apiKey == apiKey {
+			pages += s.listed.Load()/100 + 1
+			quota = max(quota, s.quota.Load())
+		}
+	}
+	if quota <= 0 || o.observationShare <= 0 {
+		return o.ttl
+	}
+	perDay := o.observationShare * float64(quota)
+	// Up to the second: a period rounded down would spend a little more.
+	return max(o.ttl, time.Duration(math.Ceil(24*60*60*float64(pages)/perDay))*time.Second)
+}
 
 // orgFreshness is what the freshness metrics say of one organization.
 type orgFreshness struct {
@@ -131,17 +167,18 @@ type orgFreshness struct {
 // the last three periods, when its list last succeeded (zero if never).
 func (o *remoteView) freshness() []orgFreshness {
 	o.mu.Lock()
-	snapshots := slices.Collect(maps.Values(o.orgs))
+	orgs := maps.Clone(o.orgs)
 	o.mu.Unlock()
 	now := o.now()
 	var out []orgFreshness
-	for _, s := range snapshots {
-		if now.Sub(time.Unix(0, s.asked.Load())) < 3*o.ttl {
+	for key, s := range orgs {
+		period := o.periodOf(key.apiKey)
+		if now.Sub(time.Unix(0, s.asked.Load())) < 3*period {
 			var lastRead time.Time
 			if n := s.lastRead.Load(); n != 0 {
 				lastRead = time.Unix(0, n)
 			}
-			out = append(out, orgFreshness{organization: s.organization, lastRead: lastRead, period: o.ttl})
+			out = append(out, orgFreshness{organization: s.organization, lastRead: lastRead, period: period})
 		}
 	}
 	return out
@@ -157,7 +194,10 @@ func (o *remoteView) lookup(ctx context.Context, cred krosai.Credentials, id str
 	defer s.mu.Unlock()
 	now := o.now()
 	s.asked.Store(now.UnixNano())
-	if now.Sub(s.fetched) >= o.ttl {
+	if o.dailyQuota != nil {
+		s.quota.Store(int64(o.dailyQuota(cred)))
+	}
+	if now.Sub(s.fetched) >= o.period(cred) {
 		if err := o.fill(ctx, cred, s); err != nil {
 			return reading{}, false, err
 		}
@@ -219,6 +259,17 @@ func (o *remoteView) fill(ctx context.Context, cred krosai.Credentials, s *orgSn
 	}
 	s.byID, s.fetched, s.failed, s.failure = byID, started, time.Time{}, nil
 	s.lastRead.Store(started.UnixNano())
+	s.listed.Store(int64(len(endpoints)))
+	if period := o.period(cred); period != s.logged {
+		// Once per change, not per list: the period moves with the
+		// number of endpoints and the quota.
+		s.logged = period
+		if period > o.ttl {
+			logf.FromContext(ctx).Info("the organization is listed less often than the sync period, to keep "+
+				"observation within its share of the API key's daily quota", "organization", s.organization,
+				"every", period, "syncPeriod", o.ttl, "dailyQuota", s.quota.Load(), "share", o.observationShare)
+		}
+	}
 	return nil
 }
 

@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -41,8 +42,14 @@ import (
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/cluster"
+	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
+
+// DefaultObservationShare is the share of an API key's daily quota that
+// reading KrosAI on schedule may spend by default: the rest stays for the
+// writes users ask for and for the key's other users.
+const DefaultObservationShare = 0.5
 
 // Options tune the controllers.
 type Options struct {
@@ -50,7 +57,14 @@ type Options struct {
 	// KrosEndpoints without spec.apiKeySecretRef.
 	DefaultCredentials types.NamespacedName
 	// SyncPeriod is how often each endpoint is read again to correct drift.
-	SyncPeriod              time.Duration
+	SyncPeriod time.Duration
+	// DailyQuota is the API keys' daily request quota, for credentials
+	// Secrets that do not say theirs (0: unknown).
+	DailyQuota int
+	// ObservationShare is the share of a key's daily quota that reading
+	// KrosAI on schedule may spend: an organization is listed less often
+	// than SyncPeriod when needed (0: one half).
+	ObservationShare        float64
 	MaxConcurrentReconciles int
 	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
 	// registry; tests that start several managers in one process turn it off.
@@ -96,6 +110,8 @@ func CacheOptions(operatorNamespace string, watchNamespaces []string) cache.Opti
 // that releases Secrets no KrosEndpoint references any more.
 func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.remote = newRemoteView(r.API.ListEndpoints, r.SyncPeriod)
+	r.remote.observationShare = cmp.Or(opts.ObservationShare, DefaultObservationShare)
+	r.remote.dailyQuota = func(krosai.Credentials) int { return opts.DailyQuota }
 	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
 	r.metrics = newMetrics()
 	r.metrics.freshness = r.remote.freshness

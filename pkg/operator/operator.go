@@ -61,6 +61,7 @@ const (
 	DefaultAPIBurst                = 16
 	DefaultAPITimeout              = 10 * time.Second
 	DefaultMaxConcurrentReconciles = 4
+	DefaultObservationShare        = controller.DefaultObservationShare
 )
 
 // Options configure the operator. The zero value of each field but
@@ -80,6 +81,13 @@ type Options struct {
 	// APIBurst the burst. Defaults 8 and 16: keep them under your plan's limit.
 	APIRateLimit float64
 	APIBurst     int
+	// APIDailyQuota is the API keys' daily request quota (Free 1,000, Pro
+	// 50,000, Business 500,000), for credentials Secrets without a
+	// dailyQuota key; 0 leaves it unknown. ObservationShare is the share
+	// of it that reading KrosAI on schedule may spend, listing an
+	// organization less often than SyncPeriod when needed. Default 0.5.
+	APIDailyQuota    int
+	ObservationShare float64
 	// APITimeout bounds one API request. Default 10s.
 	APITimeout time.Duration
 	// RetryBackoffBase is the first retry's wait after a 429, a 5xx or a
@@ -125,6 +133,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if err := controller.Setup(mgr, api, controller.Options{
 		DefaultCredentials:      o.DefaultCredentials,
 		SyncPeriod:              cmp.Or(o.SyncPeriod, DefaultSyncPeriod),
+		DailyQuota:              o.APIDailyQuota,
+		ObservationShare:        o.ObservationShare,
 		MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
 		RegisterMetrics:         o.RegisterMetrics,
 	}); err != nil {

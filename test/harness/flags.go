@@ -37,6 +37,7 @@ type ManagerFlags struct {
 	APIRateLimit            float64
 	APIBurst                int
 	APITimeout              time.Duration
+	APIDailyQuota           int
 	MaxConcurrentReconciles int
 	LeaderElect             bool
 	// MetricsAddr serves /metrics; InsecureMetrics serves them over plain
@@ -74,6 +75,9 @@ func (f ManagerFlags) Args() []string {
 	}
 	if f.APITimeout != 0 {
 		add("api-timeout", f.APITimeout.String())
+	}
+	if f.APIDailyQuota != 0 {
+		add("api-daily-quota", strconv.Itoa(f.APIDailyQuota))
 	}
 	if f.MaxConcurrentReconciles != 0 {
 		add("max-concurrent-reconciles", strconv.Itoa(f.MaxConcurrentReconciles))

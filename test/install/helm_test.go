@@ -113,6 +113,8 @@ func TestChartDefaults(t *testing.T) {
 		"sync-period":               "10m",
 		"api-rate-limit":            "8",
 		"api-burst":                 "16",
+		"api-daily-quota":           "0",
+		"observation-share":         "0.5",
 		"api-timeout":               "10s",
 		"max-concurrent-reconciles": "4",
 	}))
@@ -195,6 +197,8 @@ krosai:
 syncPeriod: 90s
 apiRateLimit: 2.5
 apiBurst: 5
+apiDailyQuota: 50000
+observationShare: 0.25
 apiTimeout: 3s
 maxConcurrentReconciles: 2
 watchNamespaces: [team-a, team-b]
@@ -221,6 +225,8 @@ affinity:
 		"sync-period":               "90s",
 		"api-rate-limit":            "2.5",
 		"api-burst":                 "5",
+		"api-daily-quota":           "50000",
+		"observation-share":         "0.25",
 		"api-timeout":               "3s",
 		"max-concurrent-reconciles": "2",
 		"watch-namespaces":          "team-a,team-b",
