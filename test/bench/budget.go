@@ -46,6 +46,7 @@ type phases struct {
 	staleN              int
 	outage              time.Duration
 	outageN             int
+	outagePoke          bool
 	dailyN, dailyLimit  int
 	dailyWindow         time.Duration
 	planN               int
@@ -59,6 +60,8 @@ func (p *phases) flags() {
 		"stale-edit: endpoints edited in the dashboard, then in their spec (0 skips it)")
 	flag.DurationVar(&p.outage, "outage", 3*time.Minute, "outage: how long every API call fails (0 skips it)")
 	flag.IntVar(&p.outageN, "outage-n", 100, "outage: resources in the one organization")
+	flag.BoolVar(&p.outagePoke, "outage-poke", true,
+		"outage: ask every resource to reconcile as the outage begins (false: only the sync periods ask for reads)")
 	flag.IntVar(&p.dailyN, "daily-n", 60, "daily-limit: resources created while the daily limit runs out (0 skips it)")
 	flag.IntVar(&p.dailyLimit, "daily-limit", 30, "daily-limit: the requests the key may still make today")
 	flag.DurationVar(&p.dailyWindow, "daily-window", time.Minute,
@@ -471,17 +474,29 @@ func (b *bench) outage() error {
 	if err := b.setFaults(func(f *krosaisim.Faults) { f.FailRate = 1 }); err != nil {
 		return err
 	}
-	// Every resource needs a read now, besides the sync periods that
-	// elapse in the window.
+	// With -outage-poke every resource needs a read now, as when a GitOps
+	// tool asks for a sync; without, only the sync periods that elapse in
+	// the window ask for one.
 	requested := start.UTC().Format(time.RFC3339Nano)
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`,
 		cockpitv1alpha1.AnnotationReconcileRequestedAt, requested)
 	if err := parallel(n, func(i int) error {
+		if !b.c.outagePoke {
+			return nil
+		}
 		return b.cp.Admin.Patch(b.ctx, endpoint("out", i, b.c.namespaces),
 			client.RawPatch("application/merge-patch+json", patch))
 	}); err != nil {
 		return err
 	}
+	// The window's last third is counted apart: the hour goes on at its
+	// rate, an upper bound while the backoff still grows.
+	time.Sleep(time.Until(start.Add(b.c.outage * 2 / 3)))
+	lastThird, err := b.simCounters()
+	if err != nil {
+		return err
+	}
+	thirdFrom := time.Now()
 	time.Sleep(time.Until(start.Add(b.c.outage)))
 	after, err := b.simCounters()
 	if err != nil {
@@ -506,18 +521,10 @@ func (b *bench) outage() error {
 	b.add(phase, "requests during the outage", float64(total), "", "")
 	b.add(phase, "requests per organization per minute during an outage", float64(total)/window.Minutes(),
 		"1/min", "<= 1 per organization per backoff step")
-	// The hour goes on at the rate of the window's last third: an upper
-	// bound while the backoff is still growing.
-	third := window / 3
-	last := 0
-	for _, r := range recs {
-		if r.Time.After(end.Add(-third)) && r.Time.Before(end) {
-			last++
-		}
-	}
 	hour := float64(total)
 	if window < time.Hour {
-		hour += float64(last) / third.Seconds() * (time.Hour - window).Seconds()
+		last := after.apiTotal() - lastThird.apiTotal()
+		hour += float64(last) / end.Sub(thirdFrom).Seconds() * (time.Hour - window).Seconds()
 	}
 	b.add(phase, "requests in a 1-hour outage, extrapolated", hour, "", "<= 100")
 	if full {
@@ -530,7 +537,9 @@ func (b *bench) outage() error {
 
 	// Recovered: Ready, and the reconcile asked for in the window handled.
 	return b.recovered(phase, "time to all Ready after the outage", "out", n,
-		func(ep *cockpitv1alpha1.KrosEndpoint) bool { return ep.Status.LastHandledReconcileAt == requested })
+		func(ep *cockpitv1alpha1.KrosEndpoint) bool {
+			return !b.c.outagePoke || ep.Status.LastHandledReconcileAt == requested
+		})
 }
 
 // recovered reports how long the set took to be Ready (and done) again, or
