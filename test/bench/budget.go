@@ -71,7 +71,7 @@ func (p *phases) flags() {
 	flag.Float64Var(&p.sharedRPS, "shared-load", 5, "shared-key: requests per second another system spends on the key")
 	flag.IntVar(&p.dailyQuota, "daily-quota", 1000,
 		"quota-share: the manager's --api-daily-quota, the Free plan's by default (0 skips the phase)")
-	flag.DurationVar(&p.recovery, "recovery-timeout", 3*time.Minute,
+	flag.DurationVar(&p.recovery, "recovery-timeout", 2*time.Minute,
 		"how long to wait for resources to be Ready again after an outage or a daily limit, before saying they are not")
 }
 
