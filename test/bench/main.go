@@ -52,6 +52,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 	"github.com/krosai/kros-operator/test/harness"
 )
 
@@ -72,6 +73,7 @@ type config struct {
 	containerMemory  int64
 	jsonOut          string
 	profileDir       string
+	phases
 }
 
 func main() {
@@ -92,6 +94,7 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "bench.json", "where to write the figures as JSON")
 	flag.StringVar(&c.profileDir, "profiles", "bench-profiles",
 		"where to keep the manager's pprof profiles, for go tool pprof")
+	c.flags()
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)
@@ -103,8 +106,11 @@ func main() {
 type figure struct {
 	Phase, Name string
 	Value       float64
-	Unit        string
-	Target      string `json:",omitempty"`
+	// NA: the figure could not be had (Value is then 0), e.g. the build
+	// measured lacks what it counts.
+	NA     bool `json:",omitempty"`
+	Unit   string
+	Target string `json:",omitempty"`
 }
 
 type bench struct {
@@ -117,11 +123,19 @@ type bench struct {
 	metrics string // the manager's metrics URL
 	pprof   string
 	figures []figure
+	// observed are the remote ids the ObserveOnly resources observe.
+	observed []string
 }
 
 func (b *bench) add(phase, name string, value float64, unit, target string) {
-	b.figures = append(b.figures, figure{phase, name, value, unit, target})
+	b.figures = append(b.figures, figure{Phase: phase, Name: name, Value: value, Unit: unit, Target: target})
 	fmt.Printf("    %-10s %-48s %12.3f %-8s %s\n", phase, name, value, unit, target)
+}
+
+// na reports a figure that could not be had, and why.
+func (b *bench) na(phase, name, unit, target, why string) {
+	b.figures = append(b.figures, figure{Phase: phase, Name: name, NA: true, Unit: unit, Target: target})
+	fmt.Printf("    %-10s %-48s %12s %-8s %s (%s)\n", phase, name, "n/a", unit, target, why)
 }
 
 func run(c config) error {
@@ -172,11 +186,26 @@ func run(c config) error {
 	if err := b.update(); err != nil {
 		return err
 	}
+	if err := b.staleEdit(); err != nil {
+		return err
+	}
 	if err := b.restart(); err != nil {
+		return err
+	}
+	if err := b.unobserve(); err != nil {
+		return err
+	}
+	if err := b.quotaShare(); err != nil {
 		return err
 	}
 	if err := b.deleteAll("delete", c.n); err != nil {
 		return err
+	}
+	// The phases of the request budget, each from an empty organization.
+	for _, phase := range []func() error{b.outage, b.dailyLimit, b.freePlan, b.sharedKey} {
+		if err := phase(); err != nil {
+			return err
+		}
 	}
 	if err := b.unlimited(); err != nil {
 		return err
@@ -189,7 +218,9 @@ func run(c config) error {
 	return b.write()
 }
 
-func (b *bench) startManager(clientRate float64) error {
+// startManager starts the manager with --api-rate-limit clientRate (0: the
+// manager's default client flags) and extra flags.
+func (b *bench) startManager(clientRate float64, extra ...string) error {
 	metricsAddr, err := harness.FreeAddr()
 	if err != nil {
 		return err
@@ -199,23 +230,30 @@ func (b *bench) startManager(clientRate float64) error {
 		return err
 	}
 	b.metrics, b.pprof = "http://"+metricsAddr+"/metrics", "http://"+pprofAddr
+	burst := 0
+	if clientRate > 0 {
+		burst = max(1, int(clientRate/10))
+	}
 	b.manager, err = harness.Start(filepath.Join(b.cp.Dir, "manager.log"), filepath.Join(b.root, "bin", "manager"),
-		harness.ManagerFlags{
+		append(harness.ManagerFlags{
 			Kubeconfig:              b.cp.AdminKubeconfig,
 			OperatorNamespace:       operatorNamespace,
 			APIURL:                  b.sim.APIURL(),
 			SyncPeriod:              b.c.syncPeriod,
 			APIRateLimit:            clientRate,
-			APIBurst:                max(1, int(clientRate/10)),
+			APIBurst:                burst,
 			MaxConcurrentReconciles: b.c.concurrency,
 			MetricsAddr:             metricsAddr,
 			InsecureMetrics:         true,
 			PprofAddr:               pprofAddr,
-		}.Args()...)
+		}.Args(), extra...)...)
 	if err != nil {
 		return err
 	}
 	return waitFor(30*time.Second, func() (bool, error) {
+		if b.manager.Exited() {
+			return false, fmt.Errorf("the manager exited at start (flags %v); see bench-profiles/manager.log", extra)
+		}
 		_, err := b.scrape()
 		return err == nil, nil
 	})
@@ -229,9 +267,7 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	}
 	cpuBefore := b.readCPU()
 	d, elapsed, err := b.measure(func(before counters) error {
-		if err := parallel(n, 32, func(i int) error {
-			return b.cp.Admin.Create(b.ctx, endpoint(prefix, i, b.c.namespaces))
-		}); err != nil {
+		if err := b.spawn(prefix, n, nil); err != nil {
 			return err
 		}
 		return b.waitCreated(before.firstReady+n, before.firstReady+n/2, phase == "memory")
@@ -261,10 +297,21 @@ func (b *bench) create(phase string, n int, prefix string, rate float64) error {
 	return nil
 }
 
+// steady counts what the operator does at rest, every type and both
+// management policies among the resources.
 func (b *bench) steady() error {
+	if err := b.observe(); err != nil {
+		return err
+	}
+	return b.rest("steady")
+}
+
+// rest waits one sync period, for the syncs the work before asked for,
+// then counts the calls and writes of two sync periods in which nothing
+// changes.
+func (b *bench) rest(phase string) error {
 	periods := 2
-	fmt.Printf("\nsteady: %d sync periods of %s\n", periods, b.c.syncPeriod)
-	// Let the first post-create sync pass before counting.
+	fmt.Printf("\n%s: at rest, %d sync periods of %s\n", phase, periods, b.c.syncPeriod)
 	time.Sleep(b.c.syncPeriod)
 	before, err := b.counters()
 	if err != nil {
@@ -276,19 +323,22 @@ func (b *bench) steady() error {
 		return err
 	}
 	d := after.minus(before)
-	pages := math.Ceil(float64(b.c.n) / 100)
-	b.add("steady", "API list requests per period", float64(d.api["listEndpoints"])/float64(periods), "",
+	fmt.Println("    kube-apiserver writes, all clients:", writesByResource(d.serverWrites, 1))
+	pages := math.Ceil(float64(b.c.n+len(b.observed)) / 100)
+	b.add(phase, "API list requests per period", float64(d.api["listEndpoints"])/float64(periods), "",
 		fmt.Sprintf("~%.0f (list pages of 100)", pages))
-	b.add("steady", "API GETs per period", float64(d.api["getEndpoint"])/float64(periods), "", "0")
-	b.add("steady", "PATCHes", float64(d.api["updateEndpoint"]), "", "0")
-	b.add("steady", "Kubernetes writes", float64(d.kubeWrites), "", "0")
+	b.add(phase, "API GETs per period", float64(d.api["getEndpoint"])/float64(periods), "", "0")
+	b.add(phase, "PATCHes", float64(d.api["updateEndpoint"]), "", "0")
+	b.add(phase, "KrosAI writes at rest", float64(d.api["createEndpoint"]+d.api["updateEndpoint"]+
+		d.api["deleteEndpoint"]), "", "0")
+	b.add(phase, "Kubernetes writes at rest", float64(d.kubeWrites), "", "0")
 	return nil
 }
 
 func (b *bench) update() error {
 	fmt.Printf("\nupdate: displayName of all %d\n", b.c.n)
 	d, elapsed, err := b.measure(func(counters) error {
-		if err := parallel(b.c.n, 32, func(i int) error {
+		if err := parallel(b.c.n, func(i int) error {
 			ep := endpoint("bench", i, b.c.namespaces)
 			patch := []byte(fmt.Sprintf(`{"spec":{"displayName":"updated %d"}}`, i))
 			return b.cp.Admin.Patch(b.ctx, ep, client.RawPatch("application/merge-patch+json", patch))
@@ -319,15 +369,7 @@ func (b *bench) restart() error {
 	if err := b.startManager(b.c.clientRate); err != nil {
 		return err
 	}
-	// Re-observed: every resource reconciled once by the new process.
-	if err := waitFor(5*time.Minute, func() (bool, error) {
-		m, err := b.scrape()
-		if err != nil {
-			return false, nil
-		}
-		reconciles := sum(m, "controller_runtime_reconcile_total", map[string]string{"controller": "krosendpoint"})
-		return reconciles >= float64(b.c.n), nil
-	}); err != nil {
+	if err := b.waitReobserved(b.c.n + len(b.observed)); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
@@ -339,27 +381,25 @@ func (b *bench) restart() error {
 	b.add("restart", "time to re-observe everything", elapsed.Seconds(), "s", "")
 	b.add("restart", "API calls spent", float64(d.apiTotal()), "", "")
 	b.add("restart", "PATCHes and POSTs", float64(d.api["updateEndpoint"]+d.api["createEndpoint"]), "", "0")
-	return nil
+	return b.rest("restart")
+}
+
+// waitReobserved waits until a newly started manager has reconciled n
+// resources: each re-observed once.
+func (b *bench) waitReobserved(n int) error {
+	return waitFor(5*time.Minute, func() (bool, error) {
+		m, err := b.scrape()
+		if err != nil {
+			return false, nil
+		}
+		reconciles := sum(m, "controller_runtime_reconcile_total", map[string]string{"controller": "krosendpoint"})
+		return reconciles >= float64(n), nil
+	})
 }
 
 func (b *bench) deleteAll(phase string, n int) error {
 	fmt.Printf("\n%s: all %d\n", phase, n)
-	d, elapsed, err := b.measure(func(counters) error {
-		for i := range b.c.namespaces {
-			if err := b.cp.Admin.DeleteAllOf(b.ctx, &cockpitv1alpha1.KrosEndpoint{},
-				client.InNamespace(namespace(i))); err != nil {
-				return err
-			}
-		}
-		return waitFor(10*time.Minute, func() (bool, error) {
-			var list cockpitv1alpha1.KrosEndpointList
-			if err := b.cp.Admin.List(b.ctx, &list); err != nil {
-				return false, err
-			}
-			left, err := b.simStored()
-			return len(list.Items) == 0 && left == 0, err
-		})
-	})
+	d, elapsed, err := b.measure(func(counters) error { return b.clear() })
 	if err != nil {
 		return err
 	}
@@ -369,6 +409,25 @@ func (b *bench) deleteAll(phase string, n int) error {
 }
 
 // unlimited measures what bounds creation when the API does not.
+// clear deletes every KrosEndpoint and waits until none is left, nor any
+// endpoint in the simulator.
+func (b *bench) clear() error {
+	for i := range b.c.namespaces {
+		if err := b.cp.Admin.DeleteAllOf(b.ctx, &cockpitv1alpha1.KrosEndpoint{},
+			client.InNamespace(namespace(i))); err != nil {
+			return err
+		}
+	}
+	return waitFor(10*time.Minute, func() (bool, error) {
+		var list cockpitv1alpha1.KrosEndpointList
+		if err := b.cp.Admin.List(b.ctx, &list); err != nil {
+			return false, err
+		}
+		left, err := b.simStored()
+		return len(list.Items) == 0 && left == 0, err
+	})
+}
+
 func (b *bench) unlimited() error {
 	fmt.Println("\nunlimited: no API rate limit, the operator's client unthrottled")
 	if err := b.unlimitAPI(); err != nil {
@@ -442,7 +501,11 @@ func (b *bench) write() error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	_, _ = fmt.Fprintln(w, "PHASE\tFIGURE\tVALUE\tUNIT\tTARGET")
 	for _, f := range b.figures {
-		_, _ = fmt.Fprintf(w, "%s\t%s\t%.3f\t%s\t%s\n", f.Phase, f.Name, f.Value, f.Unit, f.Target)
+		value := fmt.Sprintf("%.3f", f.Value)
+		if f.NA {
+			value = "n/a"
+		}
+		_, _ = fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.Phase, f.Name, value, f.Unit, f.Target)
 	}
 	_ = w.Flush()
 	fmt.Println("\nwrote", b.c.jsonOut)
@@ -527,7 +590,8 @@ func (b *bench) waitReady(n int, generation int64) error {
 
 func endpoint(prefix string, i, namespaces int) *cockpitv1alpha1.KrosEndpoint {
 	ep := &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{
-		Namespace: namespace(i % namespaces), Name: fmt.Sprintf("%s-%05d", prefix, i)}}
+		Namespace: namespace(i % namespaces), Name: fmt.Sprintf("%s-%05d", prefix, i),
+		Labels: map[string]string{setLabel: prefix}}}
 	id := fmt.Sprintf("agent-%d", i)
 	sip := cockpitv1alpha1.LocalSecretReference{Name: "sip"}
 	switch i % 7 {
@@ -688,13 +752,7 @@ func (b *bench) simStored() (int, error) {
 
 // unlimitAPI lifts the simulator's rate limit, keeping its other faults.
 func (b *bench) unlimitAPI() error {
-	admin := b.sim.Admin()
-	f, err := admin.Faults(b.ctx)
-	if err != nil {
-		return err
-	}
-	f.RateLimit, f.Burst = 0, 0
-	return admin.SetFaults(b.ctx, f)
+	return b.setFaults(func(f *krosaisim.Faults) { f.RateLimit, f.Burst = 0, 0 })
 }
 
 func (b *bench) scrape() (map[string]*dto.MetricFamily, error) {
@@ -815,7 +873,9 @@ func metaReady(conditions []metav1.Condition) bool {
 	return false
 }
 
-func parallel(n, workers int, f func(int) error) error {
+// parallel calls f for 0 to n-1 from 32 goroutines and returns the first error.
+func parallel(n int, f func(int) error) error {
+	const workers = 32
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex

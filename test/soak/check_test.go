@@ -52,10 +52,12 @@ const (
 	invMisrouted   = "never-another-resources-spec"
 	invOutnumbered = "remotes-never-outnumber-owners"
 	invObserveOnly = "observe-only-never-writes"
+	invQuiet       = "no-write-at-rest"
+	invBudget      = "budget-never-exceeded"
 )
 
 var invariants = []string{invReady, invOneRemote, invMatches, invSIP, invHonest, invLeftBehind, invStuck,
-	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered, invObserveOnly}
+	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered, invObserveOnly, invQuiet, invBudget}
 
 // violation is one broken invariant, about a resource or a remote endpoint.
 type violation struct {

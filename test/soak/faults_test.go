@@ -175,6 +175,9 @@ func (s *soak) beginFault(kind string, interval time.Duration) *window {
 	case faultRateLimit:
 		detail = fmt.Sprintf("rateLimit 1/s burst 1 for %s", length.Round(time.Millisecond))
 		if w.stats429, err = s.statsNow(ctx); err == nil {
+			// Opened before the limit is lowered: a request the lower limit
+			// refuses always falls inside.
+			s.lowered = append(s.lowered, span{from: time.Now()})
 			err = s.setFaults(ctx, func(f *krosaisim.Faults) { f.RateLimit, f.Burst = 1, 1 })
 		}
 	case faultList404, faultList5xx, faultListGarbage, faultListIncomplete:
@@ -232,6 +235,7 @@ func (s *soak) endWindow(w *window) {
 		s.log.add(w.kind+"-end-failed", "", "%v", err)
 		return
 	}
+	s.closeLowered()
 	s.log.add(w.kind+"-end", "", "faults back to baseline")
 	s.checkOutnumbered(ctx, "after "+w.kind)
 }
@@ -293,6 +297,9 @@ func (s *soak) settleFaults(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := s.sim.admin.SetFaults(ctx, baselineFaults)
+		if err == nil {
+			s.closeLowered()
+		}
 		if err == nil || time.Now().After(deadline) {
 			return err
 		}

@@ -54,6 +54,9 @@ const (
 	// The manager's client budget per API key, under the simulator's.
 	managerRateLimit = 8
 	managerBurst     = 10
+	// syncPeriod is the manager's --sync-period: short, so that a run of a
+	// minute sees several periodic reads.
+	syncPeriod = 10 * time.Second
 	// settleTimeout bounds the wait for everything to converge after the run.
 	settleTimeout = 3 * time.Minute
 )
@@ -98,6 +101,10 @@ type soak struct {
 	// in429Requests and in429TooMany count the requests and the 429s
 	// while the rate limit was lowered on purpose.
 	in429Requests, in429TooMany int
+	// lowered are the spans in which the rate limit was lowered on purpose,
+	// from just before it was lowered to just after it was restored; the
+	// last one's end is zero while it lasts.
+	lowered []span
 
 	// apiRequests is every API request the simulator recorded, gathered
 	// before its ring buffer wraps and before each restart.
@@ -168,8 +175,16 @@ func TestSoak(t *testing.T) {
 
 	settled, violations := s.settle()
 	s.checkOutnumbered(ctx, "after settling")
+	if allSettled(violations) {
+		violations = append(violations, s.checkQuiet(ctx)...)
+	} else {
+		// Resources still being worked on are written to on purpose.
+		fmt.Printf("soak: not settled, so no quiet window: %s is not judged\n", invQuiet)
+	}
 	stopCollector()
 	<-collectorDone
+	s.collectRequests(ctx)
+	violations = append(violations, s.checkBudget()...)
 	violations = append(violations, s.checkLeaks()...)
 	violations = append(violations, s.duringRun...)
 	share := s.report(driven, settled, violations)
@@ -263,7 +278,7 @@ func (s *soak) startManager() error {
 		Kubeconfig:        s.saKubeconfig,
 		OperatorNamespace: operatorNamespace,
 		APIURL:            s.sim.p.APIURL(),
-		SyncPeriod:        10 * time.Second,
+		SyncPeriod:        syncPeriod,
 		APIRateLimit:      managerRateLimit,
 		APIBurst:          managerBurst,
 		APITimeout:        5 * time.Second,
