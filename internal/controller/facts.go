@@ -106,6 +106,7 @@ func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiK
 			mem.WroteLast = rd.writtenFor == ep.UID
 			mem.NotReadSince = rd.at
 		}
+		mem.Deleted = r.remote.deletedLately(res.Credentials, id)
 	}
 	mem.ReadRecently = r.now().Sub(mem.NotReadSince) < 2*r.remote.period(res.Credentials)
 	return nil

@@ -23,8 +23,11 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -233,22 +236,29 @@ func TestOneCallPerEdit(t *testing.T) {
 	ep.Status.ID = "1"
 	stale := krosai.Endpoint{ID: "1", Name: "old name", Type: "elevenlabs", Status: "active",
 		ProviderConfig: krosai.ProviderConfig{ElevenLabsAgentID: "agent"}}
+	meddle := func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "someone else's" }
 	for _, tt := range []struct {
-		name          string
-		meddle        func(*krosai.Endpoint)
+		name string
+		// listed is how long before the reconcile the endpoint was read;
+		// since changes it at KrosAI after that read, meddle after the PATCH.
+		listed        time.Duration
+		since, meddle func(*krosai.Endpoint)
 		patches, gets int
 	}{
-		{"the answer matches: one PATCH", nil, 1, 0},
-		{"the agent was changed meanwhile: read again, correct once more",
-			func(e *krosai.Endpoint) { e.ProviderConfig.ElevenLabsAgentID = "someone else's" }, 2, 1},
+		{"the answer matches: one PATCH", 0, nil, nil, 1, 0},
+		{"the agent changed right after the PATCH: read again, correct once more", 0, nil, meddle, 2, 1},
+		{"computed against a list, the agent changed since: one PATCH with every field", time.Minute, meddle, nil, 1, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			api := &patchingAPI{current: stale, meddle: tt.meddle}
+			if tt.since != nil {
+				tt.since(&api.current)
+			}
 			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), metrics: newMetrics(), now: time.Now}
 			s := r.newScope(ep.DeepCopy())
 			s.facts.Secrets = decide.Secrets{Read: true}
-			s.setRemote(reading{endpoint: stale, at: time.Now()})
+			s.setRemote(reading{endpoint: stale, at: s.began.Add(-tt.listed)})
 			d := decide.Next(s.facts)
 			g.Expect(d.Action).To(Equal(decide.ActionUpdate))
 			d, err := r.sync(context.Background(), s, d)
@@ -313,4 +323,49 @@ func TestRecreationsCountOnlyWhatReachesKrosAI(t *testing.T) {
 			To(MatchError(ContainSubstring("connection refused")))
 	}
 	g.Expect(r.recreations.reached(ep.UID, time.Now())).To(BeFalse())
+}
+
+// deletingAPI counts DELETEs.
+type deletingAPI struct {
+	countingAPI
+	deletes int
+}
+
+func (a *deletingAPI) DeleteEndpoint(context.Context, krosai.Credentials, string) error {
+	a.deletes++
+	return nil
+}
+
+// TestDeletesOnce: a reconcile of a resource being deleted that reads it
+// from a cache that has not seen its finalizer go (the informer lags the
+// write that removed it) does not send the DELETE again.
+func TestDeletesOnce(t *testing.T) {
+	g := NewWithT(t)
+	scheme := runtime.NewScheme()
+	g.Expect(cockpitv1alpha1.AddToScheme(scheme)).To(Succeed())
+	g.Expect(corev1.AddToScheme(scheme)).To(Succeed())
+	credentials := types.NamespacedName{Namespace: "kros-system", Name: "krosai-credentials"}
+	key := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: credentials.Namespace, Name: credentials.Name},
+		Data: map[string][]byte{cockpitv1alpha1.SecretKeyAPIKey: []byte("kros_test_key")}}
+	ep := fixtures.NewEndpoint("ns", "res", elevenLabsSpec("agent"))
+	ep.UID, ep.Finalizers = "uid", []string{cockpitv1alpha1.Finalizer}
+	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationEndpointID: "e-1"}
+	ep.Status.ID = "e-1"
+	ep.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+	stale := ep.DeepCopy()
+	c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep, key).Build(), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, k client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if got, ok := obj.(*cockpitv1alpha1.KrosEndpoint); ok { // the lagging cache
+				stale.DeepCopyInto(got)
+				return nil
+			}
+			return c.Get(ctx, k, obj, opts...)
+		}})
+	api := &deletingAPI{}
+	r := &KrosEndpointReconciler{Client: c, APIReader: c, API: api, DefaultCredentials: credentials, SyncPeriod: time.Minute,
+		remote: newRemoteView(api.ListEndpoints, time.Minute), secrets: newSecretReader(c, c), metrics: newMetrics(), now: time.Now}
+	for range 2 {
+		_, _ = r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ep)})
+	}
+	g.Expect(api.deletes).To(Equal(1))
 }

@@ -91,6 +91,9 @@ type orgSnapshot struct {
 	failed  time.Time
 	failure error
 	byID    map[string]reading
+	// deleted holds the endpoints this process deleted, with when, for
+	// deletedLately.
+	deleted map[string]time.Time
 }
 
 // listRetryAfter is how long a failed list answers for the next ones: the
@@ -302,10 +305,31 @@ func (o *remoteView) record(cred krosai.Credentials, obs reading) {
 	s.byID[obs.endpoint.ID] = obs
 }
 
-// forget drops an endpoint that was deleted.
+// deletedMemory is how long a deletion is remembered: a reconcile of the
+// resource from a cache that has not seen its finalizer go comes within
+// seconds.
+const deletedMemory = 10 * time.Minute
+
+// forget drops an endpoint that was deleted, and remembers that it was.
 func (o *remoteView) forget(cred krosai.Credentials, id string) {
 	s := o.snapshot(cred)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.byID, id)
+	now := o.now()
+	if s.deleted == nil {
+		s.deleted = map[string]time.Time{}
+	}
+	maps.DeleteFunc(s.deleted, func(_ string, at time.Time) bool { return now.Sub(at) > deletedMemory })
+	s.deleted[id] = now
+}
+
+// deletedLately reports an endpoint this process deleted within
+// deletedMemory: a DELETE sent again would cost a call and change nothing.
+func (o *remoteView) deletedLately(cred krosai.Credentials, id string) bool {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.deleted[id]
+	return ok && o.now().Sub(at) <= deletedMemory
 }

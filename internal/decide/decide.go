@@ -92,6 +92,9 @@ const (
 	// WhyInterruptedCreate: the endpoint is the one an interrupted create
 	// made; the executor records its id before it acts.
 	WhyInterruptedCreate Why = "InterruptedCreate"
+	// WhyDeleted: being deleted, and the operator deleted the endpoint
+	// already; only the finalizer is left to remove.
+	WhyDeleted Why = "Deleted"
 	// WhyReadFailed: KrosAI could not be read, but the resource was Ready
 	// and read within the freshness bound: its status is still true as of
 	// that read, so nothing is written; Failure says when to try again.
@@ -339,7 +342,10 @@ func finalize(f Facts) Decision {
 			return Decision{Action: ActionOrphan, Why: WhyClaimedByAnother, EndpointID: id, Release: true}
 		}
 	}
-	if id != "" {
+	switch {
+	case id != "" && f.Operator.Deleted:
+		return Decision{Action: ActionNone, Why: WhyDeleted, EndpointID: id, Release: true}
+	case id != "":
 		return Decision{Action: ActionDelete, EndpointID: id, Release: true}
 	}
 	found, d, decided := recovery(f, record, mapping.Desired(ep, f.Secrets.SIP))

@@ -144,6 +144,10 @@ type Memory struct {
 	// nothing of it yet, when the process started.
 	ReadRecently bool
 	NotReadSince time.Time
+	// Deleted reports that the operator deleted the endpoint lately: a
+	// reconcile of a resource being deleted, from a cache that has not yet
+	// seen its finalizer go, need not delete it again.
+	Deleted bool
 }
 
 // SIPLoginKnowledge is what the operator knows of the SIP login an endpoint

@@ -96,6 +96,8 @@ func quiet(d decide.Decision, deleting bool) string {
 		return "being deleted; no endpoint was ever created"
 	case decide.WhyCreateMadeNothing:
 		return "being deleted; its interrupted create made no endpoint"
+	case decide.WhyDeleted: // only a running operator remembers its deletions
+		return "being deleted; its endpoint was deleted already"
 	case decide.WhyRemoteError:
 		return "the endpoint matches the spec but KrosAI reports it in state error"
 	case decide.WhyObserveOnly:
