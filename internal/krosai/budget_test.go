@@ -289,3 +289,35 @@ func TestListingOneHundredEndpoints(t *testing.T) {
 		})
 	}
 }
+
+// TestAShortPauseIsWaitedOutUnlessTheDeadlineComesFirst: a caller whose
+// deadline falls before the pause ends is refused at once, unsent; one
+// without is held until the pause ends, then sent.
+func TestAShortPauseIsWaitedOutUnlessTheDeadlineComesFirst(t *testing.T) {
+	g := NewWithT(t)
+	f := fakeapi.Start(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "0.5")
+			fakeapi.WriteError(w, http.StatusTooManyRequests, CodeRateLimitExceeded, "Rate limit exceeded")
+			return
+		}
+		fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
+	})
+	c := newClient(t, f, func(cfg *Config) { cfg.MaxRetries = -1 })
+	_, err := c.GetEndpoint(context.Background(), testCred, "ep_1")
+	retryAt, _ := RetryAtOf(err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.GetEndpoint(ctx, testCred, "ep_1")
+	e, ok := errors.AsType[*Error](err)
+	g.Expect(ok).To(BeTrue(), "%v", err)
+	g.Expect(e.NotSent).To(BeTrue())
+	g.Expect(e.RetryAt).To(Equal(retryAt))
+	g.Expect(ctx.Err()).NotTo(HaveOccurred(), "refused at once, not at the deadline")
+
+	_, err = c.GetEndpoint(context.Background(), testCred, "ep_1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(time.Now()).To(BeTemporally(">=", retryAt))
+	g.Expect(f.Hits()).To(Equal(2))
+}
