@@ -398,12 +398,14 @@ func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) e
 			}
 			return e
 		}
-		if attempt >= maxRetries || !retryable(e) {
-			if isOutage(e) {
-				o := r.bucket.failed(r.org, probe, time.Now(), c.cfg.OutageBackoffBase, c.cfg.OutageBackoffCap)
-				c.metrics.unavailable(org, true)
-				e.Since, e.RetryAt = o.since, o.nextProbe
-			}
+		exhausted := attempt >= maxRetries || !retryable(e)
+		if isOutage(e) && (r.bucket.failure(r.org) > max(c.cfg.MaxRetries, 0) || exhausted) {
+			o := r.bucket.failed(r.org, probe, time.Now(), c.cfg.OutageBackoffBase, c.cfg.OutageBackoffCap)
+			c.metrics.unavailable(org, true)
+			e.Since, e.RetryAt = o.since, o.nextProbe
+			return e
+		}
+		if exhausted {
 			return e
 		}
 		if e.Kind == KindRateLimited {
@@ -597,7 +599,8 @@ func (c *Client) stateFor(key string) *keyState {
 	defer c.mu.Unlock()
 	s, ok := c.keys[h]
 	if !ok {
-		s = &keyState{limiter: rate.NewLimiter(rate.Limit(c.cfg.RateLimit), c.cfg.Burst), outages: map[string]*outage{}}
+		s = &keyState{limiter: rate.NewLimiter(rate.Limit(c.cfg.RateLimit), c.cfg.Burst),
+			outages: map[string]*outage{}, failuresInARow: map[string]int{}}
 		c.keys[h] = s
 	}
 	return s

@@ -23,7 +23,9 @@ import (
 )
 
 // outage is a key and organization the API has been failing for: a call
-// exhausted its retries on a 5xx, a 408, a network error or a timeout. Until
+// exhausted its retries on a 5xx, a 408, a network error or a timeout, or
+// as many requests failed so in a row, whichever calls sent them (so that a
+// hundred callers do not each retry in full before one of them is done). Until
 // a call succeeds, the client sends one probe per step, a single attempt,
 // and refuses every other call unsent, so that an outage costs one request
 // per step rather than every caller's retries.
@@ -107,7 +109,17 @@ func (s *keyState) answered(org string) bool {
 	defer s.mu.Unlock()
 	_, was := s.outages[org]
 	delete(s.outages, org)
+	delete(s.failuresInARow, org)
 	return was
+}
+
+// failure counts an outage failure of a request for org, and returns how
+// many requests for org have failed so in a row, whichever calls sent them.
+func (s *keyState) failure(org string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failuresInARow[org]++
+	return s.failuresInARow[org]
 }
 
 // abandoned releases the probe of a call given up by its caller, so that

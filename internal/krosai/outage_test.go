@@ -158,3 +158,28 @@ func TestClientErrorsAreNoOutage(t *testing.T) {
 	}
 	g.Expect(f.Hits()).To(Equal(10))
 }
+
+// TestConcurrentCallersDoNotEachRetryAnOutage: a hundred callers meeting an
+// outage together cost about one request each, not each its retries: as
+// many failures in a row as one call's retries start the outage.
+func TestConcurrentCallersDoNotEachRetryAnOutage(t *testing.T) {
+	g := NewWithT(t)
+	api := &downAPI{byOrg: map[string]int{}}
+	f := fakeapi.Start(t, api.serve)
+	c := newClient(t, f, func(cfg *Config) {
+		cfg.BackoffBase = 200 * time.Millisecond // the default: retries outlast the first wave
+		cfg.OutageBackoffBase, cfg.OutageBackoffCap = time.Minute, time.Minute
+	})
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			_, err := c.GetEndpoint(context.Background(), testCred, "ep_1")
+			g.Expect(KindOf(err)).To(Equal(KindTransient))
+		})
+	}
+	wg.Wait()
+	t.Logf("100 concurrent callers sent %d requests", api.hits(testOrg))
+	// Each caller's first request, less those refused once the outage
+	// began; retries by every caller would be 500.
+	g.Expect(api.hits(testOrg)).To(BeNumerically("<=", 100+5))
+}

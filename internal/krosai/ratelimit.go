@@ -63,8 +63,10 @@ type keyState struct {
 	day          time.Time
 	usedToday    int
 	learnedQuota int
-	// outages holds the organizations the API has been failing for.
-	outages map[string]*outage
+	// outages holds the organizations the API has been failing for, and
+	// failuresInARow the outage failures since each one's last answer.
+	outages        map[string]*outage
+	failuresInARow map[string]int
 }
 
 // hold is why a request must wait before it is sent, and for how long.
