@@ -321,3 +321,19 @@ func TestAShortPauseIsWaitedOutUnlessTheDeadlineComesFirst(t *testing.T) {
 	g.Expect(time.Now()).To(BeTemporally(">=", retryAt))
 	g.Expect(f.Hits()).To(Equal(2))
 }
+
+// TestAnExpiredContextIsNotRateLimited: a call whose context is done
+// before anything holds it fails on the context, not as a 429.
+func TestAnExpiredContextIsNotRateLimited(t *testing.T) {
+	g := NewWithT(t)
+	f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		fakeapi.WriteJSON(w, http.StatusOK, endpoint("ep_1"))
+	})
+	c := newClient(t, f)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := c.GetEndpoint(ctx, testCred, "ep_1")
+	g.Expect(KindOf(err)).To(Equal(KindTransient))
+	g.Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(), "%v", err)
+	g.Expect(f.Hits()).To(BeZero())
+}

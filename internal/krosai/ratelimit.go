@@ -104,7 +104,7 @@ func (s *keyState) acquire(ctx context.Context, op string, maxWait time.Duration
 		s.mu.Unlock()
 		var err error
 		switch {
-		case h.wait > maxWait || !fitsDeadline(ctx, h.wait):
+		case h.wait > 0 && (h.wait > maxWait || !fitsDeadline(ctx, h.wait)):
 			return time.Since(start), 0, &Error{Kind: KindRateLimited, Op: op, Code: h.code, Message: h.message,
 				RetryAfter: h.wait, RetryAt: h.until, NotSent: true}
 		case h.wait > 0:
