@@ -93,7 +93,8 @@ func parseFlags() (options, zap.Options) {
 		"How often each endpoint is read again to correct changes made outside Kubernetes (jittered by up to 10%).")
 	flag.Float64Var(&o.apiRateLimit, "api-rate-limit", operator.DefaultAPIRateLimit,
 		"Requests per second to the KrosAI API per API key; keep it under your plan's limit.")
-	flag.IntVar(&o.apiBurst, "api-burst", operator.DefaultAPIBurst, "Burst of requests to the KrosAI API per API key.")
+	flag.IntVar(&o.apiBurst, "api-burst", operator.DefaultAPIBurst,
+		"Burst of requests to the KrosAI API per API key; the default, 8, stays within the Free plan's 10 req/s.")
 	flag.IntVar(&o.apiDailyQuota, "api-daily-quota", 0,
 		"Requests per day your plan allows per API key (Free 1000, Pro 50000, Business 500000), for credentials "+
 			"Secrets without a dailyQuota key; 0: unknown, unless the API's headers say it.")

@@ -86,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&f.RateLimit, "rate-limit", 0, "requests per second per key (0: unlimited)")
 	fs.IntVar(&f.Burst, "burst", 0, "burst size of the rate limit (0: the rate, rounded up)")
 	fs.IntVar(&f.DailyLimit, "daily-limit", 0, "requests per key per UTC day (0: unlimited)")
+	fs.Float64Var(&f.SharedKeyLoad, "shared-key-load", 0,
+		"requests per second another system sends with every key in use, against the same limits (0: none)")
 	fs.StringVar(&f.ListShape, "list-shape", krosaisim.ListShapeArray,
 		"list response: array (the OpenAPI document) or wrapped (the narrative, with paging and filters)")
 	fs.StringVar(&f.IDFormat, "id-format", krosaisim.IDFormatUUID, "endpoint ids: uuid or prefixed (ep_...)")

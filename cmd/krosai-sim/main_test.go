@@ -60,6 +60,7 @@ func TestBadFlagsExitWithStatus2(t *testing.T) {
 		{[]string{"--api-key", testKey, "--list-shape", "paged"}, `listShape "paged"`},
 		{[]string{"--api-key", testKey, "--id-format", "ulid"}, `idFormat "ulid"`},
 		{[]string{"--api-key", testKey, "--password-mode", "hide"}, `passwordMode "hide"`},
+		{[]string{"--api-key", testKey, "--shared-key-load", "-1"}, `sharedKeyLoad -1`},
 		{[]string{"--api-key", testKey + "=acme"}, `organization "acme" is not a UUID`},
 		{[]string{"--api-key", "=" + testOrg}, "want KEY or KEY=ORG_UUID"},
 		{[]string{"--api-key", testKey, "serve"}, `unexpected arguments ["serve"]`},
@@ -192,6 +193,15 @@ func TestPasswordModeFlag(t *testing.T) {
 		}
 		p.stop(t, syscall.SIGTERM)
 	}
+}
+
+func TestSharedKeyLoadFlag(t *testing.T) {
+	p := start(t, "--listen", "127.0.0.1:0", "--api-key", testKey, "--rate-limit", "10", "--shared-key-load", "5")
+	status, faults := p.do(t, "GET", "/_sim/faults", "")
+	if status != http.StatusOK || faults["sharedKeyLoad"] != 5.0 {
+		t.Errorf("faults %d %v, want sharedKeyLoad 5", status, faults)
+	}
+	p.stop(t, syscall.SIGTERM)
 }
 
 func TestShutdownDropsHeldRequests(t *testing.T) {

@@ -67,7 +67,8 @@ type Config struct {
 	// every caller using that key on this Client. Default 8: below the Free
 	// plan's 10 req/s, leaving room for the key's other users.
 	RateLimit float64
-	// Burst is the token bucket's size. Default 16.
+	// Burst is the token bucket's size. Default 8: a burst of 16 exceeded
+	// the Free plan's 10 and drew 429s from a key used by nothing else.
 	Burst int
 	// AuthScheme says how the key is sent. Default AuthBearer.
 	AuthScheme AuthScheme
@@ -78,9 +79,16 @@ type Config struct {
 	// jittered. Default 200ms.
 	BackoffBase time.Duration
 	// BackoffCap bounds every wait before a retry. A 429 asking for longer is
-	// returned at once as KindRateLimited rather than holding the caller.
-	// Default 10s.
+	// returned at once as KindRateLimited rather than holding the caller; it
+	// pauses the key all the same, and calls that would wait longer for the
+	// pause (or the API's budget) to end are refused unsent. Default 10s.
 	BackoffCap time.Duration
+	// OutageBackoffBase is the wait before the first probe once the API has
+	// failed a call for a key and organization through all its retries,
+	// doubled after each failed probe and jittered a little. Default 5s.
+	OutageBackoffBase time.Duration
+	// OutageBackoffCap bounds the wait between probes. Default 5m.
+	OutageBackoffCap time.Duration
 	// HTTPClient sends the requests; it is copied, and the copy never follows
 	// a redirect. Default: a client with its own transport.
 	HTTPClient *http.Client
@@ -103,7 +111,8 @@ type Client struct {
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
-	if cfg.Timeout < 0 || cfg.RateLimit < 0 || cfg.Burst < 0 || cfg.BackoffBase < 0 || cfg.BackoffCap < 0 {
+	if cfg.Timeout < 0 || cfg.RateLimit < 0 || cfg.Burst < 0 || cfg.BackoffBase < 0 || cfg.BackoffCap < 0 ||
+		cfg.OutageBackoffBase < 0 || cfg.OutageBackoffCap < 0 {
 		return nil, errors.New("krosai: negative Config value")
 	}
 	if cfg.AuthScheme != AuthBearer && cfg.AuthScheme != AuthAPIKeyHeader {
@@ -113,10 +122,12 @@ func New(cfg Config) (*Client, error) {
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, "kros-operator")
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.RateLimit = cmp.Or(cfg.RateLimit, 8)
-	cfg.Burst = cmp.Or(cfg.Burst, 16)
+	cfg.Burst = cmp.Or(cfg.Burst, 8)
 	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, 4)
 	cfg.BackoffBase = cmp.Or(cfg.BackoffBase, 200*time.Millisecond)
 	cfg.BackoffCap = cmp.Or(cfg.BackoffCap, 10*time.Second)
+	cfg.OutageBackoffBase = cmp.Or(cfg.OutageBackoffBase, 5*time.Second)
+	cfg.OutageBackoffCap = cmp.Or(cfg.OutageBackoffCap, 5*time.Minute)
 
 	base, err := url.Parse(cfg.BaseURL)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
@@ -224,7 +235,10 @@ func (c *Client) ListEndpoints(ctx context.Context, cred Credentials) ([]Endpoin
 			return all, nil
 		case page.total < 0 && (len(page.items) != pageSize || fresh == 0):
 			// A bare array is either everything (limit ignored) or a page;
-			// a short page is the last one.
+			// a short page is the last one. One of exactly pageSize costs a
+			// second request: nothing in it tells a whole list of 100 from
+			// the first page of a longer one, and taking it for whole could
+			// hide endpoints, which the caller would then create again.
 			return all, nil
 		case fresh == 0:
 			return nil, &Error{Kind: KindTransient, Op: opList,
@@ -310,6 +324,7 @@ type request struct {
 	key, org string
 	payload  []byte
 	bucket   *keyState
+	seq      uint64 // the request's number among those sent with its key
 }
 
 // do sends r, retrying where that is safe, and decodes a 2xx body into out.
@@ -335,28 +350,77 @@ func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) e
 	r.key, r.org, r.bucket = key, cred.OrganizationID, c.stateFor(key)
 	r.secrets = append(r.secrets, key)
 	r.secrets = append(r.secrets, cred.Redact...)
+	org := cmp.Or(r.org, "default") // the metrics' label
+
+	probe, refused := r.bucket.admit(r.org, time.Now())
+	if refused != nil {
+		refused.Op = r.op
+		c.metrics.refused(r.op, refusedUnavailable)
+		return refused
+	}
+	maxRetries := c.cfg.MaxRetries
+	if probe {
+		maxRetries = 0 // the probe is one request, whatever the caller's retries
+	}
+	var last *Error // the last answer, returned rather than a refusal of its retry
 	for attempt := 0; ; attempt++ {
-		waited, err := r.bucket.wait(ctx)
+		waited, seq, refusal := r.bucket.acquire(ctx, r.op, c.cfg.BackoffCap)
 		c.metrics.waited(waited)
-		if err != nil {
-			return &Error{Kind: KindTransient, Op: r.op, Err: err}
+		if refusal != nil {
+			if probe {
+				r.bucket.abandoned(r.org)
+			}
+			switch {
+			case IsDailyLimit(refusal):
+				c.metrics.refused(r.op, refusedDailyLimit)
+			case refusal.Kind == KindRateLimited:
+				c.metrics.refused(r.op, refusedRateLimited)
+			}
+			if last != nil {
+				return last
+			}
+			return refusal
 		}
+		r.seq = seq
 		e := c.attempt(ctx, &r, out)
+		if e == nil || !isOutage(e) {
+			if r.bucket.answered(r.org) {
+				c.metrics.unavailable(org, false)
+			}
+		}
 		if e == nil {
 			return nil
 		}
-		if ctx.Err() != nil || attempt >= c.cfg.MaxRetries || !retryable(e) {
+		last = e
+		if ctx.Err() != nil {
+			if probe {
+				r.bucket.abandoned(r.org)
+			}
+			return e
+		}
+		exhausted := attempt >= maxRetries || !retryable(e)
+		if isOutage(e) && (r.bucket.failure(r.org) > max(c.cfg.MaxRetries, 0) || exhausted) {
+			o := r.bucket.failed(r.org, probe, time.Now(), c.cfg.OutageBackoffBase, c.cfg.OutageBackoffCap)
+			c.metrics.unavailable(org, true)
+			e.Since, e.RetryAt = o.since, o.nextProbe
+			return e
+		}
+		if exhausted {
 			return e
 		}
 		if e.Kind == KindRateLimited {
+			// Paused in attempt, for every caller with this key; the
+			// retry waits it out in acquire, or is refused there.
 			if e.RetryAfter > c.cfg.BackoffCap || !fitsDeadline(ctx, e.RetryAfter) {
 				return e
 			}
-			r.bucket.pause(e.RetryAfter) // waited out in wait, by every caller with this key
 			continue
 		}
 		if sleep(ctx, c.backoff(attempt)) != nil {
 			return e
+		}
+		if r.bucket.down(r.org) {
+			return e // another call found the API down: no more retries of this one
 		}
 	}
 }
@@ -420,15 +484,21 @@ func (c *Client) attempt(ctx context.Context, r *request, out any) *Error {
 	}
 	now := time.Now()
 	c.metrics.request(r.op, strconv.Itoa(resp.StatusCode), now.Sub(start))
-	if figures, seen := readRateLimit(resp.Header); seen {
+	figures, seen := readRateLimit(resp.Header)
+	if seen {
 		c.metrics.rateLimit(cmp.Or(r.org, "default"), figures)
+		r.bucket.observe(r.seq, figures, now)
 	}
 
 	if !ok {
-		if resp.StatusCode == http.StatusTooManyRequests {
+		e := r.statusError(resp, respBody, now)
+		if e.Kind == KindRateLimited {
 			c.metrics.limited(r.op)
+			if r.bucket.pause(e, figures, seen) {
+				c.pausedUntil(r.bucket, cmp.Or(r.org, "default"), e.RetryAt)
+			}
 		}
-		return r.statusError(resp, respBody, now)
+		return e
 	}
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -479,6 +549,7 @@ func (r *request) statusError(resp *http.Response, body []byte, now time.Time) *
 		// Refused, not executed, so even a POST may be sent again.
 		e.Kind = KindRateLimited
 		e.RetryAfter = retryAfter(resp.Header, body, now)
+		e.RetryAt = now.Add(e.RetryAfter)
 	case code >= 400 && code < 500 && code != http.StatusRequestTimeout:
 		e.Kind = KindInvalid // 405, 409, 413...: refused again if sent unchanged
 	default:
@@ -528,7 +599,8 @@ func (c *Client) stateFor(key string) *keyState {
 	defer c.mu.Unlock()
 	s, ok := c.keys[h]
 	if !ok {
-		s = &keyState{limiter: rate.NewLimiter(rate.Limit(c.cfg.RateLimit), c.cfg.Burst)}
+		s = &keyState{limiter: rate.NewLimiter(rate.Limit(c.cfg.RateLimit), c.cfg.Burst),
+			outages: map[string]*outage{}, failuresInARow: map[string]int{}}
 		c.keys[h] = s
 	}
 	return s
@@ -551,4 +623,52 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 		return b[:limit], errTooLarge
 	}
 	return b, err
+}
+
+// pausedUntil reports a key's new pause in the metrics, and clears it when
+// it ends unless a later 429 has lengthened it.
+func (c *Client) pausedUntil(s *keyState, org string, until time.Time) {
+	if c.metrics == nil {
+		return
+	}
+	c.metrics.paused(org, until)
+	time.AfterFunc(time.Until(until), func() {
+		if s.pausedTill(until) {
+			c.metrics.paused(org, time.Time{})
+		}
+	})
+}
+
+// Budget is a key's daily request budget as the client knows it.
+type Budget struct {
+	// Quota is the requests the key may make per day: Credentials.DailyQuota
+	// if set, else what the API's headers told (Learned), else 0: unknown.
+	Quota int
+	// Learned says Quota was read from the API's headers: an
+	// X-RateLimit-Limit whose X-RateLimit-Reset was more than an hour ahead,
+	// or the one of a DAILY_LIMIT_EXCEEDED.
+	Learned bool
+	// UsedToday is the requests this client sent with the key since DayEnds
+	// less a day; the key's other users are not counted.
+	UsedToday int
+	// DayEnds is the next UTC midnight, when UsedToday starts again at 0.
+	DayEnds time.Time
+}
+
+// Budget returns cred's key's daily budget: how much of it this client has
+// used, so that a caller can spread its requests over the day.
+func (c *Client) Budget(cred Credentials) Budget {
+	s := c.stateFor(strings.TrimSpace(cred.APIKey))
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := Budget{Quota: cred.DailyQuota, DayEnds: today.Add(24 * time.Hour)}
+	if b.Quota <= 0 && s.learnedQuota > 0 {
+		b.Quota, b.Learned = s.learnedQuota, true
+	}
+	if s.day.Equal(today) {
+		b.UsedToday = s.usedToday
+	}
+	return b
 }

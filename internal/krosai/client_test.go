@@ -622,7 +622,9 @@ func TestNew(t *testing.T) {
 	g.Expect(c.base).To(Equal(DefaultBaseURL))
 	g.Expect(c.cfg.Timeout).To(Equal(10 * time.Second))
 	g.Expect(c.cfg.RateLimit).To(Equal(8.0))
-	g.Expect(c.cfg.Burst).To(Equal(16))
+	g.Expect(c.cfg.Burst).To(Equal(8))
+	g.Expect(c.cfg.OutageBackoffBase).To(Equal(5 * time.Second))
+	g.Expect(c.cfg.OutageBackoffCap).To(Equal(5 * time.Minute))
 	g.Expect(c.metrics).To(BeNil())
 
 	c, err = New(Config{BaseURL: "https://sim.local:8080/v1/"})

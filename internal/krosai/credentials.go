@@ -35,6 +35,10 @@ type Credentials struct {
 	// passwords, to keep out of error strings even when the API quotes
 	// them in answer to a request that did not carry them.
 	Redact []string `json:"-"`
+	// DailyQuota is the requests the key may make per UTC day, from the
+	// key's plan (Free 1,000); 0 when not set, and the client learns it from
+	// the API's headers where they say it. See Client.Budget.
+	DailyQuota int
 }
 
 // String shows whether a key is set, never the key.

@@ -47,7 +47,16 @@ limitations under the License.
 // idempotency key, so a second POST could create a duplicate. A 429 on any
 // method was refused without being executed, so it is retried after the wait
 // the API asks for. Requests with the same API key share one token bucket, and
-// a 429 pauses all of them.
+// a 429 pauses all of them: a call that would wait longer than BackoffCap is
+// refused unsent (Error.NotSent, RetryAtOf, IsDailyLimit).
+//
+// # The request budget
+//
+// The client paces each key from the API's X-RateLimit-* figures, keeping a
+// fifth of the limit for the key's other users; during an outage of a key and
+// organization it sends one probe per backoff step and refuses the other calls
+// unsent (IsUnavailable); it counts each key's requests per UTC day
+// (Client.Budget). docs/reliability.md, "The request budget", has the rules.
 //
 // # Tolerance
 //

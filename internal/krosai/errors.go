@@ -54,9 +54,22 @@ const (
 	KindInvalid
 )
 
-// CodeEndpointNotFound is the API's code for a 404 about an endpoint id, as
-// opposed to a path it does not serve.
-const CodeEndpointNotFound = "ENDPOINT_NOT_FOUND"
+const (
+	// CodeEndpointNotFound is the API's code for a 404 about an endpoint id,
+	// as opposed to a path it does not serve.
+	CodeEndpointNotFound = "ENDPOINT_NOT_FOUND"
+	// CodeRateLimitExceeded is the API's code for a 429 over the per-second
+	// limit; the client also gives it to the calls it holds back to keep
+	// within that limit.
+	CodeRateLimitExceeded = "RATE_LIMIT_EXCEEDED"
+	// CodeDailyLimitExceeded is the API's code for a 429 over the daily
+	// quota: no request with the key succeeds before Error.RetryAt.
+	CodeDailyLimitExceeded = "DAILY_LIMIT_EXCEEDED"
+	// CodeUnavailable is not an API code: the client gives it to the calls
+	// it refuses, unsent, while the API has been failing for a key and
+	// organization (see IsUnavailable).
+	CodeUnavailable = "KROSAI_UNAVAILABLE"
+)
 
 var kindNames = [...]string{"Unknown", "Transient", "OutcomeUnknown", "RateLimited", "NotFound", "Unauthorized", "Forbidden", "Invalid"}
 
@@ -83,6 +96,17 @@ type Error struct {
 	Message string
 	// RetryAfter is how long a KindRateLimited error asks the caller to wait.
 	RetryAfter time.Duration
+	// RetryAt is when a retry may succeed: set on every KindRateLimited
+	// error and on the refusals of an outage (the next probe). Absolute, so
+	// that a caller can requeue at it and say when work resumes.
+	RetryAt time.Time
+	// Since is when the key and organization started failing, on the
+	// errors of an outage (IsUnavailable).
+	Since time.Time
+	// NotSent says the client refused the call without sending a request:
+	// the key is paused by a 429, its budget is spent, or the API is
+	// unavailable.
+	NotSent bool
 	// Err is the underlying network or decoding error, if any.
 	Err error
 }
@@ -100,6 +124,12 @@ func (e *Error) Error() string {
 		}
 		parts = append(parts, strings.TrimSpace(fmt.Sprintf("%d %s", e.StatusCode, code)))
 	}
+	if e.StatusCode == 0 && e.Code != "" {
+		parts = append(parts, e.Code)
+	}
+	if e.NotSent {
+		parts = append(parts, "not sent")
+	}
 	if e.Message != "" {
 		parts = append(parts, e.Message)
 	}
@@ -107,7 +137,10 @@ func (e *Error) Error() string {
 		parts = append(parts, e.Err.Error())
 	}
 	s := strings.Join(parts, ": ")
-	if e.Kind == KindRateLimited {
+	switch {
+	case !e.Since.IsZero():
+		s += " (unavailable since " + e.Since.UTC().Format(time.RFC3339) + ")"
+	case e.Kind == KindRateLimited:
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}
 	return s
@@ -145,6 +178,31 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 		return e.RetryAfter, true
 	}
 	return 0, false
+}
+
+// RetryAtOf returns when a rate-limited call, or one refused during an
+// outage, may be tried again.
+func RetryAtOf(err error) (time.Time, bool) {
+	if e, ok := errors.AsType[*Error](err); ok && !e.RetryAt.IsZero() {
+		return e.RetryAt, true
+	}
+	return time.Time{}, false
+}
+
+// IsDailyLimit reports that the key's daily quota is spent, whether the API
+// said so or the client, knowing it, did not ask: retry at RetryAtOf.
+func IsDailyLimit(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.Kind == KindRateLimited && e.Code == CodeDailyLimitExceeded
+}
+
+// IsUnavailable reports that the API has been failing for the call's key and
+// organization: the client refused the call, or the call was the one probe
+// and failed too. Error.Since says since when, RetryAtOf when the next probe
+// goes.
+func IsUnavailable(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && !e.Since.IsZero()
 }
 
 // maxMessage bounds what an error repeats of a response body.

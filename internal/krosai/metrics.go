@@ -33,6 +33,9 @@ type metrics struct {
 	limit         *prometheus.GaugeVec
 	remaining     *prometheus.GaugeVec
 	resetUnixTime *prometheus.GaugeVec
+	refusals      *prometheus.CounterVec
+	outage        *prometheus.GaugeVec
+	pausedUntil   *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -58,6 +61,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		limit:         gauge("rate_limit_limit", "Last X-RateLimit-Limit seen, by organization."),
 		remaining:     gauge("rate_limit_remaining", "Last X-RateLimit-Remaining seen, by organization."),
 		resetUnixTime: gauge("rate_limit_reset_timestamp_seconds", "Last X-RateLimit-Reset seen (Unix time), by organization."),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "refused_total", Help: "Calls the client refused without sending a request, by operation and reason " +
+				"(rate_limited, daily_limit, unavailable)."}, []string{op, "reason"}),
+		outage: gauge("unavailable", "1 while the API has been failing for the organization (one probe per step is sent), else 0."),
+		pausedUntil: gauge("paused_until_timestamp_seconds", "When the pause ordered by a 429 ends (Unix time), "+
+			"by the organization of the call that drew it; 0 when not paused."),
 	}
 	var err error
 	// A second Client on the same registry shares the first one's collectors.
@@ -68,6 +77,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.limit, err = register(reg, m.limit, err)
 	m.remaining, err = register(reg, m.remaining, err)
 	m.resetUnixTime, err = register(reg, m.resetUnixTime, err)
+	m.refusals, err = register(reg, m.refusals, err)
+	m.outage, err = register(reg, m.outage, err)
+	m.pausedUntil, err = register(reg, m.pausedUntil, err)
 	if err != nil {
 		return nil, err
 	}
@@ -120,4 +132,33 @@ func (m *metrics) rateLimit(org string, figures rateLimit) {
 	m.limit.WithLabelValues(org).Set(float64(figures.limit))
 	m.remaining.WithLabelValues(org).Set(float64(figures.remaining))
 	m.resetUnixTime.WithLabelValues(org).Set(float64(figures.reset.UnixNano()) / 1e9)
+}
+
+func (m *metrics) refused(op, reason string) {
+	if m == nil {
+		return
+	}
+	m.refusals.WithLabelValues(op, reason).Inc()
+}
+
+func (m *metrics) unavailable(org string, down bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if down {
+		v = 1
+	}
+	m.outage.WithLabelValues(org).Set(v)
+}
+
+func (m *metrics) paused(org string, until time.Time) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if !until.IsZero() {
+		v = float64(until.UnixNano()) / 1e9
+	}
+	m.pausedUntil.WithLabelValues(org).Set(v)
 }

@@ -214,3 +214,35 @@ func newServer(t *testing.T) *krosaisim.Server {
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
+
+// TestSharedKeyLoad steers the other system sharing the keys through the
+// admin API: it spends the key's budget at its rate, its 429s are counted
+// apart from the API's stats, and a Reset forgets them.
+func TestSharedKeyLoad(t *testing.T) {
+	srv := newServer(t)
+	admin := krosaisim.NewAdminClient(srv.URL, nil)
+	ctx := t.Context()
+	if err := admin.SetFaults(ctx, krosaisim.Faults{RateLimit: 1, Burst: 1, SharedKeyLoad: 20}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := admin.Faults(ctx); err != nil || f.SharedKeyLoad != 20 {
+		t.Fatalf("faults %+v, %v: want sharedKeyLoad 20", f, err)
+	}
+	postThrough(t, srv.APIURL(), map[string]any{"name": "first", "type": "webhook", "url": "https://example.com/a"})
+	time.Sleep(500 * time.Millisecond)
+	st, err := admin.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 20 req/s for half a second against 1 req/s: about 10 sent, all but
+	// one or two refused. Generous bounds: the test machine may be slow.
+	if st.SharedKeySent < 5 || st.SharedKeySent > 40 || st.SharedKeyRefused < st.SharedKeySent-3 || st.Requests != 1 {
+		t.Errorf("stats %+v: want ~10 shared requests, nearly all refused, apart from the 1 API request", st)
+	}
+	if err := admin.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := admin.Stats(ctx); err != nil || st.SharedKeySent != 0 || st.SharedKeyRefused != 0 {
+		t.Errorf("stats after reset %+v, %v: want the shared counts at 0", st, err)
+	}
+}

@@ -105,7 +105,7 @@ func TestAdminFaults(t *testing.T) {
 	e := newEnv(t, krosaisim.Options{Faults: krosaisim.Faults{Latency: 2 * time.Millisecond}})
 	r := e.admin(http.MethodGet, "/_sim/faults", nil)
 	wantStatus(t, r, 200)
-	want := `{"latency":"2ms","latencyJitter":"0s","failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":0,"burst":0,"dailyLimit":0,"listShape":"array","idFormat":"uuid","passwordMode":"mask","listFault":"none"}`
+	want := `{"latency":"2ms","latencyJitter":"0s","failRate":0,"hangRate":0,"commitThenFailRate":0,"rateLimit":0,"burst":0,"dailyLimit":0,"sharedKeyLoad":0,"listShape":"array","idFormat":"uuid","passwordMode":"mask","listFault":"none"}`
 	if got := strings.TrimSpace(string(r.body)); got != want {
 		t.Errorf("faults %s\nwant   %s", got, want)
 	}

@@ -104,6 +104,11 @@ type Faults struct {
 	Burst     int
 	// DailyLimit is the requests each key may make per UTC day (0: unlimited).
 	DailyLimit int
+	// SharedKeyLoad is the requests per second another system sends with
+	// every key in use, spending its RateLimit and DailyLimit as a client's
+	// requests do (0: none). Stats counts them apart, with the 429s they
+	// get: what a client sharing its key leaves to the other users.
+	SharedKeyLoad float64
 	// ListShape is ListShapeArray (default) or ListShapeWrapped.
 	ListShape string
 	// IDFormat is IDFormatUUID (default) or IDFormatPrefixed.
@@ -132,6 +137,8 @@ func (f Faults) Validate() error {
 		return errors.New("latency and latencyJitter must not be negative")
 	case !(f.RateLimit >= 0) || f.Burst < 0 || f.DailyLimit < 0:
 		return errors.New("rateLimit, burst and dailyLimit must not be negative")
+	case !(f.SharedKeyLoad >= 0 && f.SharedKeyLoad <= 1e6):
+		return fmt.Errorf("sharedKeyLoad %v: want requests per second from 0 to 1e6", f.SharedKeyLoad)
 	case f.ListShape != "" && f.ListShape != ListShapeArray && f.ListShape != ListShapeWrapped:
 		return fmt.Errorf("listShape %q: want %s or %s", f.ListShape, ListShapeArray, ListShapeWrapped)
 	case f.IDFormat != "" && f.IDFormat != IDFormatUUID && f.IDFormat != IDFormatPrefixed:
@@ -171,6 +178,7 @@ type faultsJSON struct {
 	RateLimit          float64 `json:"rateLimit"`
 	Burst              int     `json:"burst"`
 	DailyLimit         int     `json:"dailyLimit"`
+	SharedKeyLoad      float64 `json:"sharedKeyLoad"`
 	ListShape          string  `json:"listShape"`
 	IDFormat           string  `json:"idFormat"`
 	PasswordMode       string  `json:"passwordMode"`
@@ -182,7 +190,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{
 		Latency: f.Latency.String(), LatencyJitter: f.LatencyJitter.String(),
 		FailRate: f.FailRate, HangRate: f.HangRate, CommitThenFailRate: f.CommitThenFailRate,
-		RateLimit: f.RateLimit, Burst: f.Burst, DailyLimit: f.DailyLimit,
+		RateLimit: f.RateLimit, Burst: f.Burst, DailyLimit: f.DailyLimit, SharedKeyLoad: f.SharedKeyLoad,
 		ListShape: f.ListShape, IDFormat: f.IDFormat, PasswordMode: f.PasswordMode, ListFault: f.ListFault,
 	})
 }
@@ -215,7 +223,7 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 	*f = Faults{
 		Latency: latency, LatencyJitter: jitter,
 		FailRate: j.FailRate, HangRate: j.HangRate, CommitThenFailRate: j.CommitThenFailRate,
-		RateLimit: j.RateLimit, Burst: j.Burst, DailyLimit: j.DailyLimit,
+		RateLimit: j.RateLimit, Burst: j.Burst, DailyLimit: j.DailyLimit, SharedKeyLoad: j.SharedKeyLoad,
 		ListShape: j.ListShape, IDFormat: j.IDFormat, PasswordMode: j.PasswordMode, ListFault: j.ListFault,
 	}
 	return nil

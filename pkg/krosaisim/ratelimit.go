@@ -44,31 +44,40 @@ func (h rateHeaders) write(header http.Header) {
 }
 
 // limiter holds each key's budgets: a token bucket of perSecond requests
-// with bursts of burst, and a count of requests per UTC day.
+// with bursts of burst, and a count of requests per UTC day. Another system
+// may share every key, spending shared requests per second of its budgets.
 type limiter struct {
 	mu        sync.Mutex
 	perSecond float64
 	burst     int
 	daily     int
+	shared    float64
 	keys      map[string]*budget
+	// The other system's requests, sent and refused with a 429, since start
+	// or Reset.
+	sharedSent, sharedRefused int
 }
 
 type budget struct {
 	bucket *rate.Limiter // nil when there is no per-second limit
 	day    time.Time     // the UTC midnight that used counts from
 	used   int
+	// sharedNext is when the other system sends its next request with the
+	// key. It is sent lazily, when the key is next used or the stats read:
+	// a virtual consumer needs no goroutine to start, stop or leak.
+	sharedNext time.Time
 }
 
 func newLimiter() *limiter { return &limiter{keys: map[string]*budget{}} }
 
 // configure sets the limits and starts every key's budget afresh.
-func (l *limiter) configure(perSecond float64, burst, daily int) {
+func (l *limiter) configure(perSecond float64, burst, daily int, shared float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if perSecond > 0 && burst == 0 {
 		burst = int(math.Ceil(perSecond))
 	}
-	l.perSecond, l.burst, l.daily = perSecond, burst, daily
+	l.perSecond, l.burst, l.daily, l.shared = perSecond, burst, daily, shared
 	l.keys = map[string]*budget{}
 }
 
@@ -84,6 +93,48 @@ func (l *limiter) take(key string, t time.Time) (rateHeaders, *apiError) {
 		}
 		l.keys[key] = b
 	}
+	l.catchUpLocked(b, t)
+	return l.spendLocked(b, t)
+}
+
+// catchUpLocked sends the other system's requests with b due by t, in
+// order, so that the bucket sees them at their own times.
+func (l *limiter) catchUpLocked(b *budget, t time.Time) {
+	if l.shared <= 0 {
+		return
+	}
+	every := time.Duration(float64(time.Second) / l.shared)
+	if b.sharedNext.IsZero() {
+		b.sharedNext = t.Add(every) // from the key's first use on
+	}
+	for ; !b.sharedNext.After(t); b.sharedNext = b.sharedNext.Add(every) {
+		l.sharedSent++
+		if _, refused := l.spendLocked(b, b.sharedNext); refused != nil {
+			l.sharedRefused++
+		}
+	}
+}
+
+// sharedCounts catches every key up to t and returns the other system's
+// counts.
+func (l *limiter) sharedCounts(t time.Time) (sent, refused int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range l.keys {
+		l.catchUpLocked(b, t)
+	}
+	return l.sharedSent, l.sharedRefused
+}
+
+// resetShared forgets the other system's counts.
+func (l *limiter) resetShared() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sharedSent, l.sharedRefused = 0, 0
+}
+
+// spendLocked spends one request of b's budgets at t, or returns the 429.
+func (l *limiter) spendLocked(b *budget, t time.Time) (rateHeaders, *apiError) {
 	midnight := t.UTC().Truncate(24 * time.Hour)
 	if !b.day.Equal(midnight) {
 		b.day, b.used = midnight, 0

@@ -67,12 +67,17 @@ limitations under the License.
 //     DAILY_LIMIT_EXCEEDED with retry_after and Retry-After in fractional
 //     seconds, 500 INTERNAL_ERROR. Every answer carries X-RateLimit-*.
 //
+// Faults.SharedKeyLoad adds another system sending that many requests per
+// second with every key in use, against the same budgets; Stats counts its
+// requests (sharedKeySent) and the 429s they got (sharedKeyRefused), which
+// is what a client sharing its key leaves to the key's other users.
+//
 // Faults (latency, failures, hangs, commits whose answer is lost), rate
-// limits, the list shape, the id format and the password mode can be changed
+// limits, the other system's load, the list shape, the id format and the password mode can be changed
 // at runtime. The admin API, unauthenticated and not counted in the stats,
 // is what AdminClient speaks:
 //
-//	GET    /_sim/stats            Stats
+//	GET    /_sim/stats            Stats, sharedKeySent and sharedKeyRefused included
 //	GET    /_sim/endpoints        {"<org>": [Endpoint...]}, passwords included
 //	PATCH  /_sim/endpoints/{id}   EndpointPatch -> Endpoint (a dashboard edit)
 //	DELETE /_sim/endpoints/{id}   204 (a dashboard delete)
@@ -218,8 +223,9 @@ func (s *Simulator) Faults() Faults {
 	return s.faults
 }
 
-// SetFaults replaces the faults and limits. A change of rate limits starts
-// every key's budget afresh.
+// SetFaults replaces the faults and limits. A change of rate limits or of
+// SharedKeyLoad starts every key's budget afresh, and the other system's
+// requests from now.
 func (s *Simulator) SetFaults(f Faults) error {
 	if err := f.Validate(); err != nil {
 		return err
@@ -227,8 +233,9 @@ func (s *Simulator) SetFaults(f Faults) error {
 	f = f.withDefaults()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.RateLimit != s.faults.RateLimit || f.Burst != s.faults.Burst || f.DailyLimit != s.faults.DailyLimit {
-		s.limits.configure(f.RateLimit, f.Burst, f.DailyLimit)
+	if f.RateLimit != s.faults.RateLimit || f.Burst != s.faults.Burst || f.DailyLimit != s.faults.DailyLimit ||
+		f.SharedKeyLoad != s.faults.SharedKeyLoad {
+		s.limits.configure(f.RateLimit, f.Burst, f.DailyLimit, f.SharedKeyLoad)
 	}
 	s.faults = f
 	return nil
@@ -238,6 +245,7 @@ func (s *Simulator) SetFaults(f Faults) error {
 func (s *Simulator) Stats() Stats {
 	st := s.stats.snapshot()
 	st.Endpoints = s.store.len()
+	st.SharedKeySent, st.SharedKeyRefused = s.limits.sharedCounts(time.Now())
 	return st
 }
 
@@ -295,8 +303,9 @@ func (s *Simulator) Reset() {
 	s.store.replace(nil)
 	s.stats.reset()
 	s.mu.Lock()
-	s.limits.configure(s.faults.RateLimit, s.faults.Burst, s.faults.DailyLimit)
+	s.limits.configure(s.faults.RateLimit, s.faults.Burst, s.faults.DailyLimit, s.faults.SharedKeyLoad)
 	s.mu.Unlock()
+	s.limits.resetShared()
 	s.changed()
 }
 

@@ -51,6 +51,10 @@ type Stats struct {
 	Endpoints int `json:"endpoints"`
 	// Requests is the total of Operations.
 	Requests int `json:"requests"`
+	// SharedKeySent is the requests Faults.SharedKeyLoad's other system sent
+	// (not in Requests), and SharedKeyRefused those of them answered 429.
+	SharedKeySent    int `json:"sharedKeySent,omitempty"`
+	SharedKeyRefused int `json:"sharedKeyRefused,omitempty"`
 }
 
 // Count returns how many op requests were answered with status.

@@ -58,7 +58,7 @@ import (
 const (
 	DefaultSyncPeriod              = 10 * time.Minute
 	DefaultAPIRateLimit            = 8
-	DefaultAPIBurst                = 16
+	DefaultAPIBurst                = 8
 	DefaultAPITimeout              = 10 * time.Second
 	DefaultMaxConcurrentReconciles = 4
 	DefaultObservationShare        = controller.DefaultObservationShare
@@ -78,7 +78,7 @@ type Options struct {
 	// changes made outside Kubernetes (jittered by up to 10%). Default 10m.
 	SyncPeriod time.Duration
 	// APIRateLimit is the requests per second to the API per API key, and
-	// APIBurst the burst. Defaults 8 and 16: keep them under your plan's limit.
+	// APIBurst the burst. Defaults 8 and 8: within the Free plan's 10 req/s.
 	APIRateLimit float64
 	APIBurst     int
 	// APIDailyQuota is the API keys' daily request quota (Free 1,000, Pro
