@@ -54,6 +54,9 @@ const (
 	SecretKeyAPIKey = "apiKey"
 	// SecretKeyOrganizationID optionally holds the organization UUID beside the API key.
 	SecretKeyOrganizationID = "organizationID"
+	// SecretKeyDailyQuota optionally holds the key's daily request quota
+	// (its plan's: Free 1000, Pro 50000, Business 500000), a whole number.
+	SecretKeyDailyQuota = "dailyQuota"
 	// SecretKeyUsername holds the SIP username in a credentialsSecretRef Secret
 	// (the kubernetes.io/basic-auth layout).
 	SecretKeyUsername = "username"
@@ -115,6 +118,9 @@ const (
 	ReasonInvalidRequest = "InvalidRequest"
 	// ReasonRateLimited: the API asked the operator to slow down (429).
 	ReasonRateLimited = "RateLimited"
+	// ReasonDailyLimitExceeded: the API key's daily request quota is spent;
+	// nothing is sent with it until the reset the message gives.
+	ReasonDailyLimitExceeded = "DailyLimitExceeded"
 	// ReasonAPIUnavailable: the API failed or could not be reached; retrying.
 	ReasonAPIUnavailable = "APIUnavailable"
 	// ReasonStale: KrosAI has not been read for the endpoint for longer than

@@ -85,6 +85,9 @@ func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiK
 	res, err := mapping.Resolve(ep, r.DefaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
 		return r.secrets.read(ctx, ref)
 	})
+	if res.Credentials.DailyQuota == 0 {
+		res.Credentials.DailyQuota = r.dailyQuota
+	}
 	s.facts.Secrets = decide.Secrets{Read: true, Resolved: res, Err: err}
 	if err != nil {
 		return nil

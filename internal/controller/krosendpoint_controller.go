@@ -64,6 +64,10 @@ type KrosEndpointReconciler struct {
 	// SyncPeriod is how often each endpoint is read again to correct drift.
 	SyncPeriod time.Duration
 
+	// dailyQuota is the API keys' daily quota for credentials that do not
+	// say theirs (Options.DailyQuota).
+	dailyQuota int
+
 	remote      *remoteView
 	secrets     *secretReader
 	metrics     *metrics
@@ -390,19 +394,24 @@ func (r *KrosEndpointReconciler) fail(ctx context.Context, s *scope, err error) 
 
 // reportFailure records a stall or a retry in status and says when to try
 // again: never for a stall (it waits for a change to the spec or a Secret),
-// at the API's request for 429s, and with backoff for everything else.
+// when the API or the client says (a 429's wait, a spent daily quota's
+// reset, an outage's next probe), and with backoff for everything else.
 func (r *KrosEndpointReconciler) reportFailure(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, d decide.Decision) (ctrl.Result, error) {
 	f := d.Failure
 	r.metrics.reconcileErrors.WithLabelValues(string(f.Class)).Inc()
 	r.event(ep, corev1.EventTypeWarning, f.Reason, "Reconcile", "%s", f.Message)
-	switch f.Class {
-	case decide.ClassStalled:
+	switch {
+	case f.Class == decide.ClassStalled:
 		logf.FromContext(ctx).Info("stalled until the spec or a Secret changes", "reason", f.Reason, "message", f.Message)
 		markStalled(ep, f.Reason, f.Message)
 		return ctrl.Result{}, nil
-	case decide.ClassRateLimited:
+	case f.Class == decide.ClassRateLimited || !f.RetryAt.IsZero():
+		// A key paused, or an organization KrosAI fails for: come back
+		// when the pause ends or with the next probe, not at this
+		// resource's own backoff, so that every resource of the key or
+		// organization resumes within one step of it.
 		markReconciling(ep, f.Reason, f.Message)
-		return ctrl.Result{RequeueAfter: f.RetryAfter}, nil
+		return ctrl.Result{RequeueAfter: r.retryDelay(f)}, nil
 	default:
 		markReconciling(ep, f.Reason, f.Message)
 		logf.FromContext(ctx).Info("retrying after error", "class", f.Class, "error", f.Message)
@@ -421,14 +430,21 @@ func (r *KrosEndpointReconciler) readLater(ctx context.Context, d decide.Decisio
 }
 
 // retryDelay is when to try a failure again without the workqueue's
-// backoff: when the API asked, else a tenth of the sync period, jittered so
-// that the resources of one organization do not come back at once.
+// backoff: when the API or the client said (the end of a pause, the next
+// probe), else a tenth of the sync period; jittered by up to a second, or a
+// twentieth, so that the resources of one organization do not come back at
+// once.
 func (r *KrosEndpointReconciler) retryDelay(f *decide.Failure) time.Duration {
-	if f.RetryAfter > 0 {
-		return f.RetryAfter + time.Duration(rand.Int64N(int64(time.Second)))
+	var wait time.Duration
+	switch {
+	case !f.RetryAt.IsZero():
+		wait = max(f.RetryAt.Sub(r.now()), 0)
+	case f.RetryAfter > 0:
+		wait = f.RetryAfter
+	default:
+		wait = r.SyncPeriod / 10
 	}
-	step := r.SyncPeriod / 10
-	return step + time.Duration(rand.Int64N(int64(step)/2+1))
+	return wait + time.Duration(rand.Int64N(int64(max(time.Second, wait/20))))
 }
 
 func (r *KrosEndpointReconciler) ensureFinalizer(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint) error {

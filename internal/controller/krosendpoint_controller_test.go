@@ -80,7 +80,9 @@ var _ = Describe("KrosEndpoint controller", func() {
 				Expect(ep.Status.SIPURI).To(HavePrefix("sip"))
 				Expect(r.ProviderConfig).To(Equal(want[name]))
 			}
-			Expect(requests("createEndpoint", named(r.Name))).To(HaveLen(1), "one POST for %s", name)
+			Expect(requests("createEndpoint", func(rec krosaisim.RequestRecord) bool {
+				return rec.Org == defaultOrg && named(r.Name)(rec)
+			})).To(HaveLen(1), "one POST for %s", name)
 		}
 	})
 

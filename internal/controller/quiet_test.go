@@ -25,6 +25,7 @@ import (
 
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -109,6 +110,27 @@ var _ = Describe("Quiet at rest", func() {
 
 		Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed())
 		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonSynced))
+	})
+
+	It("waits out an outage with one shared reason, and resumes once KrosAI answers", func() {
+		ns, _, _ := fx.Isolated()
+		before := fixtures.NewEndpoint(ns, "before-outage", fixtures.ElevenLabsWithOwnKey())
+		Expect(k8sClient.Create(ctx, before)).To(Succeed())
+		fx.WaitReady(before)
+
+		DeferCleanup(func() { Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed()) })
+		Expect(sim.SetFaults(krosaisim.Faults{FailRate: 1})).To(Succeed())
+		during := fixtures.NewEndpoint(ns, "during-outage", fixtures.ElevenLabsWithOwnKey())
+		Expect(k8sClient.Create(ctx, during)).To(Succeed())
+		Eventually(func() *metav1.Condition {
+			return meta.FindStatusCondition(fx.Get(during).Status.Conditions, cockpitv1alpha1.ConditionReady)
+		}, timeout, interval).Should(And(
+			HaveField("Reason", cockpitv1alpha1.ReasonAPIUnavailable),
+			HaveField("Message", ContainSubstring("KrosAI has failed every request for this organization since"))))
+
+		Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed())
+		fx.WaitReady(during)
+		fx.WaitReady(before)
 	})
 
 	It("corrects a spec edit made against a stale list with one PATCH, whatever changed at KrosAI since", func() {

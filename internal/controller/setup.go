@@ -46,6 +46,11 @@ import (
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
+// budgeter is the KrosAI client's account of an API key's daily budget.
+type budgeter interface {
+	Budget(krosai.Credentials) krosai.Budget
+}
+
 // DefaultObservationShare is the share of an API key's daily quota that
 // reading KrosAI on schedule may spend by default: the rest stays for the
 // writes users ask for and for the key's other users.
@@ -111,7 +116,13 @@ func CacheOptions(operatorNamespace string, watchNamespaces []string) cache.Opti
 func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options) error {
 	r.remote = newRemoteView(r.API.ListEndpoints, r.SyncPeriod)
 	r.remote.observationShare = cmp.Or(opts.ObservationShare, DefaultObservationShare)
-	r.remote.dailyQuota = func(krosai.Credentials) int { return opts.DailyQuota }
+	r.dailyQuota = opts.DailyQuota
+	r.remote.dailyQuota = func(cred krosai.Credentials) int {
+		if b, ok := r.API.(budgeter); ok {
+			return b.Budget(cred).Quota // configured, else learned from the API's headers
+		}
+		return cred.DailyQuota
+	}
 	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
 	r.metrics = newMetrics()
 	r.metrics.freshness = r.remote.freshness

@@ -113,9 +113,11 @@ var _ = Describe("Status never lies", func() {
 		for _, fault := range []string{krosaisim.ListFaultNotFound, krosaisim.ListFaultServerError, krosaisim.ListFaultGarbage} {
 			By("a list that answers " + fault)
 			Expect(sim.SetFaults(krosaisim.Faults{ListFault: fault})).To(Succeed())
+			// Ready, they keep their status for two sync periods, then say
+			// Stale: a failed list is not read as anything else.
 			for _, ep := range eps {
 				Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).
-					Should(Equal(cockpitv1alpha1.ReasonListFailed), fault)
+					Should(Equal(cockpitv1alpha1.ReasonStale), fault)
 			}
 			time.Sleep(2 * syncPeriod)
 			Expect(requests("createEndpoint", inOrg(org))).To(HaveLen(creates), "no endpoint is created from a failed list")

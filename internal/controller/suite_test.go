@@ -87,6 +87,7 @@ var _ = BeforeSuite(func() {
 			api, err := krosai.New(krosai.Config{
 				BaseURL: url, Timeout: 2 * time.Second, RateLimit: 500, Burst: 100,
 				BackoffBase: 10 * time.Millisecond, BackoffCap: 500 * time.Millisecond,
+				OutageBackoffBase: 100 * time.Millisecond, OutageBackoffCap: time.Second,
 			})
 			if err != nil {
 				return err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
@@ -385,7 +386,7 @@ func reach(f Facts, id string, adopting bool) (d Decision, decided bool) {
 // exception, not by heartbeat (docs/reliability.md#freshness).
 func unreadable(f Facts) Decision {
 	d := Fail(f, f.Remote.Err)
-	if d.Action != ActionRetry || !readyAtGeneration(f.Resource) {
+	if d.Action != ActionRetry || !observing(f.Resource) {
 		return d
 	}
 	if f.Operator.ReadRecently {
@@ -398,11 +399,13 @@ func unreadable(f Facts) Decision {
 	return d
 }
 
-// readyAtGeneration reports a resource whose status says Ready for its
-// current spec.
-func readyAtGeneration(ep *cockpitv1alpha1.KrosEndpoint) bool {
-	return ep.Status.ObservedGeneration == ep.Generation &&
-		meta.IsStatusConditionTrue(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
+// observing reports a resource that was only being observed: Ready for its
+// current spec, or Stale, which it stays, with the same message, while
+// reading fails (it is still Ready as of its last read).
+func observing(ep *cockpitv1alpha1.KrosEndpoint) bool {
+	ready := meta.FindStatusCondition(ep.Status.Conditions, cockpitv1alpha1.ConditionReady)
+	return ep.Status.ObservedGeneration == ep.Generation && ready != nil &&
+		(ready.Status == metav1.ConditionTrue || ready.Reason == cockpitv1alpha1.ReasonStale)
 }
 
 // claimedByAnother stalls on an endpoint another resource claims: an

@@ -71,6 +71,11 @@ func ready(ep *cockpitv1alpha1.KrosEndpoint) {
 		Reason: cockpitv1alpha1.ReasonSynced}}
 }
 
+// stale makes a Ready resource Stale.
+func stale(ep *cockpitv1alpha1.KrosEndpoint) {
+	ep.Status.Conditions[0].Status, ep.Status.Conditions[0].Reason = metav1.ConditionFalse, cockpitv1alpha1.ReasonStale
+}
+
 // naming names e-1 for adoption.
 var naming = annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")
 
@@ -308,6 +313,9 @@ func TestNext(t *testing.T) {
 		{"Ready, not read for longer than the bound: stale",
 			facts(resource(owning, ready), failed(apiError(krosai.KindTransient, 503, ""))),
 			retriedOn(cockpitv1alpha1.ReasonStale)},
+		{"Stale, and reading still fails: stale still, not the failure's own reason",
+			facts(resource(owning, ready, stale), failed(apiError(krosai.KindTransient, 503, ""))),
+			retriedOn(cockpitv1alpha1.ReasonStale)},
 		{"Ready for an older generation: the failure is reported",
 			facts(resource(owning, ready, func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Generation = 2 }), readRecently,
 				failed(apiError(krosai.KindTransient, 503, ""))), retriedOn(cockpitv1alpha1.ReasonAPIUnavailable)},
@@ -462,7 +470,20 @@ func TestFailMessages(t *testing.T) {
 	limited := Next(facts(resource(owning), failed(apiError(krosai.KindRateLimited, 429, ""))))
 	g.Expect(limited.Failure.Class).To(Equal(ClassRateLimited))
 	g.Expect(limited.Failure.RetryAfter).To(Equal(2 * time.Second))
-	g.Expect(limited.Failure.Message).To(Equal("KrosAI rate limit reached; retrying in 2s"))
+	g.Expect(limited.Failure.Message).To(Equal(
+		"the API key's rate limit at KrosAI is reached; requests with it resume when the API allows"), "no time: it would move")
+
+	spent := Next(facts(resource(owning), failed(&krosai.Error{Kind: krosai.KindRateLimited, StatusCode: 429,
+		Code: krosai.CodeDailyLimitExceeded, RetryAt: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)})))
+	g.Expect(spent.Failure.Message).To(Equal("the API key's daily request quota at KrosAI is spent (DAILY_LIMIT_EXCEEDED): " +
+		"nothing is sent with it until it resets at 2026-12-07T00:00:00Z, when this resumes"))
+
+	down := Next(facts(resource(owning), failed(&ListError{Organization: org, Err: &krosai.Error{Kind: krosai.KindTransient,
+		Code: krosai.CodeUnavailable, NotSent: true, Since: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC),
+		RetryAt: time.Date(2026, 12, 6, 9, 5, 0, 0, time.UTC)}})))
+	g.Expect(down.Failure.Message).To(Equal("KrosAI has failed every request for this organization since "+
+		"2026-12-06T09:00:00Z; one request at a time probes it, backing off, and this resumes once one succeeds"),
+		"one shared reason, the same for every resource of the organization")
 
 	stillListed := Next(facts(resource(owning), gone, listing(remote("e-1"))))
 	g.Expect(stillListed.Failure.Message).To(Equal(fmt.Sprintf("KrosAI answers 404 for endpoint %s but still lists it; "+

@@ -51,8 +51,11 @@ type Failure struct {
 	Class   Class
 	Reason  string
 	Message string
-	// RetryAfter is the wait a rate-limited request asked for.
+	// RetryAfter is the wait a rate-limited request asked for; RetryAt,
+	// when set, when to try again: the end of the key's pause, or the next
+	// probe of an organization KrosAI fails for.
 	RetryAfter time.Duration
+	RetryAt    time.Time
 	// Err is the error, as explained.
 	Err error
 }
@@ -90,10 +93,26 @@ func classify(err error) Failure {
 		failure.Class, failure.Reason = ClassStalled, cockpitv1alpha1.ReasonUnauthorized
 	case kind == krosai.KindForbidden:
 		failure.Class, failure.Reason = ClassStalled, cockpitv1alpha1.ReasonForbidden
+	case krosai.IsDailyLimit(err):
+		failure.RetryAt, _ = krosai.RetryAtOf(err)
+		failure.Class, failure.Reason = ClassRateLimited, cockpitv1alpha1.ReasonDailyLimitExceeded
+		failure.Message = fmt.Sprintf("the API key's daily request quota at KrosAI is spent (%s): nothing is sent "+
+			"with it until it resets at %s, when this resumes", krosai.CodeDailyLimitExceeded, at(failure.RetryAt))
 	case kind == krosai.KindRateLimited:
 		failure.RetryAfter, _ = krosai.RetryAfterOf(err)
+		failure.RetryAt, _ = krosai.RetryAtOf(err)
 		failure.Class, failure.Reason = ClassRateLimited, cockpitv1alpha1.ReasonRateLimited
-		failure.Message = fmt.Sprintf("KrosAI rate limit reached; retrying in %s", failure.RetryAfter.Round(time.Millisecond))
+		// No time in the message: it would change, and status with it, at
+		// every 429.
+		failure.Message = "the API key's rate limit at KrosAI is reached; requests with it resume when the API allows"
+		if failure.RetryAfter >= time.Minute {
+			failure.Message += " (at " + at(failure.RetryAt) + ")"
+		}
+	case krosai.IsUnavailable(err):
+		e, _ := errors.AsType[*krosai.Error](err)
+		failure.RetryAt = e.RetryAt
+		failure.Message = fmt.Sprintf("KrosAI has failed every request for this organization since %s; one request "+
+			"at a time probes it, backing off, and this resumes once one succeeds", at(e.Since))
 	case isListError(err):
 		// Whatever the list's status, the next sync lists again.
 		failure.Reason = cockpitv1alpha1.ReasonListFailed
@@ -106,6 +125,9 @@ func classify(err error) Failure {
 	}
 	return failure
 }
+
+// at formats a time for a condition message: to the second, in UTC.
+func at(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // ListError is a failure to list an organization's endpoints. It says
 // nothing about any one endpoint: a list that answers 404, garbage or half a

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 
@@ -31,6 +32,12 @@ import (
 // TestErrorMeaning is the table of what each error means for a KrosEndpoint:
 // retried or stalled, with which reason; whether it proves the endpoint
 // gone; whether a create after it may have landed.
+var (
+	midnight = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	outage   = &krosai.Error{Kind: krosai.KindTransient, Op: "listEndpoints", Code: krosai.CodeUnavailable, NotSent: true,
+		Since: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), RetryAt: time.Date(2026, 12, 6, 9, 5, 0, 0, time.UTC)}
+)
+
 func TestErrorMeaning(t *testing.T) {
 	apiErr := func(kind krosai.Kind, op string, status int, code string) error {
 		return &krosai.Error{Kind: kind, Op: op, StatusCode: status, Code: code}
@@ -80,6 +87,14 @@ func TestErrorMeaning(t *testing.T) {
 			ClassStalled, cockpitv1alpha1.ReasonUnauthorized, false, true},
 		{"a list rate limited", listFailed(apiErr(krosai.KindRateLimited, "listEndpoints", 429, "")),
 			ClassRateLimited, cockpitv1alpha1.ReasonRateLimited, false, true},
+		{"the daily quota spent", &krosai.Error{Kind: krosai.KindRateLimited, Op: "listEndpoints", StatusCode: 429,
+			Code: krosai.CodeDailyLimitExceeded, RetryAt: midnight},
+			ClassRateLimited, cockpitv1alpha1.ReasonDailyLimitExceeded, false, true},
+		{"the daily quota spent, the list refused unsent", listFailed(&krosai.Error{Kind: krosai.KindRateLimited,
+			Op: "listEndpoints", Code: krosai.CodeDailyLimitExceeded, RetryAt: midnight, NotSent: true}),
+			ClassRateLimited, cockpitv1alpha1.ReasonDailyLimitExceeded, false, true},
+		{"an outage: refused unsent until the next probe", listFailed(outage),
+			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, true},
 		{"a Kubernetes error", errors.New("kube API server hiccup"),
 			ClassTransient, cockpitv1alpha1.ReasonAPIUnavailable, false, false},
 		{"a deletion hint keeps the meaning", withDeletionHint(apiErr(krosai.KindUnauthorized, "deleteEndpoint", 401, "")),
@@ -89,6 +104,9 @@ func TestErrorMeaning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
 			failure := classify(tt.err)
+			if at, ok := krosai.RetryAtOf(tt.err); ok {
+				g.Expect(failure.RetryAt).To(Equal(at), "when to try again, as the client said")
+			}
 			g.Expect(failure.Class).To(Equal(tt.class))
 			g.Expect(failure.Reason).To(Equal(tt.reason))
 			g.Expect(EndpointGone(tt.err)).To(Equal(tt.gone), "EndpointGone")

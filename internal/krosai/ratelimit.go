@@ -124,7 +124,7 @@ func (s *keyState) acquire(ctx context.Context, op string, maxWait time.Duration
 
 // reserveShare is the share of X-RateLimit-Limit left to the key's other
 // users: the client holds its requests back when no more than a fifth of
-// the window (at least one request) would remain.
+// the window (rounded down) would remain.
 const reserveShare = 5
 
 // dailyWindow is how far ahead an X-RateLimit-Reset must be for its figures
@@ -146,19 +146,20 @@ func (s *keyState) holdLocked(now time.Time) hold {
 			message: "the key is paused by a 429 until " + s.pausedUntil.UTC().Format(time.RFC3339)}
 	}
 	f := s.seen
-	if s.seenAt.IsZero() || f.limit <= 0 || f.remaining < 0 || f.remaining > f.limit {
+	// Figures past their reset say nothing any more, and only a request
+	// sent brings new ones: holding on them would hold forever.
+	if s.seenAt.IsZero() || f.limit <= 0 || f.remaining < 0 || f.remaining > f.limit || !now.Before(f.reset) {
 		return hold{}
 	}
-	reserve := max(f.limit/reserveShare, 1)
+	// A fifth of the window, rounded down: a limit below 5 keeps no
+	// reserve, or the client could never send at all.
+	reserve := f.limit / reserveShare
 	sinceSeen := float64(s.sent - s.seenSeq) // in flight when read, or sent since: not in remaining
 	window := f.reset.Sub(s.seenAt)
 	daily := window > dailyWindow
 	var perSecond float64
 	estimate := float64(f.remaining) - sinceSeen
-	switch {
-	case !now.Before(f.reset):
-		estimate = float64(f.limit) - sinceSeen
-	case !daily && window > 0:
+	if !daily && window > 0 {
 		perSecond = float64(f.limit-f.remaining) / window.Seconds()
 		estimate = min(estimate+perSecond*now.Sub(s.seenAt).Seconds(), float64(f.limit)-sinceSeen)
 	}

@@ -19,6 +19,7 @@ package mapping
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -127,6 +128,15 @@ func Credentials(data map[string][]byte, ref SecretRef) (krosai.Credentials, err
 	}
 	if cred.OrganizationID != "" && !IsUUID(cred.OrganizationID) {
 		return krosai.Credentials{}, invalidSecretValue(ref, cockpitv1alpha1.SecretKeyOrganizationID, "is not a UUID")
+	}
+	quota, err := SecretValue(data, cockpitv1alpha1.SecretKeyDailyQuota, ref, false)
+	if err != nil {
+		return krosai.Credentials{}, err
+	}
+	if quota != "" {
+		if cred.DailyQuota, err = strconv.Atoi(quota); err != nil || cred.DailyQuota < 1 {
+			return krosai.Credentials{}, invalidSecretValue(ref, cockpitv1alpha1.SecretKeyDailyQuota, "is not a positive whole number")
+		}
 	}
 	return cred, nil
 }

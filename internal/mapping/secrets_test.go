@@ -100,6 +100,10 @@ func TestResolve(t *testing.T) {
 			cockpitv1alpha1.SecretKeyOrganizationID: []byte(orgA)},
 		{Namespace: "ns", Name: "sip"}: {cockpitv1alpha1.SecretKeyUsername: []byte("alice"),
 			cockpitv1alpha1.SecretKeyPassword: []byte("pw")},
+		{Namespace: "ns", Name: "free"}: {cockpitv1alpha1.SecretKeyAPIKey: []byte("free-key"),
+			cockpitv1alpha1.SecretKeyDailyQuota: []byte("1000\n")},
+		{Namespace: "ns", Name: "odd-quota"}: {cockpitv1alpha1.SecretKeyAPIKey: []byte("key"),
+			cockpitv1alpha1.SecretKeyDailyQuota: []byte("1k")},
 	}
 	read := func(ref SecretRef) (map[string][]byte, string, error) {
 		data, ok := secrets[ref.Key]
@@ -113,9 +117,12 @@ func TestResolve(t *testing.T) {
 		ep.Spec.Vogent = &cockpitv1alpha1.VogentConfig{AgentID: "v", SIPPrefix: "p",
 			CredentialsSecretRef: cockpitv1alpha1.LocalSecretReference{Name: "sip"}}
 	}
-	ownKey := func(ep *cockpitv1alpha1.KrosEndpoint) {
-		ep.Spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "own"}
+	keyIn := func(name string) func(*cockpitv1alpha1.KrosEndpoint) {
+		return func(ep *cockpitv1alpha1.KrosEndpoint) {
+			ep.Spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: name}
+		}
 	}
+	ownKey := keyIn("own")
 	livesIn := func(org string) func(*cockpitv1alpha1.KrosEndpoint) {
 		return func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Status.ID, ep.Status.OrganizationID = "e-1", org }
 	}
@@ -146,6 +153,12 @@ func TestResolve(t *testing.T) {
 		{name: "credentials naming another organization stall",
 			mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey, livesIn(orgB)},
 			reason: cockpitv1alpha1.ReasonOrganizationChanged},
+		{name: "the key's daily quota",
+			mutate: []func(*cockpitv1alpha1.KrosEndpoint){keyIn("free")},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "free-key", DailyQuota: 1000},
+				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "free", ResourceVersion: "rv-free"}}}},
+		{name: "a daily quota that is not a whole number stalls", mutate: []func(*cockpitv1alpha1.KrosEndpoint){keyIn("odd-quota")},
+			reason: cockpitv1alpha1.ReasonSecretValueInvalid},
 		{name: "a missing Secret stalls",
 			mutate: []func(*cockpitv1alpha1.KrosEndpoint){func(ep *cockpitv1alpha1.KrosEndpoint) {
 				ep.Spec.APIKeySecretRef = &cockpitv1alpha1.LocalSecretReference{Name: "absent"}

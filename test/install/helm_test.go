@@ -112,7 +112,7 @@ func TestChartDefaults(t *testing.T) {
 		"krosai-credentials-secret": "krosai-credentials",
 		"sync-period":               "10m",
 		"api-rate-limit":            "8",
-		"api-burst":                 "16",
+		"api-burst":                 "8",
 		"api-daily-quota":           "0",
 		"observation-share":         "0.5",
 		"api-timeout":               "10s",
