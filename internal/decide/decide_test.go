@@ -480,9 +480,10 @@ func TestFailMessages(t *testing.T) {
 
 	down := Next(facts(resource(owning), failed(&ListError{Organization: org, Err: &krosai.Error{Kind: krosai.KindTransient,
 		Code: krosai.CodeUnavailable, NotSent: true, Since: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC),
-		RetryAt: time.Date(2026, 12, 6, 9, 5, 0, 0, time.UTC)}})))
+		RetryAt: time.Date(2026, 12, 6, 9, 5, 0, 0, time.UTC), LastAnswer: "krosai listEndpoints: 503 Service Unavailable"}})))
 	g.Expect(down.Failure.Message).To(Equal("KrosAI has failed every request for this organization since "+
-		"2026-12-06T09:00:00Z; one request at a time probes it, backing off, and this resumes once one succeeds"),
+		"2026-12-06T09:00:00Z (last answer: krosai listEndpoints: 503 Service Unavailable); one request at a time "+
+		"probes it, backing off, and this resumes once one succeeds"),
 		"one shared reason, the same for every resource of the organization")
 
 	stillListed := Next(facts(resource(owning), gone, listing(remote("e-1"))))

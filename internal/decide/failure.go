@@ -111,8 +111,9 @@ func classify(err error) Failure {
 	case krosai.IsUnavailable(err):
 		e, _ := errors.AsType[*krosai.Error](err)
 		failure.RetryAt = e.RetryAt
-		failure.Message = fmt.Sprintf("KrosAI has failed every request for this organization since %s; one request "+
-			"at a time probes it, backing off, and this resumes once one succeeds", at(e.Since))
+		failure.Message = fmt.Sprintf("KrosAI has failed every request for this organization since %s (last answer: "+
+			"%s); one request at a time probes it, backing off, and this resumes once one succeeds",
+			at(e.Since), e.LastAnswer)
 	case isListError(err):
 		// Whatever the list's status, the next sync lists again.
 		failure.Reason = cockpitv1alpha1.ReasonListFailed

@@ -400,9 +400,9 @@ func (c *Client) do(ctx context.Context, cred Credentials, r request, out any) e
 		}
 		exhausted := attempt >= maxRetries || !retryable(e)
 		if isOutage(e) && (r.bucket.failure(r.org) > max(c.cfg.MaxRetries, 0) || exhausted) {
-			o := r.bucket.failed(r.org, probe, time.Now(), c.cfg.OutageBackoffBase, c.cfg.OutageBackoffCap)
+			o := r.bucket.failed(r.org, probe, time.Now(), e.Error(), c.cfg.OutageBackoffBase, c.cfg.OutageBackoffCap)
 			c.metrics.unavailable(org, true)
-			e.Since, e.RetryAt = o.since, o.nextProbe
+			e.Since, e.RetryAt, e.LastAnswer = o.since, o.nextProbe, o.lastAnswer
 			return e
 		}
 		if exhausted {

@@ -103,6 +103,10 @@ type Error struct {
 	// Since is when the key and organization started failing, on the
 	// errors of an outage (IsUnavailable).
 	Since time.Time
+	// LastAnswer is, on the errors of an outage, how the API last failed
+	// (this error's own text, or that of the probe before a refusal), safe to
+	// show: so that a caller refused unsent can still say what is wrong.
+	LastAnswer string
 	// NotSent says the client refused the call without sending a request:
 	// the key is paused by a 429, its budget is spent, or the API is
 	// unavailable.
@@ -138,6 +142,8 @@ func (e *Error) Error() string {
 	}
 	s := strings.Join(parts, ": ")
 	switch {
+	case !e.Since.IsZero() && e.NotSent && e.LastAnswer != "":
+		s += " (unavailable since " + e.Since.UTC().Format(time.RFC3339) + "; last answer: " + e.LastAnswer + ")"
 	case !e.Since.IsZero():
 		s += " (unavailable since " + e.Since.UTC().Format(time.RFC3339) + ")"
 	case e.Kind == KindRateLimited:

@@ -34,6 +34,9 @@ type outage struct {
 	step      int // probes failed so far
 	nextProbe time.Time
 	probing   bool // a probe is in flight
+	// lastAnswer is the failure that started the outage or ended its
+	// latest probe, as the error said it: summarized and redacted already.
+	lastAnswer string
 }
 
 // admit decides whether a call for org may be sent: not during an outage,
@@ -55,23 +58,25 @@ func (s *keyState) admit(org string, now time.Time) (probe bool, refused *Error)
 // refusal is the error of a call refused, or a probe failed, during o.
 func (o *outage) refusal() *Error {
 	return &Error{Kind: KindTransient, Code: CodeUnavailable, NotSent: true, Since: o.since, RetryAt: o.nextProbe,
-		Message: "the API has been failing for this key and organization; one probe is sent per step until it answers"}
+		LastAnswer: o.lastAnswer,
+		Message:    "the API has been failing for this key and organization; one probe is sent per step until it answers"}
 }
 
-// failed records that a call for org ended on an outage failure at now: it
-// starts an outage, or, from the probe, lengthens the step. It returns a
-// copy of the outage.
-func (s *keyState) failed(org string, probe bool, now time.Time, base, limit time.Duration) *outage {
+// failed records that a call for org ended on an outage failure at now,
+// answered so: it starts an outage, or, from the probe, lengthens the step.
+// It returns a copy of the outage.
+func (s *keyState) failed(org string, probe bool, now time.Time, answer string, base, limit time.Duration) *outage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.outages[org]
 	switch {
 	case o == nil:
-		o = &outage{since: now}
+		o = &outage{since: now, lastAnswer: answer}
 		s.outages[org] = o
 	case probe:
 		o.step++
 		o.probing = false
+		o.lastAnswer = answer
 	default:
 		// A call sent before the outage began: it changes nothing.
 	}

@@ -77,7 +77,7 @@ func TestOutageCostsOneProbePerStep(t *testing.T) {
 	g.Expect(IsUnavailable(err)).To(BeTrue(), "it opened the outage: %v", err)
 	g.Expect(api.hits(testOrg)).To(Equal(5), "the first call and its 4 retries")
 	g.Expect(testutil.ToFloat64(c.metrics.outage.WithLabelValues(testOrg))).To(Equal(1.0))
-	since := err.(*Error).Since
+	since, answer := err.(*Error).Since, err.(*Error).LastAnswer
 	g.Expect(since).To(BeTemporally(">=", start))
 
 	_, err = c.GetEndpoint(ctx, testCred, "ep_1")
@@ -87,6 +87,8 @@ func TestOutageCostsOneProbePerStep(t *testing.T) {
 	g.Expect(e.Code).To(Equal(CodeUnavailable))
 	g.Expect(e.Since).To(Equal(since))
 	g.Expect(e.RetryAt).To(BeTemporally(">", since))
+	g.Expect(e.LastAnswer).To(HavePrefix("krosai getEndpoint: 5"), "the refusal says how the API failed")
+	g.Expect(e.LastAnswer).To(Equal(answer))
 	g.Expect(IsTerminal(err)).To(BeFalse())
 
 	const window = time.Second
