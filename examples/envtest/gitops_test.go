@@ -20,7 +20,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -92,9 +91,11 @@ func TestRateLimitBurst(t *testing.T) {
 	g := NewWithT(t)
 	ep := newRetell(g, "burst")
 
-	// One request a day per key after a burst of one, which this test spends
-	// itself: whatever the operator sends next is answered 429.
-	g.Expect(sim.SetFaults(krosaisim.Faults{RateLimit: 1.0 / 86400, Burst: 1})).To(Succeed())
+	// One request per 10 seconds per key after a burst of one, which this
+	// test spends itself: the operator's first request is answered 429 with
+	// a Retry-After longer than the suite's RetryBackoffCap, so the operator
+	// reports the wait instead of sleeping through it.
+	g.Expect(sim.SetFaults(krosaisim.Faults{RateLimit: 0.1, Burst: 1})).To(Succeed())
 	t.Cleanup(func() { g.Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed()) })
 	g.Expect(listWith(platformKey)).To(Equal(http.StatusOK))
 	refused := countStatus(http.StatusTooManyRequests)
@@ -107,10 +108,9 @@ func TestRateLimitBurst(t *testing.T) {
 			HaveField("Type", cockpitv1alpha1.ConditionReady),
 			HaveField("Reason", cockpitv1alpha1.ReasonRateLimited)))))
 
-	// The API recovers. The operator would wait as long as the 429 asked;
-	// a user in a hurry asks for a sync now.
+	// The API recovers; the operator resumes on its own when the wait the
+	// 429 asked for ends.
 	g.Expect(sim.SetFaults(krosaisim.Faults{})).To(Succeed())
-	requestSync(g, ep)
 	got := operatortest.WaitReady(ctx, g, k8sClient, ep, timeout, interval)
 	g.Expect(namedInSimulator(platformOrg, "burst")).To(ConsistOf(HaveField("ID", got.Status.ID)))
 }
@@ -156,13 +156,6 @@ func newRetell(g Gomega, name string) *cockpitv1alpha1.KrosEndpoint {
 			Retell:      &cockpitv1alpha1.RetellConfig{AgentID: "agent_" + name},
 		},
 	}
-}
-
-// requestSync asks the operator to sync ep now, as kubectl annotate would.
-func requestSync(g Gomega, ep *cockpitv1alpha1.KrosEndpoint) {
-	patch := client.MergeFrom(ep.DeepCopy())
-	ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationReconcileRequestedAt: time.Now().Format(time.RFC3339Nano)}
-	g.Expect(k8sClient.Patch(ctx, ep, patch)).To(Succeed())
 }
 
 // namedInSimulator returns the simulator's endpoints of org named name.

@@ -103,11 +103,8 @@ func classify(err error) Failure {
 		failure.RetryAt, _ = krosai.RetryAtOf(err)
 		failure.Class, failure.Reason = ClassRateLimited, cockpitv1alpha1.ReasonRateLimited
 		// No time in the message: it would change, and status with it, at
-		// every 429.
+		// every 429; the client holds the key for seconds only.
 		failure.Message = "the API key's rate limit at KrosAI is reached; requests with it resume when the API allows"
-		if failure.RetryAfter >= time.Minute {
-			failure.Message += " (at " + at(failure.RetryAt) + ")"
-		}
 	case krosai.IsUnavailable(err):
 		e, _ := errors.AsType[*krosai.Error](err)
 		failure.RetryAt = e.RetryAt

@@ -17,6 +17,7 @@ limitations under the License.
 package krosai
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -148,6 +149,34 @@ func TestDailyLimitStopsTheKey(t *testing.T) {
 	withQuota := testCred
 	withQuota.DailyQuota = 1000
 	g.Expect(c.Budget(withQuota)).To(Equal(Budget{Quota: 1000, UsedToday: 1, DayEnds: midnight}), "configured wins")
+}
+
+// TestALongRateLimitPauseIsBounded: a 429 that asks for a day under any
+// code but the daily limit's holds the key for maxRateLimitPause, then one
+// request finds out; the daily limit keeps its reset.
+func TestALongRateLimitPauseIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		code string
+		want time.Duration
+	}{
+		{CodeRateLimitExceeded, maxRateLimitPause},
+		{"", maxRateLimitPause},
+		{CodeDailyLimitExceeded, 24 * time.Hour},
+	} {
+		t.Run(cmp.Or(tc.code, "no code"), func(t *testing.T) {
+			g := NewWithT(t)
+			f := fakeapi.Start(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "86400")
+				fakeapi.WriteError(w, http.StatusTooManyRequests, tc.code, "Rate limit exceeded")
+			})
+			c := newClient(t, f)
+			_, err := c.GetEndpoint(context.Background(), testCred, "ep_1")
+			wait, _ := RetryAfterOf(err)
+			g.Expect(wait).To(Equal(tc.want))
+			retryAt, _ := RetryAtOf(err)
+			g.Expect(retryAt).To(BeTemporally("~", time.Now().Add(tc.want), 2*time.Second))
+		})
+	}
 }
 
 // TestA429PausesTheKeyForEveryCaller: a 429 asking for longer than the

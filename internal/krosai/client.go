@@ -561,6 +561,10 @@ func (r *request) statusError(resp *http.Response, body []byte, now time.Time) *
 	} else {
 		e.Message = summarize(string(body), r.secrets)
 	}
+	if e.Kind == KindRateLimited && e.Code != CodeDailyLimitExceeded && e.RetryAfter > maxRateLimitPause {
+		e.RetryAfter = maxRateLimitPause
+		e.RetryAt = now.Add(e.RetryAfter)
+	}
 	return e
 }
 

@@ -319,11 +319,11 @@ func TestRateLimitedGivesUp(t *testing.T) {
 	})
 	t.Run("at once when the wait is over BackoffCap", func(t *testing.T) {
 		g := NewWithT(t)
-		f := fakeapi.Start(t, tooMany("60"))
+		f := fakeapi.Start(t, tooMany("20"))
 		_, err := newClient(t, f).GetEndpoint(context.Background(), testCred, "ep_1")
 		g.Expect(f.Hits()).To(BeEquivalentTo(1))
 		wait, _ := RetryAfterOf(err)
-		g.Expect(wait).To(Equal(time.Minute))
+		g.Expect(wait).To(Equal(20 * time.Second))
 	})
 	t.Run("at once when the wait is past the deadline", func(t *testing.T) {
 		g := NewWithT(t)

@@ -263,6 +263,13 @@ func retryAfter(h http.Header, body []byte, now time.Time) time.Duration {
 	return defaultRetryAfter
 }
 
+// maxRateLimitPause bounds the pause of a 429 other than the daily limit's.
+// The API's rate windows are a second long (api-facts.md: "Retry-After:
+// 1.5"), so a longer wait is a broken or hostile answer, or a limit lifted
+// since: the key is held that long, and then one request finds out, rather
+// than the key stopping for as long as the answer says (up to maxWait).
+const maxRateLimitPause = 30 * time.Second
+
 // maxWait bounds any wait read from a response, so a broken or hostile value
 // cannot overflow a Duration.
 const maxWait = 24 * time.Hour
