@@ -142,10 +142,12 @@ func (e *Error) Error() string {
 	}
 	s := strings.Join(parts, ": ")
 	switch {
-	case !e.Since.IsZero() && e.NotSent && e.LastAnswer != "":
-		s += " (unavailable since " + e.Since.UTC().Format(time.RFC3339) + "; last answer: " + e.LastAnswer + ")"
 	case !e.Since.IsZero():
-		s += " (unavailable since " + e.Since.UTC().Format(time.RFC3339) + ")"
+		s += " (unavailable since " + e.Since.UTC().Format(time.RFC3339)
+		if e.NotSent && e.LastAnswer != "" { // a sent error's own text is its answer
+			s += "; last answer: " + e.LastAnswer
+		}
+		s += ")"
 	case e.Kind == KindRateLimited:
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
 	}

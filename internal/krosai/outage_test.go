@@ -89,6 +89,7 @@ func TestOutageCostsOneProbePerStep(t *testing.T) {
 	g.Expect(e.RetryAt).To(BeTemporally(">", since))
 	g.Expect(e.LastAnswer).To(HavePrefix("krosai getEndpoint: 5"), "the refusal says how the API failed")
 	g.Expect(e.LastAnswer).To(Equal(answer))
+	g.Expect(e.Error()).To(ContainSubstring("; last answer: "+answer+")"), "logged with the refusal")
 	g.Expect(IsTerminal(err)).To(BeFalse())
 
 	const window = time.Second
