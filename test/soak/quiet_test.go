@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -134,7 +135,7 @@ func (s *soak) checkQuiet(ctx context.Context) []violation {
 				ech = nil
 				continue
 			}
-			if v, ok := quietEvent(e, at()); ok {
+			if v, ok := quietEvent(e, start, at()); ok {
 				out = append(out, v)
 			}
 		}
@@ -180,8 +181,11 @@ func quietEndpointWrite(e watch.Event, last map[string]*cockpitv1alpha1.KrosEndp
 }
 
 // quietEvent is the violation an Event's watch event in the quiet window
-// is, when the manager emitted it; the other controllers' Events are theirs.
-func quietEvent(e watch.Event, when string) (violation, bool) {
+// (which began at start) is, when the manager emitted it in the window; the
+// other controllers' Events are theirs. An Event that happened before start
+// and arrives in the window is no write at rest: the recorder retries, for
+// a minute or so, what it could not send while the API server was down.
+func quietEvent(e watch.Event, start time.Time, when string) (violation, bool) {
 	ev, ok := e.Object.(*eventsv1.Event)
 	if !ok {
 		return violation{invQuiet, "", nil, fmt.Sprintf("Event watch %s %s: %v", e.Type, when, e.Object)}, true
@@ -189,8 +193,23 @@ func quietEvent(e watch.Event, when string) (violation, bool) {
 	if ev.ReportingController != reportingController && ev.Regarding.Kind != "KrosEndpoint" {
 		return violation{}, false
 	}
+	if happened := eventTime(ev); !happened.IsZero() && happened.Before(start) {
+		return violation{}, false
+	}
 	return violation{invQuiet, ev.Regarding.Namespace + "/" + ev.Regarding.Name, nil, fmt.Sprintf(
 		"Event %s %s %s by %s %s: %s", e.Type, ev.Type, ev.Reason, ev.ReportingController, when, ev.Note)}, true
+}
+
+// eventTime is when an Event last happened, as its emitter recorded it:
+// the series' last occurrence, else the Event's own time.
+func eventTime(ev *eventsv1.Event) time.Time {
+	switch {
+	case ev.Series != nil && !ev.Series.LastObservedTime.IsZero():
+		return ev.Series.LastObservedTime.Time
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	}
+	return ev.DeprecatedLastTimestamp.Time
 }
 
 // changedFields lists the paths of the fields that differ between two
@@ -270,4 +289,21 @@ func (s *soak) checkBudget() []violation {
 			r.Operation, r.Org, r.Time.Format("15:04:05.000"))})
 	}
 	return out
+}
+
+// TestQuietEventJudgesByWhenItHappened: an Event delivered in the quiet
+// window counts only if it happened there, not if the recorder could send
+// it only then.
+func TestQuietEventJudgesByWhenItHappened(t *testing.T) {
+	start := time.Now()
+	at := func(t time.Time) watch.Event {
+		return watch.Event{Type: watch.Added, Object: &eventsv1.Event{ReportingController: reportingController,
+			EventTime: metav1.NewMicroTime(t)}}
+	}
+	if _, counted := quietEvent(at(start.Add(-10*time.Second)), start, "now"); counted {
+		t.Error("an Event that happened before the window counted as a write in it")
+	}
+	if _, counted := quietEvent(at(start.Add(time.Second)), start, "now"); !counted {
+		t.Error("an Event that happened in the window did not count")
+	}
 }
