@@ -139,6 +139,14 @@ const (
 	// ReasonEndpointOwnedByAnother: the endpoint-id annotation names an
 	// endpoint another KrosEndpoint already owns.
 	ReasonEndpointOwnedByAnother = "EndpointOwnedByAnother"
+	// ReasonNotGranted: the namespace uses shared credentials, and no
+	// KrosGrant selecting it grants what the resource needs: the
+	// credentials, its organization, the endpoint it names or its phone
+	// number. The message names the grant field; no API call was made.
+	ReasonNotGranted = "NotGranted"
+	// ReasonPhoneNumberClaimed: another KrosEndpoint claims the phone number
+	// spec.phoneNumberID names; a number is attached to one endpoint.
+	ReasonPhoneNumberClaimed = "PhoneNumberClaimed"
 	// ReasonSigningSecretConflict: the webhook signing Secret's name is taken
 	// by a Secret this KrosEndpoint does not own.
 	ReasonSigningSecretConflict = "SigningSecretConflict"

@@ -17,7 +17,8 @@ limitations under the License.
 // Package cluster holds the reads of the cluster that the operator and the
 // kubectl plugin make alike, so that both see the same things: the scheme,
 // the cluster-wide list of KrosEndpoints that says who claims which
-// endpoint, and who holds a webhook's signing Secret name.
+// endpoint, what the KrosGrants give a namespace, and who holds a webhook's
+// signing Secret name.
 package cluster
 
 import (
@@ -35,6 +36,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/decide"
 	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/internal/tenancy"
 )
 
 // NewScheme knows the built-in kinds and KrosEndpoint.
@@ -70,6 +72,45 @@ func ReadSigningSecret(ctx context.Context, r client.Reader, ep *cockpitv1alpha1
 		return decide.SigningSecret{}, fmt.Errorf("read Secret %s: %w", key, err)
 	}
 	return decide.SigningSecret{Read: true, HeldByAnother: !metav1.IsControlledBy(meta, ep)}, nil
+}
+
+// ReadAccess reads what the KrosGrants give namespace: every grant, and the
+// namespace's labels.
+func ReadAccess(ctx context.Context, r client.Reader, namespace string, defaultCredentials types.NamespacedName) (decide.Access, error) {
+	grants, err := KrosGrants(ctx, r)
+	if err != nil {
+		return decide.Access{}, err
+	}
+	return AccessUnder(ctx, r, grants, namespace, defaultCredentials)
+}
+
+// KrosGrants lists the cluster's KrosGrants.
+func KrosGrants(ctx context.Context, r client.Reader) ([]cockpitv1alpha1.KrosGrant, error) {
+	var grants cockpitv1alpha1.KrosGrantList
+	if err := r.List(ctx, &grants); err != nil {
+		return nil, fmt.Errorf("list KrosGrants: %w", err)
+	}
+	return grants.Items, nil
+}
+
+// AccessUnder reads the labels of namespace (its metadata only) and
+// resolves what grants give it. A namespace that is gone has no labels but
+// its name.
+func AccessUnder(ctx context.Context, r client.Reader, grants []cockpitv1alpha1.KrosGrant, namespace string,
+	defaultCredentials types.NamespacedName,
+) (decide.Access, error) {
+	meta := NamespaceMetadata()
+	if err := r.Get(ctx, types.NamespacedName{Name: namespace}, meta); client.IgnoreNotFound(err) != nil {
+		return decide.Access{}, fmt.Errorf("read namespace %s: %w", namespace, err)
+	}
+	return decide.Access{Read: true, Access: tenancy.Resolve(namespace, meta.Labels, grants, defaultCredentials)}, nil
+}
+
+// NamespaceMetadata is an empty Namespace's metadata, to read into.
+func NamespaceMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	return m
 }
 
 // SecretMetadata is an empty Secret's metadata, to read into.

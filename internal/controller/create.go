@@ -25,6 +25,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
@@ -109,7 +110,24 @@ func (r *KrosEndpointReconciler) recordRecovered(ctx context.Context, s *scope, 
 // recordID persists the remote id at once: it is the source of truth for
 // which endpoint this resource owns. The finalizer comes with it, so an
 // adopted endpoint is never left behind.
+//
+// status.id is written first. Status, which a tenant's role cannot write,
+// is what says the endpoint is the resource's own, created or recovered by
+// it: if the operator stops between the two writes, the create-pending
+// record is still there and the next reconcile recovers the endpoint; had
+// the annotation come first, it would find an id named only by an
+// annotation, which it takes for an adoption, and which a namespace under
+// KrosGrants may not make without a grant.
 func (r *KrosEndpointReconciler) recordID(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, id string) error {
+	if ep.Status.ID != id {
+		before := ep.DeepCopy()
+		after := before.DeepCopy()
+		after.Status.ID = id
+		if err := r.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil {
+			return fmt.Errorf("record endpoint id %s in status: %w", id, err)
+		}
+		ep.ResourceVersion = after.ResourceVersion
+	}
 	err := r.patchMetadata(ctx, ep, false, func(obj *cockpitv1alpha1.KrosEndpoint) {
 		controllerutil.AddFinalizer(obj, cockpitv1alpha1.Finalizer)
 		setAnnotation(obj, cockpitv1alpha1.AnnotationEndpointID, id)

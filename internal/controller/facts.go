@@ -45,6 +45,12 @@ func (r *KrosEndpointReconciler) decide(ctx context.Context, s *scope) (decide.D
 func (r *KrosEndpointReconciler) read(ctx context.Context, s *scope, what decide.Read) error {
 	f := &s.facts
 	switch what.Fact {
+	case decide.FactAccess:
+		access, err := cluster.ReadAccess(ctx, r.Client, s.ep.Namespace, r.DefaultCredentials)
+		if err != nil {
+			return err
+		}
+		f.Access = access
 	case decide.FactSecrets:
 		return r.readSecrets(ctx, s, what.APIKeyOnly)
 	case decide.FactClaims:
@@ -82,7 +88,7 @@ func (r *KrosEndpointReconciler) read(ctx context.Context, s *scope, what decide
 // process remembers of its endpoint.
 func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiKeyOnly bool) error {
 	ep := s.ep
-	res, err := mapping.Resolve(ep, r.DefaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
+	res, err := mapping.Resolve(ep, s.facts.Access.Credentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
 		return r.secrets.read(ctx, ref)
 	})
 	if res.Credentials.DailyQuota == 0 {

@@ -257,7 +257,7 @@ func TestOneCallPerEdit(t *testing.T) {
 			}
 			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), metrics: newMetrics(), now: time.Now}
 			s := r.newScope(ep.DeepCopy())
-			s.facts.Secrets = decide.Secrets{Read: true}
+			s.facts.Access, s.facts.Secrets = decide.Access{Read: true}, decide.Secrets{Read: true}
 			s.setRemote(reading{endpoint: stale, at: s.began.Add(-tt.listed)})
 			d := decide.Next(s.facts)
 			g.Expect(d.Action).To(Equal(decide.ActionUpdate))

@@ -88,6 +88,8 @@ type KrosEndpointReconciler struct {
 // +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosendpoints/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=cockpit.krosai.com,resources=krosgrants,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile brings one KrosEndpoint's remote endpoint in line with its spec:
 // read, decide, act.

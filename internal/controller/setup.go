@@ -150,6 +150,11 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 		// referrers within seconds, and a deleted signing Secret is rewritten.
 		Watches(cluster.SecretMetadata(), handler.EnqueueRequestsFromMapFunc(r.referrersOf), builder.OnlyMetadata,
 			builder.WithPredicates(secretNews())).
+		// A grant given, changed or taken back, or a namespace relabelled,
+		// changes what the resources on shared credentials may reach.
+		Watches(&cockpitv1alpha1.KrosGrant{}, handler.EnqueueRequestsFromMapFunc(r.sharedCredentialUsers)).
+		Watches(cluster.NamespaceMetadata(), handler.EnqueueRequestsFromMapFunc(r.sharedCredentialUsersIn),
+			builder.OnlyMetadata, builder.WithPredicates(labelsChanged())).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(opts.MaxConcurrentReconciles, 1),
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
@@ -239,17 +244,29 @@ func onlyInUseFinalizerAdded(oldObj, newObj client.Object) bool {
 		oldObj.GetDeletionTimestamp().Equal(newObj.GetDeletionTimestamp())
 }
 
+// labelsChanged passes a namespace whose labels changed: KrosGrants select
+// namespaces by them. A new namespace holds no KrosEndpoint yet.
+func labelsChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
+		},
+	}
+}
+
 // referrersOf maps a Secret to the KrosEndpoints that read it or own it.
+// A Secret of the operator's namespace that a KrosGrant names is read by
+// the resources of the namespaces it selects; they are among those on
+// shared credentials.
 func (r *KrosEndpointReconciler) referrersOf(ctx context.Context, secret client.Object) []reconcile.Request {
-	var referrers cockpitv1alpha1.KrosEndpointList
 	key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: secret.GetName()}
-	if err := r.List(ctx, &referrers, client.MatchingFields{indexSecretRefs: key.String()}); err != nil {
-		return nil
+	if key.Namespace == r.DefaultCredentials.Namespace && key != r.DefaultCredentials && r.grantedCredentials(ctx, key.Name) {
+		key = r.DefaultCredentials
 	}
-	requests := make([]reconcile.Request, 0, len(referrers.Items)+1)
-	for _, ep := range referrers.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}})
-	}
+	requests := requestsFor(r.readersOf(ctx, key), "")
 	if owner := metav1.GetControllerOf(secret); owner != nil && owner.Kind == "KrosEndpoint" &&
 		owner.APIVersion == cockpitv1alpha1.GroupVersion.String() {
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: owner.Name}})
@@ -257,6 +274,51 @@ func (r *KrosEndpointReconciler) referrersOf(ctx context.Context, secret client.
 		// A Secret in the way of a webhook's signing Secret: when it goes,
 		// the webhook can write its own.
 		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: key.Namespace, Name: name}})
+	}
+	return requests
+}
+
+// readersOf lists, from the cache, the KrosEndpoints that read the Secret
+// key (the default credentials' key stands for every shared one).
+func (r *KrosEndpointReconciler) readersOf(ctx context.Context, key types.NamespacedName) []cockpitv1alpha1.KrosEndpoint {
+	var referrers cockpitv1alpha1.KrosEndpointList
+	if err := r.List(ctx, &referrers, client.MatchingFields{indexSecretRefs: key.String()}); err != nil {
+		return nil
+	}
+	return referrers.Items
+}
+
+// grantedCredentials reports whether a KrosGrant names the Secret of that
+// name in the operator's namespace.
+func (r *KrosEndpointReconciler) grantedCredentials(ctx context.Context, name string) bool {
+	grants, err := cluster.KrosGrants(ctx, r.Client)
+	return err == nil && slices.ContainsFunc(grants, func(g cockpitv1alpha1.KrosGrant) bool {
+		return g.Spec.CredentialsSecretRef != nil && g.Spec.CredentialsSecretRef.Name == name
+	})
+}
+
+// sharedCredentialUsers maps a KrosGrant to the KrosEndpoints on shared
+// credentials, whose access it may change. Grants change seldom, and a
+// reconcile of a resource whose access did not change reads nothing of
+// KrosAI: all of them is simpler than working out which namespaces the
+// grant selected before.
+func (r *KrosEndpointReconciler) sharedCredentialUsers(ctx context.Context, _ client.Object) []reconcile.Request {
+	return requestsFor(r.readersOf(ctx, r.DefaultCredentials), "")
+}
+
+// sharedCredentialUsersIn maps a relabelled namespace to its KrosEndpoints
+// on shared credentials.
+func (r *KrosEndpointReconciler) sharedCredentialUsersIn(ctx context.Context, namespace client.Object) []reconcile.Request {
+	return requestsFor(r.readersOf(ctx, r.DefaultCredentials), namespace.GetName())
+}
+
+// requestsFor are the requests of eps, of namespace only unless it is empty.
+func requestsFor(eps []cockpitv1alpha1.KrosEndpoint, namespace string) []reconcile.Request {
+	requests := make([]reconcile.Request, 0, len(eps))
+	for _, ep := range eps {
+		if namespace == "" || ep.Namespace == namespace {
+			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}})
+		}
 	}
 	return requests
 }

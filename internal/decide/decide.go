@@ -27,6 +27,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/internal/tenancy"
 )
 
 // Action is what to do next.
@@ -96,6 +97,10 @@ const (
 	// WhyDeleted: being deleted, and the operator deleted the endpoint
 	// already; only the finalizer is left to remove.
 	WhyDeleted Why = "Deleted"
+	// WhyNotGranted: being deleted, never took over its endpoint, and its
+	// namespace may not: the operator deletes nothing a tenant was not
+	// granted.
+	WhyNotGranted Why = "NotGranted"
 	// WhyReadFailed: KrosAI could not be read, but the resource was Ready
 	// and read within the freshness bound: its status is still true as of
 	// that read, so nothing is written; Failure says when to try again.
@@ -107,6 +112,7 @@ type Fact string
 
 // The facts Next can ask for.
 const (
+	FactAccess        Fact = "Access"
 	FactSecrets       Fact = "Secrets"
 	FactRemote        Fact = "Remote"
 	FactClaims        Fact = "Claims"
@@ -157,8 +163,9 @@ type Decision struct {
 }
 
 // Next decides what to do next for the resource of f, or which fact to read
-// first. It follows one order: deletion, pause, Secrets, then the management
-// policy.
+// first. It follows one order: deletion, pause, the namespace's grants and
+// Secrets (before any call to KrosAI, so that what is not granted reveals
+// nothing), then the management policy.
 func Next(f Facts) Decision {
 	ep := f.Resource
 	switch {
@@ -166,14 +173,45 @@ func Next(f Facts) Decision {
 		return finalize(f)
 	case paused(ep):
 		return Decision{Action: ActionNone, Why: WhyPaused}
-	case !f.Secrets.Read:
-		return read(Read{Fact: FactSecrets, APIKeyOnly: observeOnly(ep)})
-	case f.Secrets.Err != nil:
-		return Fail(f, f.Secrets.Err)
-	case observeOnly(ep):
+	}
+	if d, decided := credentials(f, observeOnly(ep)); decided {
+		return d
+	}
+	if s := grants(f).OrganizationStall(ep.Spec.OrganizationID, f.Secrets.KeyOrganizationID); s != nil {
+		return stall(s)
+	}
+	if observeOnly(ep) {
 		return observe(f)
 	}
 	return manage(f)
+}
+
+// credentials decides what resolving the resource's credentials takes
+// first: the namespace's access, whether it grants shared credentials, and
+// the Secrets. decided is false once they are resolved.
+func credentials(f Facts, apiKeyOnly bool) (d Decision, decided bool) {
+	if !f.Access.Read {
+		return read(Read{Fact: FactAccess}), true
+	}
+	if s := grants(f).CredentialsStall(); s != nil {
+		return stall(s), true
+	}
+	switch {
+	case !f.Secrets.Read:
+		return read(Read{Fact: FactSecrets, APIKeyOnly: apiKeyOnly}), true
+	case f.Secrets.Err != nil:
+		return Fail(f, f.Secrets.Err), true
+	}
+	return Decision{}, false
+}
+
+// grants is what KrosGrants allow the resource: a resource with an API key
+// of its own namespace reaches what that key reaches.
+func grants(f Facts) tenancy.Access {
+	if !tenancy.Shared(f.Resource) {
+		return tenancy.Access{}
+	}
+	return f.Access.Access
 }
 
 // NextRead decides as Next does, first filling each fact Next asks for
@@ -220,6 +258,9 @@ func manage(f Facts) Decision {
 					Diffs: diff(f, desired, found)}
 			}
 		}
+		if d, decided := attach(f); decided {
+			return d
+		}
 		return Decision{Action: ActionCreate, Diffs: creation(ep, desired)}
 	}
 	adopting := ep.Status.ID != id && !f.Operator.WroteLast
@@ -260,11 +301,42 @@ func recovery(f Facts, record string, desired krosai.EndpointCreate) (found *kro
 	if f.Listing.Err != nil {
 		return nil, Fail(f, f.Listing.Err), true
 	}
-	found, err := mapping.RecoverCreate(mapping.ParsePendingCreate(record, desired), f.Listing.Endpoints, others(f))
+	found, err := mapping.RecoverCreate(f.Resource, mapping.ParsePendingCreate(record, desired), recoverable(f), others(f))
 	if err != nil {
 		return nil, Fail(f, err), true
 	}
 	return found, Decision{}, false
+}
+
+// recoverable are the listed endpoints an interrupted create of the
+// resource could have made. A namespace that needs grants to take over what
+// it did not create recovers nothing created before the resource was: the
+// create-pending record is an annotation that its tenant can write too.
+func recoverable(f Facts) []krosai.Endpoint {
+	ep, access := f.Resource, grants(f)
+	return slices.DeleteFunc(slices.Clone(f.Listing.Endpoints), func(e krosai.Endpoint) bool {
+		return e.CreatedAt.Before(ep.CreationTimestamp.Add(-mapping.CreateClockSkew)) && !access.EndpointGranted(e.ID)
+	})
+}
+
+// attach decides what attaching the phone number a create carries takes
+// first: a grant for it, and that no other resource claims it. decided is
+// false when the create may go ahead.
+func attach(f Facts) (d Decision, decided bool) {
+	ep := f.Resource
+	if ep.Spec.PhoneNumberID == "" {
+		return Decision{}, false
+	}
+	if s := grants(f).PhoneNumberStall(ep.Spec.PhoneNumberID); s != nil {
+		return stall(s), true
+	}
+	if !f.Claims.Read {
+		return read(Read{Fact: FactClaims}), true
+	}
+	if claimant := mapping.PhoneNumberClaimant(ep, others(f)); claimant != nil {
+		return stall(mapping.PhoneNumberClaimedByAnother(ep, claimant)), true
+	}
+	return Decision{}, false
 }
 
 // recreate creates the endpoint again once KrosAI has said twice that it is
@@ -282,7 +354,11 @@ func recreate(f Facts, id string, desired krosai.EndpointCreate) Decision {
 	case slices.ContainsFunc(f.Listing.Endpoints, func(e krosai.Endpoint) bool { return e.ID == id }):
 		return Fail(f, fmt.Errorf("KrosAI answers 404 for endpoint %s but still lists it; "+
 			"it is not created again until the two agree", id))
-	case f.Operator.RecreationLimitReached && !ReconcileRequested(ep):
+	}
+	if d, decided := attach(f); decided {
+		return d
+	}
+	if f.Operator.RecreationLimitReached && !ReconcileRequested(ep) {
 		return stall(&mapping.Stalled{Reason: cockpitv1alpha1.ReasonRecreateLimitReached, Message: fmt.Sprintf(
 			"endpoint %s was deleted outside Kubernetes and created again %d times within an hour; the operator stops "+
 				"re-creating it in case KrosAI misreports deletions: check the organization in the KrosAI dashboard, "+
@@ -330,12 +406,14 @@ func finalize(f Facts) Decision {
 		return Decision{Action: ActionOrphan, Why: WhyDeletionPolicy, EndpointID: id, Release: true}
 	case id == "" && !pending:
 		return Decision{Action: ActionNone, Why: WhyNothingCreated, Release: true}
-	case !f.Secrets.Read:
-		return read(Read{Fact: FactSecrets, APIKeyOnly: true})
-	case f.Secrets.Err != nil:
-		return Fail(f, f.Secrets.Err)
+	}
+	if d, decided := credentials(f, true); decided {
+		return d
 	}
 	if id != "" && ep.Status.ID != id {
+		if !grants(f).EndpointGranted(id) {
+			return Decision{Action: ActionOrphan, Why: WhyNotGranted, EndpointID: id, Release: true}
+		}
 		if !f.Claims.Read {
 			return read(Read{Fact: FactClaims})
 		}
@@ -359,12 +437,16 @@ func finalize(f Facts) Decision {
 	return Decision{Action: ActionDelete, Why: WhyInterruptedCreate, EndpointID: found.ID, Endpoint: *found, Release: true}
 }
 
-// reach decides what reaching endpoint id takes first: when adopting, that
-// no other resource claims it; then a read of it (by its own GET when
-// adopting or asked), and what a failed read means. decided is false once
-// the endpoint was found, or found gone.
+// reach decides what reaching endpoint id takes first: when adopting, a
+// grant for it, before anything is read of it, and that no other resource
+// claims it; then a read of it (by its own GET when adopting or asked), and
+// what a failed read means. decided is false once the endpoint was found,
+// or found gone.
 func reach(f Facts, id string, adopting bool) (d Decision, decided bool) {
 	if adopting {
+		if s := grants(f).EndpointStall(id); s != nil {
+			return stall(s), true
+		}
 		if d, claimed := claimedByAnother(f, id); claimed {
 			return d, true
 		}
@@ -416,7 +498,7 @@ func claimedByAnother(f Facts, id string) (Decision, bool) {
 		return read(Read{Fact: FactClaims}), true
 	}
 	if owner := mapping.ClaimantIn(others(f), id); owner != nil {
-		return stall(mapping.OwnedByAnother(id, owner)), true
+		return stall(mapping.OwnedByAnother(f.Resource, id, owner)), true
 	}
 	return Decision{}, false
 }

@@ -127,7 +127,7 @@ func asVogent(e *krosai.Endpoint) {
 // facts are those of ep once its Secrets resolved (with the SIP login at
 // version 7 for SIP types), with nobody else's claims, changed by with.
 func facts(ep *cockpitv1alpha1.KrosEndpoint, with ...func(*Facts)) Facts {
-	f := Facts{Resource: ep, Claims: Claims{Read: true},
+	f := Facts{Resource: ep, Claims: Claims{Read: true}, Access: Access{Read: true},
 		Secrets: Secrets{Read: true, Resolved: mapping.Resolved{Credentials: cred, APIKeyRef: apiKeyRef}}}
 	if mapping.HasSIPLogin(ep) {
 		f.Secrets.SIP = mapping.SIPLogin{Username: "alice", Password: "pw"}
@@ -234,7 +234,9 @@ func TestNext(t *testing.T) {
 		// Before the management policy.
 		{"paused", facts(resource(owning, annotated(cockpitv1alpha1.AnnotationPaused, "true")), secretsUnread),
 			outcome{Action: ActionNone, Why: WhyPaused}},
-		{"Secrets first", facts(resource(owning), secretsUnread), readOf(FactSecrets)},
+		{"the namespace's grants first", facts(resource(owning), secretsUnread, func(f *Facts) { f.Access = Access{} }),
+			readOf(FactAccess)},
+		{"Secrets next", facts(resource(owning), secretsUnread), readOf(FactSecrets)},
 		{"a missing Secret", facts(resource(owning), secretsFailed(mapping.SecretNotFound(apiKeyRef))),
 			stalledOn(cockpitv1alpha1.ReasonSecretNotFound)},
 		{"a Secret value that cannot be sent", facts(resource(), secretsFailed(&mapping.Stalled{

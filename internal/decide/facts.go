@@ -32,6 +32,7 @@ import (
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
+	"github.com/krosai/kros-operator/internal/tenancy"
 )
 
 // Facts are what a decision about one KrosEndpoint is made from. A field
@@ -40,6 +41,9 @@ import (
 type Facts struct {
 	// Resource is the KrosEndpoint as last read.
 	Resource *cockpitv1alpha1.KrosEndpoint
+	// Access is what the resource's namespace may reach through shared
+	// credentials, as the KrosGrants selecting it say.
+	Access Access
 	// Secrets are what its Secrets resolved to.
 	Secrets Secrets
 	// Remote is the endpoint the resource names, as KrosAI answered for it.
@@ -56,6 +60,12 @@ type Facts struct {
 	// Operator is what the running operator remembers; its zero value is a
 	// freshly started operator's, which is what the planner assumes.
 	Operator Memory
+}
+
+// Access is a namespace's access, as tenancy.Resolve reads the KrosGrants.
+type Access struct {
+	Read bool
+	tenancy.Access
 }
 
 // Secrets are a resource's Secrets resolved to plain values

@@ -129,7 +129,7 @@ func Claimed(all []cockpitv1alpha1.KrosEndpoint, e krosai.Endpoint) bool {
 // several candidates, or one that another resource's interrupted create
 // could equally have made. It never guesses: a wrong guess routes one
 // resource's calls to another's agent.
-func RecoverCreate(sent PendingCreate, all []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) (*krosai.Endpoint, error) {
+func RecoverCreate(ep *cockpitv1alpha1.KrosEndpoint, sent PendingCreate, all []krosai.Endpoint, others []cockpitv1alpha1.KrosEndpoint) (*krosai.Endpoint, error) {
 	var candidates []krosai.Endpoint
 	for _, e := range all {
 		if sent.CouldHaveMade(e) && ClaimantIn(others, e.ID) == nil {
@@ -155,11 +155,42 @@ func RecoverCreate(sent PendingCreate, all []krosai.Endpoint, others []cockpitv1
 	if twin := PendingTwin(others, found); twin != nil {
 		return nil, &Stalled{Reason: cockpitv1alpha1.ReasonAmbiguousCreate, Message: fmt.Sprintf(
 			"endpoint %s (named %q, type %s) could have been made by the interrupted create of this resource or of "+
-				"KrosEndpoint %s/%s, which sent the same readable fields; set the annotation %s to %s on the one that "+
+				"%s, which sent the same readable fields; set the annotation %s to %s on the one that "+
 				"owns it (the other then creates its own)",
-			found.ID, found.Name, found.Type, twin.Namespace, twin.Name, cockpitv1alpha1.AnnotationEndpointID, found.ID)}
+			found.ID, found.Name, found.Type, Describe(ep, twin), cockpitv1alpha1.AnnotationEndpointID, found.ID)}
 	}
 	return &found, nil
+}
+
+// PhoneNumberClaimant returns the resource of others that claims the phone
+// number ep declares, if it is not ep: one with an endpoint already (which
+// may carry the number), else the one that declared it first, by creation
+// time and then by namespace and name, so that of two new resources
+// reconciled at once, each finds the same one first.
+func PhoneNumberClaimant(ep *cockpitv1alpha1.KrosEndpoint, others []cockpitv1alpha1.KrosEndpoint) *cockpitv1alpha1.KrosEndpoint {
+	number := ep.Spec.PhoneNumberID
+	var first *cockpitv1alpha1.KrosEndpoint
+	for i := range others {
+		o := &others[i]
+		if number == "" || !strings.EqualFold(o.Spec.PhoneNumberID, number) {
+			continue
+		}
+		if o.Status.ID != "" || o.Annotations[cockpitv1alpha1.AnnotationEndpointID] != "" {
+			return o
+		}
+		if first == nil || declaredBefore(o, first) {
+			first = o
+		}
+	}
+	if first == nil || ep.Status.ID != "" || !declaredBefore(first, ep) {
+		return nil
+	}
+	return first
+}
+
+func declaredBefore(a, b *cockpitv1alpha1.KrosEndpoint) bool {
+	return cmp.Or(a.CreationTimestamp.Compare(b.CreationTimestamp.Time), strings.Compare(a.Namespace, b.Namespace),
+		strings.Compare(a.Name, b.Name)) < 0
 }
 
 // EndpointID is the remote endpoint ep claims: its id annotation or, when

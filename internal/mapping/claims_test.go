@@ -157,7 +157,7 @@ func TestRecoverCreate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewWithT(t)
-			found, err := RecoverCreate(sent, tt.all, tt.others)
+			found, err := RecoverCreate(&cockpitv1alpha1.KrosEndpoint{}, sent, tt.all, tt.others)
 			if tt.reason != "" {
 				stalled, ok := errors.AsType[*Stalled](err)
 				g.Expect(ok).To(BeTrue(), "%v", err)

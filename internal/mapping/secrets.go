@@ -154,8 +154,11 @@ type Resolved struct {
 	// status (the organization the endpoint lives in), not from the
 	// credentials.
 	PinnedOrganization bool
-	// APIKeyRef is the Secret the API key was read from.
-	APIKeyRef SecretRef
+	// APIKeyRef is the Secret the API key was read from, and
+	// KeyOrganizationID the organization that Secret names (empty: the
+	// key's default), whatever spec.organizationID says.
+	APIKeyRef         SecretRef
+	KeyOrganizationID string
 }
 
 // ReadSecret returns a Secret's data and resourceVersion, or SecretNotFound.
@@ -181,6 +184,7 @@ func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Namespac
 			if res.Credentials, err = Credentials(data, ref); err != nil {
 				return Resolved{}, err
 			}
+			res.KeyOrganizationID = res.Credentials.OrganizationID
 			continue
 		}
 		if res.SIP.Username, err = SecretValue(data, cockpitv1alpha1.SecretKeyUsername, ref, true); err != nil {

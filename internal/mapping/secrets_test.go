@@ -135,7 +135,7 @@ func TestResolve(t *testing.T) {
 	}{
 		{name: "the operator's default key", want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key"}}},
 		{name: "its own key and organization", mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey},
-			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgA},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgA}, KeyOrganizationID: orgA,
 				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "own", ResourceVersion: "rv-own"}}}},
 		{name: "a SIP login, redacted from the client's errors", mutate: []func(*cockpitv1alpha1.KrosEndpoint){vogent},
 			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key", Redact: []string{"pw"}},
@@ -145,7 +145,7 @@ func TestResolve(t *testing.T) {
 			want: Resolved{Credentials: krosai.Credentials{APIKey: "default-key"}}},
 		{name: "spec.organizationID over the Secret's",
 			mutate: []func(*cockpitv1alpha1.KrosEndpoint){ownKey, func(ep *cockpitv1alpha1.KrosEndpoint) { ep.Spec.OrganizationID = orgB }},
-			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgB},
+			want: Resolved{Credentials: krosai.Credentials{APIKey: "own-key", OrganizationID: orgB}, KeyOrganizationID: orgA,
 				Versions: []cockpitv1alpha1.SecretResourceVersion{{Name: "own", ResourceVersion: "rv-own"}}}},
 		{name: "credentials naming no organization are pinned to the endpoint's",
 			mutate: []func(*cockpitv1alpha1.KrosEndpoint){livesIn(orgB)},

@@ -32,13 +32,31 @@ type Stalled struct {
 
 func (s *Stalled) Error() string { return s.Message }
 
-// OwnedByAnother stalls on an endpoint that owner already claims: an
+// OwnedByAnother stalls ep on an endpoint that owner already claims: an
 // endpoint has one owner, or anyone who can read owner's status could
 // reroute, or delete, its calls.
-func OwnedByAnother(id string, owner *cockpitv1alpha1.KrosEndpoint) *Stalled {
+func OwnedByAnother(ep *cockpitv1alpha1.KrosEndpoint, id string, owner *cockpitv1alpha1.KrosEndpoint) *Stalled {
 	return &Stalled{Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother, Message: fmt.Sprintf(
-		"endpoint %q named by the annotation %s is owned by KrosEndpoint %s/%s; an endpoint has one owner",
-		id, cockpitv1alpha1.AnnotationEndpointID, owner.Namespace, owner.Name)}
+		"endpoint %q named by the annotation %s is owned by %s; an endpoint has one owner",
+		id, cockpitv1alpha1.AnnotationEndpointID, Describe(ep, owner))}
+}
+
+// PhoneNumberClaimedByAnother stalls ep on a phone number that claimant
+// attached, or declared first.
+func PhoneNumberClaimedByAnother(ep, claimant *cockpitv1alpha1.KrosEndpoint) *Stalled {
+	return &Stalled{Reason: cockpitv1alpha1.ReasonPhoneNumberClaimed, Message: fmt.Sprintf(
+		"phone number %q named by spec.phoneNumberID is claimed by %s, which declared it first; a number is attached "+
+			"to one endpoint", ep.Spec.PhoneNumberID, Describe(ep, claimant))}
+}
+
+// Describe names other as a message about ep may: by name within ep's own
+// namespace, and not at all in another, whose resources a tenant of ep's
+// namespace has no business learning of.
+func Describe(ep, other *cockpitv1alpha1.KrosEndpoint) string {
+	if other.Namespace == ep.Namespace {
+		return fmt.Sprintf("KrosEndpoint %q of this namespace", other.Name)
+	}
+	return "a KrosEndpoint in another namespace"
 }
 
 // AdoptionTargetNotFound stalls on an id the organization does not hold.

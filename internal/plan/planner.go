@@ -67,6 +67,10 @@ type planRun struct {
 	// secrets are the Secrets read so far, nil for one that does not
 	// exist: many resources share one.
 	secrets map[types.NamespacedName]*secretRead
+	// grants are the cluster's KrosGrants, once read; accesses what they
+	// give each namespace read so far.
+	grants   []cockpitv1alpha1.KrosGrant
+	accesses map[string]decide.Access
 }
 
 type secretRead struct {
@@ -204,8 +208,14 @@ func (p *planRun) step(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, cl
 // plan's one list per organization where the operator would GET.
 func (p *planRun) read(ctx context.Context, f *decide.Facts, what decide.Read) error {
 	switch what.Fact {
+	case decide.FactAccess:
+		access, err := p.access(ctx, f.Resource.Namespace)
+		if err != nil {
+			return err
+		}
+		f.Access = access
 	case decide.FactSecrets:
-		res, err := p.resolve(ctx, f.Resource, what.APIKeyOnly)
+		res, err := p.resolve(ctx, f.Resource, f.Access.Credentials, what.APIKeyOnly)
 		if _, stalled := errors.AsType[*mapping.Stalled](err); err != nil && !stalled {
 			return err
 		}
@@ -243,9 +253,9 @@ func (p *planRun) read(ctx context.Context, f *decide.Facts, what decide.Read) e
 
 // resolve resolves ep's Secrets as the operator would, with the API key
 // the CLI was given in place of the resource's.
-func (p *planRun) resolve(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, apiKeyOnly bool) (mapping.Resolved, error) {
-	apiKey := mapping.SecretRefs(ep, p.DefaultCredentials)[0]
-	return mapping.Resolve(ep, p.DefaultCredentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
+func (p *planRun) resolve(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, credentials types.NamespacedName, apiKeyOnly bool) (mapping.Resolved, error) {
+	apiKey := mapping.SecretRefs(ep, credentials)[0]
+	return mapping.Resolve(ep, credentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
 		if ref == apiKey && p.Credentials != nil {
 			return map[string][]byte{
 				cockpitv1alpha1.SecretKeyAPIKey:         []byte(p.Credentials.APIKey),
@@ -254,6 +264,26 @@ func (p *planRun) resolve(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint,
 		}
 		return p.readSecret(ctx, ref)
 	})
+}
+
+// access reads what the KrosGrants give namespace, once per plan.
+func (p *planRun) access(ctx context.Context, namespace string) (decide.Access, error) {
+	if a, ok := p.accesses[namespace]; ok {
+		return a, nil
+	}
+	if p.accesses == nil {
+		grants, err := cluster.KrosGrants(ctx, p.Reader)
+		if err != nil {
+			return decide.Access{}, fmt.Errorf("%w (a plan reads them, as the operator does)", err)
+		}
+		p.grants, p.accesses = grants, map[string]decide.Access{}
+	}
+	a, err := cluster.AccessUnder(ctx, p.Reader, p.grants, namespace, p.DefaultCredentials)
+	if err != nil {
+		return decide.Access{}, fmt.Errorf("%w (a plan reads the labels of each namespace it plans, as the operator does)", err)
+	}
+	p.accesses[namespace] = a
+	return a, nil
 }
 
 // readSecret reads each Secret once per plan.

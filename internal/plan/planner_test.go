@@ -147,7 +147,7 @@ func TestPlan(t *testing.T) {
 			ep:      resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1")),
 			cluster: []client.Object{new(resource("owner", claimingE1))}, remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionBlocked, Reason: cockpitv1alpha1.ReasonEndpointOwnedByAnother,
-				Message: mapping.OwnedByAnother("e-1", new(resource("owner"))).Message}},
+				Message: mapping.OwnedByAnother(new(resource("x")), "e-1", new(resource("owner"))).Message}},
 		{name: "recreate: deleted in the dashboard, the list agrees",
 			ep: resource("x", claimingE1),
 			want: Step{Action: ActionRecreate, EndpointID: "e-1", Changes: []Change{
@@ -325,7 +325,8 @@ func TestPlanReadsEachSecretOnce(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(got.Items[3].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
 	g.Expect(got.Items[4].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
-	g.Expect(gets).To(Equal(map[string]int{"kros-system/krosai-credentials": 1, "team/sip": 1, "team/absent": 1}))
+	g.Expect(gets).To(Equal(map[string]int{"/team": 1, "kros-system/krosai-credentials": 1, "team/sip": 1, "team/absent": 1}),
+		"and the namespace's labels once")
 }
 
 // TestPlanCluster: the cluster's resources of a namespace, or of all, are
@@ -348,11 +349,11 @@ func TestPlanCluster(t *testing.T) {
 	g.Expect(got.APIVersion).To(Equal(APIVersion))
 	g.Expect(got.Kind).To(Equal(Kind))
 	g.Expect(got.Items).To(ConsistOf(HaveField("Name", "x")))
-	g.Expect(lists).To(Equal(1))
+	g.Expect(lists).To(Equal(2), "the KrosEndpoints and the KrosGrants, once each")
 
 	got, err = p.PlanCluster(context.Background(), "")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(got.Items).To(HaveLen(2))
 	g.Expect(got.Items[0].Namespace).To(Equal("other"), "sorted by namespace")
-	g.Expect(lists).To(Equal(2))
+	g.Expect(lists).To(Equal(4))
 }

@@ -33,5 +33,7 @@ func ExampleAll() {
 			fmt.Println(crd.Spec.Names.Kind, crd.Spec.Group+"/"+v.Name, "served:", v.Served)
 		}
 	}
-	// Output: KrosEndpoint cockpit.krosai.com/v1alpha1 served: true
+	// Output:
+	// KrosEndpoint cockpit.krosai.com/v1alpha1 served: true
+	// KrosGrant cockpit.krosai.com/v1alpha1 served: true
 }

@@ -101,6 +101,7 @@ func TestInstallerInvariants(t *testing.T) {
 	g.Expect(kinds).To(ConsistOf(
 		"Namespace/kros-operator-system",
 		"CustomResourceDefinition/krosendpoints.cockpit.krosai.com",
+		"CustomResourceDefinition/krosgrants.cockpit.krosai.com",
 		"ServiceAccount/kros-operator-controller-manager",
 		"Role/kros-operator-leader-election-role",
 		"RoleBinding/kros-operator-leader-election-rolebinding",
