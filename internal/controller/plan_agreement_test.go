@@ -216,6 +216,46 @@ var _ = Describe("The plan and the reconcile that follows it", func() {
 		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonSecretNotFound))
 	})
 
+	It("agree under KrosGrants: what is not granted is blocked, and the operator stalls alike without a call", func() {
+		secretName := "krosai-plan-" + ns
+		Expect(k8sClient.Create(ctx, fx.APIKeySecret(operatorNamespace, secretName, key, org))).To(Succeed())
+		grant := &cockpitv1alpha1.KrosGrant{ObjectMeta: metav1.ObjectMeta{Name: "plan-" + ns}, Spec: cockpitv1alpha1.KrosGrantSpec{
+			NamespaceSelector:    metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}},
+			CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: secretName}}}
+		Expect(k8sClient.Create(ctx, grant)).To(Succeed())
+		DeferCleanup(func() { Expect(k8sClient.Delete(ctx, grant)).To(Succeed()) })
+		theirs := createRemote(key, org, "theirs", map[string]any{"elevenlabs_agent_id": "agent"})
+		shared := elevenLabsSpec("agent")
+		shared.DisplayName = "theirs"
+
+		By("a new resource on the granted credentials: one POST")
+		Expect(unpause(paused("granted-new", elevenLabsSpec("agent"), nil))).To(ConsistOf(HaveField("Action", plan.ActionCreate)))
+
+		By("an endpoint it did not create, not granted: blocked")
+		notGranted := paused("not-granted", shared, map[string]string{cockpitv1alpha1.AnnotationEndpointID: theirs.ID})
+		steps := unpause(notGranted)
+		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonNotGranted))
+		Expect(k8sClient.Delete(ctx, notGranted)).To(Succeed(), "it has no finalizer: it goes at once, and deletes nothing")
+
+		By("a phone number not granted: blocked")
+		withPhone := elevenLabsSpec("agent")
+		withPhone.PhoneNumberID = "66666666-6666-4666-8666-666666666666"
+		steps = unpause(paused("phone", withPhone, nil))
+		Expect(steps[0].Reason).To(Equal(cockpitv1alpha1.ReasonNotGranted))
+
+		By("granted: adopted")
+		Eventually(func() error {
+			current := &cockpitv1alpha1.KrosGrant{}
+			if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(grant), current); err != nil {
+				return err
+			}
+			current.Spec.EndpointIDs = []string{theirs.ID}
+			return k8sClient.Update(ctx, current)
+		}, timeout, interval).Should(Succeed())
+		steps = unpause(paused("granted", shared, map[string]string{cockpitv1alpha1.AnnotationEndpointID: theirs.ID}))
+		Expect(steps[0].Action).To(Equal(plan.ActionAdopt))
+	})
+
 	It("agree for resources that exist: nothing, dashboard edits and deletions, a switch to Full, a key moved, deletions", func() {
 		ready := func(name string, spec cockpitv1alpha1.KrosEndpointSpec) *cockpitv1alpha1.KrosEndpoint {
 			GinkgoHelper()
