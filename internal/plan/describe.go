@@ -79,6 +79,8 @@ var orphanMessages = map[decide.Why]string{
 	decide.WhyObserveOnly:      "managementPolicy ObserveOnly leaves the endpoint in KrosAI whatever deletionPolicy says",
 	decide.WhyDeletionPolicy:   "deletionPolicy Orphan leaves the endpoint in KrosAI",
 	decide.WhyClaimedByAnother: "never adopted and claimed by another KrosEndpoint: the operator deletes nothing it does not own",
+	decide.WhyNotGranted: "never adopted, and no KrosGrant gives it to this namespace: the operator deletes nothing a " +
+		"namespace was not granted",
 }
 
 // quiet says why a decision writes nothing.

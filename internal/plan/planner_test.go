@@ -188,6 +188,13 @@ func TestPlan(t *testing.T) {
 				ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
 			})), remote: []krosai.Endpoint{remote()},
 			want: Step{Action: ActionOrphan, EndpointID: "e-1", Message: "deletionPolicy Orphan leaves the endpoint in KrosAI"}},
+		{name: "orphan: never adopted, and not granted to its namespace",
+			ep: resource("x", annotated(cockpitv1alpha1.AnnotationEndpointID, "e-1"), deleting(nil)),
+			cluster: []client.Object{&cockpitv1alpha1.KrosGrant{ObjectMeta: metav1.ObjectMeta{Name: "lockdown"},
+				Spec: cockpitv1alpha1.KrosGrantSpec{CredentialsSecretRef: &cockpitv1alpha1.LocalSecretReference{Name: defaultCredentials.Name}}}},
+			remote: []krosai.Endpoint{remote()},
+			want: Step{Action: ActionOrphan, EndpointID: "e-1", Message: "never adopted, and no KrosGrant gives it to this " +
+				"namespace: the operator deletes nothing a namespace was not granted"}},
 		{name: "deleted before any create", ep: resource("x", deleting(nil)),
 			want: Step{Action: ActionNone, Message: "being deleted; no endpoint was ever created"}},
 	}
