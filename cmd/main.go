@@ -55,12 +55,17 @@ var (
 
 var setupLog = ctrl.Log.WithName("setup")
 
+// defaultLeaderElectionID is the Lease of a manager that is not one of
+// several shards, and of releases before --leader-election-id.
+const defaultLeaderElectionID = "kros-operator.cockpit.krosai.com"
+
 // options are the manager's flags.
 type options struct {
 	apiURL                  string
 	credentialsSecret       string
 	operatorNamespace       string
 	watchNamespaces         string
+	watchLabelSelector      string
 	syncPeriod              time.Duration
 	apiRateLimit            float64
 	apiBurst                int
@@ -74,6 +79,7 @@ type options struct {
 	secureMetrics          bool
 	enableHTTP2            bool
 	leaderElect            bool
+	leaderElectionID       string
 	metricsCertPath        string
 	metricsCertName        string
 	metricsCertKey         string
@@ -89,6 +95,10 @@ func parseFlags() (options, zap.Options) {
 		"The operator's namespace. Defaults to $POD_NAMESPACE, which the Deployment sets from the downward API.")
 	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch. Empty watches all namespaces.")
+	flag.StringVar(&o.watchLabelSelector, "watch-label-selector", "",
+		"Label selector of the KrosEndpoints this manager reconciles, e.g. sharding.krosai.com/key=shard1, or "+
+			"!sharding.krosai.com/key for those no shard is named for: one shard of several Deployments, each "+
+			"with its own --leader-election-id. Empty reconciles every KrosEndpoint watched.")
 	flag.DurationVar(&o.syncPeriod, "sync-period", operator.DefaultSyncPeriod,
 		"How often each endpoint is read again to correct changes made outside Kubernetes (jittered by up to 10%).")
 	flag.Float64Var(&o.apiRateLimit, "api-rate-limit", operator.DefaultAPIRateLimit,
@@ -111,6 +121,9 @@ func parseFlags() (options, zap.Options) {
 		"The address Go's pprof endpoints bind to, for profiling; empty disables them.")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false,
 		"Enable leader election, so that only one of several replicas is active.")
+	flag.StringVar(&o.leaderElectionID, "leader-election-id", defaultLeaderElectionID,
+		"The name of the leader election Lease in the operator's namespace; each shard (--watch-label-selector) "+
+			"needs its own.")
 	flag.BoolVar(&o.secureMetrics, "metrics-secure", true,
 		"Serve the metrics endpoint over HTTPS with authentication and authorization. "+
 			"Use --metrics-secure=false for HTTP.")
@@ -137,6 +150,8 @@ func (o options) validate() error {
 		return errors.New("--api-daily-quota must not be negative and --observation-share must be in (0, 1]")
 	case o.maxConcurrentReconciles < 1:
 		return errors.New("--max-concurrent-reconciles must be at least 1")
+	case o.leaderElectionID == "":
+		return errors.New("--leader-election-id must not be empty")
 	}
 	return nil
 }
@@ -179,7 +194,10 @@ func run(o options) error {
 			watchNamespaces = append(watchNamespaces, ns)
 		}
 	}
-	cacheOptions := operator.CacheOptions(o.operatorNamespace, watchNamespaces)
+	cacheOptions, err := operator.ShardCacheOptions(o.operatorNamespace, watchNamespaces, o.watchLabelSelector)
+	if err != nil {
+		return fmt.Errorf("--watch-label-selector: %w", err)
+	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                        operator.NewScheme(),
@@ -188,7 +206,7 @@ func run(o options) error {
 		HealthProbeBindAddress:        o.probeAddr,
 		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
-		LeaderElectionID:              "kros-operator.cockpit.krosai.com",
+		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.operatorNamespace,
 		LeaderElectionReleaseOnCancel: true, // the process exits as soon as the manager stops
 	})
@@ -206,6 +224,7 @@ func run(o options) error {
 		APIDailyQuota:           o.apiDailyQuota,
 		ObservationShare:        o.observationShare,
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+		WatchLabelSelector:      o.watchLabelSelector,
 		UserAgent:               "kros-operator/" + version,
 		RegisterMetrics:         true,
 	}); err != nil {
@@ -219,6 +238,7 @@ func run(o options) error {
 		return err
 	}
 	setupLog.Info("starting manager", "version", version, "commit", commit, "date", date,
-		"apiURL", o.apiURL, "syncPeriod", o.syncPeriod)
+		"apiURL", o.apiURL, "syncPeriod", o.syncPeriod, "watchLabelSelector", o.watchLabelSelector,
+		"leaderElectionID", o.leaderElectionID)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

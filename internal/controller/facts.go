@@ -58,8 +58,9 @@ func (r *KrosEndpointReconciler) read(ctx context.Context, s *scope, what decide
 		// changed. A list rather than an index by id: it is read only to
 		// adopt, recover or delete what was never adopted, while an index
 		// costs two map entries per resource for the manager's lifetime
-		// (about 7 MiB at 10,000 resources; docs/benchmarks.md).
-		items, err := cluster.KrosEndpoints(ctx, r.Client, client.UnsafeDisableDeepCopy)
+		// (about 7 MiB at 10,000 resources; docs/benchmarks.md). A shard
+		// lists every shard's from the API server (shard.go).
+		items, err := cluster.KrosEndpoints(ctx, r.claimsReader(), client.UnsafeDisableDeepCopy)
 		if err != nil {
 			return err
 		}

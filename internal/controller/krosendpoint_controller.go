@@ -64,6 +64,10 @@ type KrosEndpointReconciler struct {
 	// SyncPeriod is how often each endpoint is read again to correct drift.
 	SyncPeriod time.Duration
 
+	// everyShard reads every shard's KrosEndpoints, uncached, when the cache
+	// holds this shard's only (Options.WatchLabelSelector); nil otherwise.
+	everyShard client.Reader
+
 	// dailyQuota is the API keys' daily quota for credentials that do not
 	// say theirs (Options.DailyQuota).
 	dailyQuota int

@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -71,6 +72,11 @@ type Options struct {
 	// than SyncPeriod when needed (0: one half).
 	ObservationShare        float64
 	MaxConcurrentReconciles int
+	// WatchLabelSelector, when not empty, is the label selector of the
+	// KrosEndpoints this manager's cache holds (ShardCacheOptions): the
+	// manager is one shard of several, and reads what concerns every shard
+	// from the API server.
+	WatchLabelSelector labels.Selector
 	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
 	// registry; tests that start several managers in one process turn it off.
 	RegisterMetrics bool
@@ -124,6 +130,9 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 		return cred.DailyQuota
 	}
 	r.secrets = newSecretReader(mgr.GetClient(), r.APIReader)
+	if sharded(opts.WatchLabelSelector) {
+		r.everyShard = r.APIReader
+	}
 	r.metrics = newMetrics()
 	r.metrics.freshness = r.remote.freshness
 	if r.now == nil {
@@ -164,7 +173,8 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 		return err
 	}
 
-	release := &SecretReleaseReconciler{Client: mgr.GetClient(), forget: r.secrets.forget}
+	release := &SecretReleaseReconciler{Client: mgr.GetClient(), forget: r.secrets.forget,
+		everyShard: r.everyShard, defaultCredentials: r.DefaultCredentials}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("secret-release").
 		For(cluster.SecretMetadata(), builder.OnlyMetadata, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
@@ -330,6 +340,10 @@ func requestsFor(eps []cockpitv1alpha1.KrosEndpoint, namespace string) []reconci
 type SecretReleaseReconciler struct {
 	client.Client
 	forget func(types.NamespacedName)
+	// everyShard, when the cache holds one shard's KrosEndpoints only, reads
+	// every shard's, uncached: another shard's may reference the Secret.
+	everyShard         client.Reader
+	defaultCredentials types.NamespacedName
 }
 
 // Reconcile releases one Secret if nothing references it.
@@ -348,6 +362,12 @@ func (r *SecretReleaseReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	if len(referrers.Items) > 0 {
 		return ctrl.Result{}, nil
+	}
+	// This shard's resources reference it no more; another shard's may.
+	if r.everyShard != nil {
+		if referenced, err := r.referencedInAnyShard(ctx, req.NamespacedName); err != nil || referenced {
+			return ctrl.Result{}, err
+		}
 	}
 	if err := r.Patch(ctx, secret, removeInUseFinalizer); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

@@ -30,8 +30,8 @@ limitations under the License.
 //
 // # Stability
 //
-// Setup, Options (fields are only added), NewScheme and CacheOptions are
-// stable within a major version of the module. What the controllers do is
+// Setup, Options (fields are only added), NewScheme, CacheOptions and
+// ShardCacheOptions are stable within a major version of the module. What the controllers do is
 // described by the KrosEndpoint API (api/v1alpha1) and the documentation;
 // the reconciler's internals, its log lines and the text of its condition
 // messages are not part of the contract.
@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -100,6 +101,13 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// UserAgent is sent with every API request. Default "kros-operator".
 	UserAgent string
+	// WatchLabelSelector makes this manager one shard of several: a label
+	// selector (e.g. "sharding.krosai.com/key=shard1", or
+	// "!sharding.krosai.com/key" for the resources no shard is named for) of
+	// the KrosEndpoints it reconciles. The manager's cache must select the
+	// same KrosEndpoints: build it with ShardCacheOptions and this string.
+	// Empty: this manager reconciles every KrosEndpoint it caches.
+	WatchLabelSelector string
 	// RegisterMetrics registers the operator's metrics (kros_operator_* and
 	// krosai_client_*) with controller-runtime's registry, which the
 	// manager serves. A registry takes them once: a process that starts
@@ -126,6 +134,10 @@ func Setup(mgr ctrl.Manager, o Options) error {
 	if o.RegisterMetrics {
 		clientConfig.Registerer = ctrlmetrics.Registry
 	}
+	selector, err := parseWatchLabelSelector(o.WatchLabelSelector)
+	if err != nil {
+		return err
+	}
 	api, err := krosai.New(clientConfig)
 	if err != nil {
 		return err
@@ -136,6 +148,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		DailyQuota:              o.APIDailyQuota,
 		ObservationShare:        o.ObservationShare,
 		MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
+		WatchLabelSelector:      selector,
 		RegisterMetrics:         o.RegisterMetrics,
 	}); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
@@ -153,4 +166,26 @@ func NewScheme() *runtime.Scheme { return cluster.NewScheme() }
 // KrosEndpoint in operatorNamespace is not reconciled unless it is listed.
 func CacheOptions(operatorNamespace string, watchNamespaces []string) cache.Options {
 	return controller.CacheOptions(operatorNamespace, watchNamespaces)
+}
+
+// ShardCacheOptions are CacheOptions for one shard of several: of the
+// KrosEndpoints, only those watchLabelSelector selects are cached, and so
+// reconciled; Options.WatchLabelSelector must be the same string. An empty
+// selector gives CacheOptions. It fails on a selector that does not parse.
+func ShardCacheOptions(operatorNamespace string, watchNamespaces []string, watchLabelSelector string) (
+	cache.Options, error,
+) {
+	selector, err := parseWatchLabelSelector(watchLabelSelector)
+	if err != nil {
+		return cache.Options{}, err
+	}
+	return controller.ShardCacheOptions(operatorNamespace, watchNamespaces, selector), nil
+}
+
+func parseWatchLabelSelector(s string) (labels.Selector, error) {
+	selector, err := labels.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("operator: watch label selector %q: %w", s, err)
+	}
+	return selector, nil
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/pkg/operator"
@@ -41,5 +42,38 @@ func TestNewSchemeKnowsKrosEndpointAndSecret(t *testing.T) {
 	}
 	if !s.Recognizes(corev1.SchemeGroupVersion.WithKind("Secret")) {
 		t.Error("Secret unknown")
+	}
+}
+
+func TestWatchLabelSelectorMustParse(t *testing.T) {
+	const bad = "sharding.krosai.com/key in shard1"
+	if _, err := operator.ShardCacheOptions("kros-system", nil, bad); err == nil {
+		t.Errorf("ShardCacheOptions(%q): no error", bad)
+	}
+	// The manager is not touched before the options are checked.
+	err := operator.Setup(nil, operator.Options{
+		DefaultCredentials: types.NamespacedName{Namespace: "kros-system", Name: "krosai-credentials"},
+		WatchLabelSelector: bad,
+	})
+	if err == nil {
+		t.Errorf("Setup with WatchLabelSelector %q: no error", bad)
+	}
+}
+
+func TestShardCacheOptionsWithoutSelectorAreCacheOptions(t *testing.T) {
+	got, err := operator.ShardCacheOptions("kros-system", []string{"team-a"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := operator.CacheOptions("kros-system", []string{"team-a"})
+	if len(got.ByObject) != len(want.ByObject) || len(got.DefaultNamespaces) != len(want.DefaultNamespaces) {
+		t.Errorf("ShardCacheOptions without a selector = %+v, want %+v", got, want)
+	}
+	sharded, err := operator.ShardCacheOptions("kros-system", []string{"team-a"}, "sharding.krosai.com/key=shard1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sharded.ByObject) != len(want.ByObject)+1 {
+		t.Errorf("a selector adds the KrosEndpoints' own cache settings: %+v", sharded.ByObject)
 	}
 }

@@ -47,7 +47,15 @@ type Manager struct {
 // metrics server (metrics are read from the registry), lets setup add the
 // controllers, and starts it.
 func StartManager(cfg *rest.Config, setup func(ctrl.Manager) error) (*Manager, error) {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	return StartManagerWithOptions(cfg, ctrl.Options{}, setup)
+}
+
+// StartManagerWithOptions is StartManager with the manager's options (a
+// cache or a leader election of its own, say); their Scheme and metrics
+// server are the harness's.
+func StartManagerWithOptions(cfg *rest.Config, opts ctrl.Options, setup func(ctrl.Manager) error) (*Manager, error) {
+	opts.Scheme, opts.Metrics = Scheme, metricsserver.Options{BindAddress: "0"}
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -105,6 +105,7 @@ func TestChartDefaults(t *testing.T) {
 	g := NewWithT(t)
 	g.Expect(managerFlags(t, b)).To(Equal(map[string]string{
 		"leader-elect":              "true",
+		"leader-election-id":        "kros-operator.cockpit.krosai.com",
 		"health-probe-bind-address": ":8081",
 		"metrics-bind-address":      ":8443",
 		"metrics-secure":            "true",
@@ -256,6 +257,30 @@ affinity:
 	g.Expect(pod.Affinity).To(HaveValue(HaveField("NodeAffinity", Not(BeNil()))))
 }
 
+// Two releases of the chart as two shards: each passes its label selector,
+// and each has a lease of its own, named after the release unless named.
+func TestChartShards(t *testing.T) {
+	g := NewWithT(t)
+	const selector = "sharding.krosai.com/key=shard1"
+	first := managerFlags(t, render(t, "watchLabelSelector: "+selector))
+	g.Expect(first).To(HaveKeyWithValue("watch-label-selector", selector))
+	g.Expect(first).To(HaveKeyWithValue("leader-election-id", "kros-operator.cockpit.krosai.com"))
+
+	second := render(t, `{watchLabelSelector: "!sharding.krosai.com/key", fullnameOverride: kros-operator-rest, `+
+		`crds: {install: false}, monitoring: {prometheusRule: {enabled: true}}}`)
+	g.Expect(managerFlags(t, second)).To(SatisfyAll(
+		HaveKeyWithValue("watch-label-selector", "!sharding.krosai.com/key"),
+		HaveKeyWithValue("leader-election-id", "kros-operator-rest.cockpit.krosai.com")))
+	g.Expect(second.all("CustomResourceDefinition")).To(BeEmpty())
+	rules, err := yaml.Marshal(second.find("PrometheusRule", "kros-operator-rest-alerts").Object["spec"])
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(rules)).To(ContainSubstring(`name="kros-operator-rest.cockpit.krosai.com"`),
+		"the no-leader alert watches the shard's own lease")
+
+	named := managerFlags(t, render(t, "{watchLabelSelector: "+selector+", leaderElection: {id: shard1.example.com}}"))
+	g.Expect(named).To(HaveKeyWithValue("leader-election-id", "shard1.example.com"))
+}
+
 func TestChartLeaderElectionOff(t *testing.T) {
 	g := NewWithT(t)
 	b := render(t, "leaderElection: {enabled: false}")
@@ -369,6 +394,8 @@ func TestChartDryRun(t *testing.T) {
 		"minimal":  "{leaderElection: {enabled: false}, metrics: {secure: false}, crds: {install: false}}",
 		"with-secret": "{metrics: {enabled: false}, watchNamespaces: [a, b], " +
 			"krosai: {credentialsSecret: {create: true, apiKey: k}}}",
+		"shard": `{watchLabelSelector: "!sharding.krosai.com/key", crds: {install: false}, ` +
+			"fullnameOverride: kros-operator-rest}",
 		"scheduling": "{replicas: 3, tolerations: [{operator: Exists}], nodeSelector: {kubernetes.io/os: linux}, " +
 			"imagePullSecrets: [{name: pull}], fullnameOverride: kros-operator-for-the-platform-team-in-eu-west-1}",
 	} {

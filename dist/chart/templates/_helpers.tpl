@@ -50,3 +50,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "kros-operator.metricsServiceName" -}}
 {{ printf "%s-controller-manager-metrics-service" (include "kros-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/*
+The leader election Lease: leaderElection.id, else the manager's default, or
+for a shard (watchLabelSelector) one named after the release, which no other
+release in the namespace shares.
+*/}}
+{{- define "kros-operator.leaseName" -}}
+{{- if .Values.leaderElection.id }}
+{{- .Values.leaderElection.id }}
+{{- else if .Values.watchLabelSelector }}
+{{- printf "%s.cockpit.krosai.com" (include "kros-operator.fullname" .) }}
+{{- else }}
+{{- "kros-operator.cockpit.krosai.com" }}
+{{- end }}
+{{- end }}
