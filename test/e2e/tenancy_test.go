@@ -138,10 +138,9 @@ var _ = Describe("a tenant under the RBAC the bundle gives it", Ordered, func() 
 
 	It("stalls on shared credentials its grants do not give, without a request to KrosAI", func() {
 		key := types.NamespacedName{Namespace: tenantNS, Name: "front-desk"}
+		notGranted := And(HaveField("Status", metav1.ConditionTrue), HaveField("Reason", cockpitv1alpha1.ReasonNotGranted))
 		Eventually(func() *metav1.Condition { return endpointCondition(key, cockpitv1alpha1.ConditionStalled) }).
-			WithTimeout(30 * time.Second).Should(HaveValue(And(
-				HaveField("Status", metav1.ConditionTrue),
-				HaveField("Reason", cockpitv1alpha1.ReasonNotGranted))))
+			WithTimeout(30 * time.Second).Should(HaveValue(notGranted))
 		Expect(simEndpoints(tenantDisplayName)).To(BeEmpty())
 		Expect(requestsNaming(tenantDisplayName)).To(BeEmpty(), "KrosAI received a request for the tenant's endpoint")
 
