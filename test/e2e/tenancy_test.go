@@ -19,7 +19,6 @@ limitations under the License.
 package e2e
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -51,12 +50,7 @@ var _ = Describe("a tenant under the RBAC the bundle gives it", Ordered, func() 
 	var tenant client.Client
 
 	BeforeAll(func() {
-		By("running a leading manager")
-		mine := startManager()
-		DeferCleanup(mine.Stop)
-		Eventually(func() bool {
-			return slices.ContainsFunc(managers, func(p *harness.Process) bool { return !p.Exited() && isLeader(p) })
-		}).WithTimeout(60 * time.Second).Should(BeTrue())
+		runLeadingManager()
 
 		By("binding a ServiceAccount of " + tenantNS + " to the tenant role, by RoleBinding in its namespace")
 		kubectl("create", "namespace", tenantNS)
