@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,20 @@ func startManager() *harness.Process {
 	managers = append(managers, p)
 	metricsURLs[p] = "https://" + metricsAddr + "/metrics"
 	return p
+}
+
+// runLeadingManager starts a manager for the container whose BeforeAll calls
+// it, stopped when the container ends, and waits until some manager leads:
+// this one, or one an earlier container left running.
+func runLeadingManager() {
+	GinkgoHelper()
+	By("running a leading manager")
+	mine := startManager()
+	// Stopped gracefully, it releases the lease for the next container's manager.
+	DeferCleanup(mine.Stop)
+	Eventually(func() bool {
+		return slices.ContainsFunc(managers, func(p *harness.Process) bool { return !p.Exited() && isLeader(p) })
+	}).WithTimeout(60 * time.Second).Should(BeTrue())
 }
 
 // managerLog returns what a manager printed so far.

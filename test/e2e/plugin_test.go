@@ -299,13 +299,7 @@ var _ = Describe("kubectl krosai", Ordered, func() {
 	)
 
 	BeforeAll(func() {
-		By("running a leading manager")
-		mine := startManager()
-		// Stopped gracefully, it releases the lease for the next spec's manager.
-		DeferCleanup(mine.Stop)
-		Eventually(func() bool {
-			return slices.ContainsFunc(managers, func(p *harness.Process) bool { return !p.Exited() && isLeader(p) })
-		}).WithTimeout(60 * time.Second).Should(BeTrue())
+		runLeadingManager()
 
 		By("giving the suite's API key a second organization, and the plugin an identity of its own")
 		Expect(sim.Admin().AddKey(ctx, apiKey, pluginOrg)).To(Succeed())

@@ -396,6 +396,7 @@ func TestChartDryRun(t *testing.T) {
 			"krosai: {credentialsSecret: {create: true, apiKey: k}}}",
 		"shard": `{watchLabelSelector: "!sharding.krosai.com/key", crds: {install: false}, ` +
 			"fullnameOverride: kros-operator-rest}",
+		"krosgrants": krosGrantValues,
 		"scheduling": "{replicas: 3, tolerations: [{operator: Exists}], nodeSelector: {kubernetes.io/os: linux}, " +
 			"imagePullSecrets: [{name: pull}], fullnameOverride: kros-operator-for-the-platform-team-in-eu-west-1}",
 	} {
@@ -403,4 +404,63 @@ func TestChartDryRun(t *testing.T) {
 			dryRunApply(t, append(bundle{ns}, render(t, values)...))
 		})
 	}
+}
+
+// krosGrantValues lock the default credentials down and grant them back to
+// one namespace, and another Secret with every field to a set of them.
+const krosGrantValues = `
+krosGrants:
+  requireGrant: true
+  items:
+  - name: team-a
+    spec:
+      namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: team-a}}
+      credentialsSecretRef: {name: krosai-credentials}
+  - name: voice-teams
+    spec:
+      namespaceSelector:
+        matchExpressions: [{key: krosai.example.com/tier, operator: In, values: [voice]}]
+      credentialsSecretRef: {name: voice-credentials}
+      organizationIDs: ["*"]
+      endpointIDs: [ep_2b7f9c]
+      phoneNumberIDs: [0b5f4c2e-8d1a-4e6b-9f3c-2a7d5e8b1c40]
+`
+
+// The chart exposes whether the default credentials serve every namespace:
+// by default it creates no KrosGrant, so an upgrade changes no namespace's
+// access; requireGrant creates the grant of nothing selecting every
+// namespace, and items are KrosGrants as written.
+func TestChartKrosGrants(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(render(t, "").all("KrosGrant")).To(BeEmpty(), "no KrosGrant unless asked")
+
+	b := render(t, krosGrantValues)
+	checkBundle(t, b, expect{
+		namespace: helmNamespace, prefix: "kros-operator-", image: "ghcr.io/krosai/kros-operator:" + appVersion(t),
+	})
+	grants := b.all("KrosGrant")
+	g.Expect(grants).To(HaveLen(3))
+	for _, o := range grants {
+		g.Expect(o.GetAPIVersion()).To(Equal("cockpit.krosai.com/v1alpha1"))
+		g.Expect(o.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "Helm"))
+	}
+	nothing := b.find("KrosGrant", "kros-operator-require-grant")
+	g.Expect(nothing).NotTo(BeNil())
+	g.Expect(nothing.Object["spec"]).To(Equal(map[string]any{"namespaceSelector": map[string]any{}}),
+		"a grant of nothing selecting every namespace")
+
+	values := map[string]any{}
+	g.Expect(yaml.Unmarshal([]byte(krosGrantValues), &values)).To(Succeed())
+	items, _, _ := unstructured.NestedSlice(values, "krosGrants", "items")
+	for _, item := range items {
+		item := item.(map[string]any)
+		got := b.find("KrosGrant", item["name"].(string))
+		g.Expect(got).NotTo(BeNil(), item["name"])
+		g.Expect(got.Object["spec"]).To(Equal(item["spec"]), "spec of %s as written", item["name"])
+	}
+
+	_, _, err := renderChart(t, "krosGrants: {items: [{spec: {namespaceSelector: {}}}]}")
+	g.Expect(err).To(MatchError(ContainSubstring("krosGrants.items[0].name is required")))
+	_, _, err = renderChart(t, "krosGrants: {items: [{name: team-a}]}")
+	g.Expect(err).To(MatchError(ContainSubstring("krosGrants.items[0].spec is required")))
 }

@@ -113,6 +113,8 @@ func TestInstallerInvariants(t *testing.T) {
 		"ClusterRole/kros-operator-krosendpoint-admin-role",
 		"ClusterRole/kros-operator-krosendpoint-editor-role",
 		"ClusterRole/kros-operator-krosendpoint-viewer-role",
+		"ClusterRole/kros-operator-krosgrant-admin-role",
+		"ClusterRole/kros-operator-krosgrant-viewer-role",
 		"Service/kros-operator-controller-manager-metrics-service",
 		"Deployment/kros-operator-controller-manager",
 	))

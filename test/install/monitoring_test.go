@@ -65,6 +65,7 @@ watchNamespaces: [a, b]
 replicas: 2`,
 	"monitoring-plain-http": "{metrics: {secure: false}, " +
 		"monitoring: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}}}",
+	"krosgrants":                    krosGrantValues,
 	"monitoring-no-leader-election": "{leaderElection: {enabled: false}, monitoring: {prometheusRule: {enabled: true}}}",
 }
 
