@@ -100,7 +100,7 @@ func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiK
 		return nil
 	}
 	if ep.DeletionTimestamp.IsZero() {
-		versions, err := protectSecrets(ctx, r.Client, ep, r.DefaultCredentials, apiKeyOnly, res.Versions)
+		versions, err := protectSecrets(ctx, r.Client, ep, apiKeyOnly, res.Versions)
 		if err != nil {
 			return err
 		}

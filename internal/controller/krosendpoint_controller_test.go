@@ -507,7 +507,7 @@ var _ = Describe("KrosEndpoint controller", func() {
 		ep.Annotations = map[string]string{cockpitv1alpha1.AnnotationPaused: "true"}
 		Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		Eventually(func() string { return readyReason(fx.Get(ep)) }, timeout, interval).Should(Equal(cockpitv1alpha1.ReasonPaused))
-		_, err = protectSecrets(ctx, lagging(stale), ep, types.NamespacedName{}, false, nil)
+		_, err = protectSecrets(ctx, lagging(stale), ep, false, nil)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(finalizers()).To(ConsistOf(theirs, cockpitv1alpha1.SecretInUseFinalizer))
 

@@ -110,11 +110,13 @@ func (s *secretReader) forget(key types.NamespacedName) {
 // take its own finalizer for a rotated SIP login. A Secret with no version
 // read is patched without a lock.
 func protectSecrets(
-	ctx context.Context, c client.Client, ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName, apiKeyOnly bool,
+	ctx context.Context, c client.Client, ep *cockpitv1alpha1.KrosEndpoint, apiKeyOnly bool,
 	read []cockpitv1alpha1.SecretResourceVersion,
 ) ([]cockpitv1alpha1.SecretResourceVersion, error) {
 	versions := slices.Clone(read)
-	refs := mapping.SecretRefs(ep, defaultCredentials)
+	// Shared credentials, in the operator's namespace, carry no finalizer of
+	// ours: the zero ref stands for them.
+	refs := mapping.SecretRefs(ep, mapping.SecretRef{})
 	if apiKeyOnly {
 		refs = refs[:1]
 	}
@@ -150,7 +152,7 @@ func protectSecrets(
 }
 
 func secretRefIndexValues(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName) []string {
-	refs := mapping.SecretRefs(ep, defaultCredentials)
+	refs := mapping.SecretRefs(ep, mapping.DefaultCredentialsRef(defaultCredentials))
 	values := make([]string, 0, len(refs))
 	for _, ref := range refs {
 		values = append(values, ref.Key.String())

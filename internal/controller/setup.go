@@ -389,7 +389,7 @@ func enqueueLocalRefs(q workqueue.TypedRateLimitingInterface[reconcile.Request],
 	if !ok {
 		return
 	}
-	for _, ref := range mapping.SecretRefs(ep, types.NamespacedName{}) {
+	for _, ref := range mapping.SecretRefs(ep, mapping.SecretRef{}) {
 		if ref.Local {
 			q.Add(reconcile.Request{NamespacedName: ref.Key})
 		}

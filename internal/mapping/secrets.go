@@ -45,8 +45,14 @@ type SecretRef struct {
 	Local bool
 }
 
-// SecretRefs lists the Secrets ep reads, the API key's first.
-func SecretRefs(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName) []SecretRef {
+// DefaultCredentialsRef is the operator's default credentials Secret, key.
+func DefaultCredentialsRef(key types.NamespacedName) SecretRef {
+	return SecretRef{Key: key, Field: "the operator's default credentials"}
+}
+
+// SecretRefs lists the Secrets ep reads, the API key's first: its own, or
+// shared, the shared credentials of its namespace.
+func SecretRefs(ep *cockpitv1alpha1.KrosEndpoint, shared SecretRef) []SecretRef {
 	local := func(name, field string) SecretRef {
 		return SecretRef{Key: types.NamespacedName{Namespace: ep.Namespace, Name: name}, Field: field, Local: true}
 	}
@@ -54,7 +60,7 @@ func SecretRefs(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.Names
 	if ep.Spec.APIKeySecretRef != nil {
 		refs = append(refs, local(ep.Spec.APIKeySecretRef.Name, "spec.apiKeySecretRef"))
 	} else {
-		refs = append(refs, SecretRef{Key: defaultCredentials, Field: "the operator's default credentials"})
+		refs = append(refs, shared)
 	}
 	switch {
 	case ep.Spec.Vogent != nil:
@@ -166,8 +172,8 @@ type ReadSecret func(SecretRef) (data map[string][]byte, resourceVersion string,
 
 // Resolve reads the API key and, unless apiKeyOnly, the SIP credentials ep
 // needs, and keeps the organization the endpoint lives in.
-func Resolve(ep *cockpitv1alpha1.KrosEndpoint, defaultCredentials types.NamespacedName, apiKeyOnly bool, read ReadSecret) (Resolved, error) {
-	refs := SecretRefs(ep, defaultCredentials)
+func Resolve(ep *cockpitv1alpha1.KrosEndpoint, shared SecretRef, apiKeyOnly bool, read ReadSecret) (Resolved, error) {
+	refs := SecretRefs(ep, shared)
 	res := Resolved{APIKeyRef: refs[0]}
 	if apiKeyOnly {
 		refs = refs[:1]

@@ -172,7 +172,7 @@ func TestResolve(t *testing.T) {
 			for _, m := range tt.mutate {
 				m(ep)
 			}
-			got, err := Resolve(ep, defaults, tt.apiKeyOnly, read)
+			got, err := Resolve(ep, DefaultCredentialsRef(defaults), tt.apiKeyOnly, read)
 			if tt.reason != "" {
 				stalled, ok := errors.AsType[*Stalled](err)
 				g.Expect(ok).To(BeTrue(), "%v", err)
@@ -180,7 +180,7 @@ func TestResolve(t *testing.T) {
 				return
 			}
 			g.Expect(err).NotTo(HaveOccurred())
-			tt.want.APIKeyRef = SecretRefs(ep, defaults)[0]
+			tt.want.APIKeyRef = SecretRefs(ep, DefaultCredentialsRef(defaults))[0]
 			g.Expect(got).To(Equal(tt.want))
 		})
 	}

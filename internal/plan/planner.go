@@ -253,7 +253,7 @@ func (p *planRun) read(ctx context.Context, f *decide.Facts, what decide.Read) e
 
 // resolve resolves ep's Secrets as the operator would, with the API key
 // the CLI was given in place of the resource's.
-func (p *planRun) resolve(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, credentials types.NamespacedName, apiKeyOnly bool) (mapping.Resolved, error) {
+func (p *planRun) resolve(ctx context.Context, ep *cockpitv1alpha1.KrosEndpoint, credentials mapping.SecretRef, apiKeyOnly bool) (mapping.Resolved, error) {
 	apiKey := mapping.SecretRefs(ep, credentials)[0]
 	return mapping.Resolve(ep, credentials, apiKeyOnly, func(ref mapping.SecretRef) (map[string][]byte, string, error) {
 		if ref == apiKey && p.Credentials != nil {

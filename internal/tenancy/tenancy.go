@@ -45,8 +45,9 @@ type Access struct {
 	// what they reach, as before grants existed.
 	Governed bool
 	// Credentials is the credentials Secret the namespace's KrosEndpoints use
-	// when they name none; zero when the grants grant none.
-	Credentials types.NamespacedName
+	// when they name none, and what grants it (for messages); zero when the
+	// grants grant none.
+	Credentials mapping.SecretRef
 	// Grants are the KrosGrants that select the namespace, by name.
 	Grants []string
 	// Conflict says why the grants grant no credentials although some name
@@ -74,7 +75,7 @@ func Resolve(namespace string, namespaceLabels map[string]string, grants []cockp
 	}
 	slices.Sort(a.Grants)
 	if len(selecting) == 0 {
-		return Access{Namespace: namespace, Credentials: defaultCredentials}
+		return Access{Namespace: namespace, Credentials: mapping.DefaultCredentialsRef(defaultCredentials)}
 	}
 	a.Governed = true
 	var own []string
@@ -91,18 +92,23 @@ func Resolve(namespace string, namespaceLabels map[string]string, grants []cockp
 			namespace, strings.Join(a.Grants, ", "), strings.Join(own, ", "))
 		return a
 	case len(own) == 1:
-		a.Credentials = types.NamespacedName{Namespace: defaultCredentials.Namespace, Name: own[0]}
+		a.Credentials = mapping.SecretRef{Key: types.NamespacedName{Namespace: defaultCredentials.Namespace, Name: own[0]}}
 	case slices.ContainsFunc(selecting, func(g *cockpitv1alpha1.KrosGrant) bool { return g.Spec.CredentialsSecretRef != nil }):
-		a.Credentials = defaultCredentials
+		a.Credentials = mapping.DefaultCredentialsRef(defaultCredentials)
 	default:
 		return a
 	}
+	var naming []string
 	for _, g := range selecting {
-		if ref := g.Spec.CredentialsSecretRef; ref != nil && ref.Name == a.Credentials.Name {
+		if ref := g.Spec.CredentialsSecretRef; ref != nil && ref.Name == a.Credentials.Key.Name {
+			naming = append(naming, g.Name)
 			a.organizations = append(a.organizations, g.Spec.OrganizationIDs...)
 			a.endpoints = append(a.endpoints, g.Spec.EndpointIDs...)
 			a.phoneNumbers = append(a.phoneNumbers, g.Spec.PhoneNumberIDs...)
 		}
+	}
+	if len(own) == 1 {
+		a.Credentials.Field = fmt.Sprintf("spec.credentialsSecretRef of KrosGrant %q", naming[0])
 	}
 	return a
 }
@@ -130,7 +136,7 @@ func Shared(ep *cockpitv1alpha1.KrosEndpoint) bool { return ep.Spec.APIKeySecret
 // credentials of its own cannot use shared ones; nil when it can.
 func (a Access) CredentialsStall() *mapping.Stalled {
 	switch {
-	case !a.Governed || a.Credentials != (types.NamespacedName{}):
+	case !a.Governed || a.Credentials.Key.Name != "":
 		return nil
 	case a.Conflict != "":
 		return notGranted(a.Conflict)
@@ -178,7 +184,7 @@ func (a Access) PhoneNumberStall(id string) *mapping.Stalled {
 func (a Access) missing(what, field string) *mapping.Stalled {
 	return notGranted(fmt.Sprintf("%s is not granted to namespace %q: the platform team grants it by listing it in "+
 		"spec.%s of a KrosGrant that selects this namespace and names the credentials Secret %q (selecting it: %s)",
-		what, a.Namespace, field, a.Credentials.Name, strings.Join(a.Grants, ", ")))
+		what, a.Namespace, field, a.Credentials.Key.Name, strings.Join(a.Grants, ", ")))
 }
 
 // granted reports whether list grants id; UUIDs compare without regard to

@@ -77,7 +77,7 @@ func TestResolve(t *testing.T) {
 			g := NewWithT(t)
 			a := Resolve("team-a", teamA, tt.grants, defaults)
 			g.Expect(a.Governed).To(Equal(tt.governed))
-			g.Expect(a.Credentials.Name).To(Equal(tt.credentials))
+			g.Expect(a.Credentials.Key.Name).To(Equal(tt.credentials))
 			g.Expect(a.CredentialsStall() != nil).To(Equal(tt.stalled))
 			if !tt.stalled {
 				g.Expect(a.EndpointGranted("e-1")).To(Equal(tt.endpoint))
@@ -94,13 +94,18 @@ func TestStallsSayWhatIsMissing(t *testing.T) {
 		})}, defaults)
 	caseless := a.OrganizationStall("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "") == nil
 	g.Expect(caseless).To(BeTrue(), "UUIDs compare without case")
-	own := a.OrganizationStall("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb") == nil
-	g.Expect(own).To(BeTrue(), "the credentials' own organization")
+	itsOwn := a.OrganizationStall("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb") == nil
+	g.Expect(itsOwn).To(BeTrue(), "the credentials' own organization")
 	s := a.OrganizationStall("cccccccc-cccc-4ccc-8ccc-cccccccccccc", "")
 	g.Expect(s.Reason).To(Equal(cockpitv1alpha1.ReasonNotGranted))
 	g.Expect(s.Message).To(ContainSubstring("spec.organizationIDs"))
 	g.Expect(a.PhoneNumberStall("dddddddd-dddd-4ddd-8ddd-dddddddddddd").Message).To(ContainSubstring("spec.phoneNumberIDs"))
 	g.Expect(a.EndpointGranted("E-1")).To(BeFalse())
+
+	own := Resolve("team-a", nil, []cockpitv1alpha1.KrosGrant{grant("team-a", nil, "krosai-team-a")}, defaults)
+	g.Expect(own.Credentials.Field).To(Equal(`spec.credentialsSecretRef of KrosGrant "team-a"`),
+		"a missing Secret is reported as the grant's, not as the default credentials")
+	g.Expect(own.Credentials.Key).To(Equal(types.NamespacedName{Namespace: "kros-system", Name: "krosai-team-a"}))
 
 	locked := Resolve("team-a", nil, []cockpitv1alpha1.KrosGrant{grant("lockdown", nil, "")}, defaults)
 	g.Expect(locked.CredentialsStall().Message).To(ContainSubstring("(selecting it: lockdown)"))
