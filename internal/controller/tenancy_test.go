@@ -23,6 +23,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -79,6 +80,9 @@ var _ = Describe("KrosGrants", func() {
 		grant := grantFor(ns, secretName)
 		toAdopt := createRemote(key, org, "Another team's line", map[string]any{"elevenlabs_agent_id": "their-agent"})
 		toObserve := createRemote(key, org, "Another team's desk", map[string]any{"elevenlabs_agent_id": "their-desk"})
+		theirHook := createRemoteFrom(key, org, map[string]any{"name": "Another team's events", "type": "webhook",
+			"url": "https://hooks.example.com/theirs"})
+		secretValues.Add(theirHook.Secret, "another team's webhook signing secret")
 		since := time.Now()
 
 		By("creating its own endpoint with the granted credentials: no grant needed")
@@ -94,7 +98,10 @@ var _ = Describe("KrosGrants", func() {
 		phone.Spec.DisplayName, phone.Spec.PhoneNumberID = "Our hotline", phoneNumber
 		otherOrg := fixtures.NewEndpoint(ns, "other-org", sharedSpec("our-agent"))
 		otherOrg.Spec.OrganizationID = elsewhere
-		refused := []*cockpitv1alpha1.KrosEndpoint{adopt, observe, phone, otherOrg}
+		hook := naming(fixtures.NewEndpoint(ns, "hook", cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeWebhook,
+			DisplayName: "Another team's events", DeletionPolicy: cockpitv1alpha1.DeletionPolicyOrphan,
+			Webhook: &cockpitv1alpha1.WebhookConfig{URL: "https://hooks.example.com/theirs"}}), theirHook.ID)
+		refused := []*cockpitv1alpha1.KrosEndpoint{adopt, observe, phone, otherOrg, hook}
 		for _, ep := range refused {
 			Expect(k8sClient.Create(ctx, ep)).To(Succeed())
 		}
@@ -106,6 +113,9 @@ var _ = Describe("KrosGrants", func() {
 		}
 		Expect(touching(since, toAdopt.ID, "")).To(BeEmpty(), "not read, patched or deleted")
 		Expect(touching(since, toObserve.ID, "")).To(BeEmpty())
+		Expect(touching(since, theirHook.ID, "")).To(BeEmpty())
+		err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hook-webhook-signing"}, &corev1.Secret{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "another team's signing secret is not written here: %v", err)
 		Expect(touching(since, "", elsewhere)).To(BeEmpty(), "nothing sent to the organization not granted")
 		Expect(requests("createEndpoint", named("Our hotline"))).To(BeEmpty())
 
