@@ -480,6 +480,11 @@ func (s *soak) opOrphan(ctx context.Context) error {
 	if r == nil {
 		return errNothingToDo
 	}
+	return s.orphan(ctx, r)
+}
+
+// orphan sets a resource's deletionPolicy to Orphan, then deletes it.
+func (s *soak) orphan(ctx context.Context, r *resModel) error {
 	ep, err := s.get(ctx, r)
 	if err != nil {
 		return err
@@ -534,7 +539,28 @@ func (s *soak) opAdopt(observeOnly bool) opFunc {
 func (s *soak) createSource(ctx context.Context, typ cockpitv1alpha1.EndpointType, useB bool) (string, error) {
 	s.adoptCounter++
 	srcName := fmt.Sprintf("adopt-src-%d", s.adoptCounter)
-	body := map[string]any{"name": srcName, "type": string(typ)}
+	body := s.sourceBody(typ, srcName)
+	// The resource's organization decides the source's.
+	key, org := s.driverKeyA, orgA
+	if useB {
+		key, org = s.driverKeyB, orgB
+	}
+	id, err := s.sim.createThroughAPI(ctx, key, body)
+	if err != nil {
+		// A fault may have answered an error after creating it: look.
+		id = s.findByName(ctx, srcName)
+		if id == "" {
+			return "", fmt.Errorf("source: %w", err)
+		}
+	}
+	s.log.add("adopt-source", "remote:"+id, "%s %q created through the API in org %s", typ, srcName, org)
+	return id, nil
+}
+
+// sourceBody is the body of a create of an endpoint of typ named name, as
+// another tool or the dashboard would send it.
+func (s *soak) sourceBody(typ cockpitv1alpha1.EndpointType, name string) map[string]any {
+	body := map[string]any{"name": name, "type": string(typ)}
 	switch typ {
 	case cockpitv1alpha1.EndpointTypeWebhook:
 		body["url"] = "https://source.example.com/" + s.token(6)
@@ -560,21 +586,7 @@ func (s *soak) createSource(ctx context.Context, typ cockpitv1alpha1.EndpointTyp
 		}
 		body["provider_config"] = cfg
 	}
-	// The resource's organization decides the source's.
-	key, org := s.driverKeyA, orgA
-	if useB {
-		key, org = s.driverKeyB, orgB
-	}
-	id, err := s.sim.createThroughAPI(ctx, key, body)
-	if err != nil {
-		// A fault may have answered an error after creating it: look.
-		id = s.findByName(ctx, srcName)
-		if id == "" {
-			return "", fmt.Errorf("source: %w", err)
-		}
-	}
-	s.log.add("adopt-source", "remote:"+id, "%s %q created through the API in org %s", typ, srcName, org)
-	return id, nil
+	return body
 }
 
 func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1.EndpointType, id string,
