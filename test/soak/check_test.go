@@ -54,10 +54,11 @@ const (
 	invObserveOnly = "observe-only-never-writes"
 	invQuiet       = "no-write-at-rest"
 	invBudget      = "budget-never-exceeded"
+	invTenants     = "tenants-reach-only-their-own"
 )
 
 var invariants = []string{invReady, invOneRemote, invMatches, invSIP, invHonest, invLeftBehind, invStuck,
-	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered, invObserveOnly, invQuiet, invBudget}
+	invSecretsLeak, inv429, invUp, invMisrouted, invOutnumbered, invObserveOnly, invQuiet, invBudget, invTenants}
 
 // violation is one broken invariant, about a resource or a remote endpoint.
 type violation struct {
@@ -179,6 +180,14 @@ func (s *soak) check(ctx context.Context) ([]violation, error) {
 	for i := range keps.Items {
 		ep := &keps.Items[i]
 		key := ep.Namespace + "/" + ep.Name
+		if s.attackers[key] != nil {
+			// It claims nothing: checkTenants judges it, stuck deletions aside.
+			if ep.DeletionTimestamp != nil {
+				out = append(out, violation{invStuck, key, nil, fmt.Sprintf("attacker deleting since %s, finalizers %v",
+					ep.DeletionTimestamp.Format(time.RFC3339), ep.Finalizers)})
+			}
+			continue
+		}
 		if id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]; id != "" {
 			claims[id] = append(claims[id], key)
 		}
@@ -193,6 +202,7 @@ func (s *soak) check(ctx context.Context) ([]violation, error) {
 	out = append(out, s.checkLeftBehind(remotes, claims)...)
 	out = append(out, s.checkMisrouted(keps.Items)...)
 	out = append(out, s.checkObserveOnlyWrites()...)
+	out = append(out, s.checkTenants(keps.Items, remotes)...)
 	for _, ns := range nss.Items {
 		if ns.DeletionTimestamp != nil {
 			out = append(out, violation{invStuck, ns.Name, nil, fmt.Sprintf("namespace %s deleting since %s: %s",
@@ -371,8 +381,11 @@ type remoteWant struct {
 func expectRemote(ep *cockpitv1alpha1.KrosEndpoint, secretOf map[string]*corev1.Secret) remoteWant {
 	spec := ep.Spec
 	w := remoteWant{org: orgA, name: spec.DisplayName, status: "active", config: map[string]string{}}
-	if spec.APIKeySecretRef != nil {
+	switch {
+	case spec.APIKeySecretRef != nil:
 		w.org = orgB
+	case isTenant(ep.Namespace):
+		w.org = orgT // the credentials their grants give
 	}
 	if w.name == "" {
 		w.name = ep.Name
@@ -486,10 +499,10 @@ func (s *soak) checkOutnumbered(ctx context.Context, when string) {
 	for _, group := range byOrg {
 		n += len(group)
 	}
-	if owners := len(s.res) + len(s.gone) + s.adoptCounter; n > owners {
+	if owners := len(s.res) + len(s.gone) + s.adoptCounter + s.victimCounter; n > owners {
 		s.duringRun = append(s.duringRun, violation{invOutnumbered, "", nil, fmt.Sprintf(
-			"%s: %d remote endpoints for %d resources ever made and %d adoption sources", when, n,
-			len(s.res)+len(s.gone), s.adoptCounter)})
+			"%s: %d remote endpoints for %d resources ever made, %d adoption sources and %d made in the "+
+				"dashboard", when, n, len(s.res)+len(s.gone), s.adoptCounter, s.victimCounter)})
 	}
 }
 
@@ -593,6 +606,8 @@ func (s *soak) checkLeaks() []violation {
 func (s *soak) report(driven, settled time.Duration, violations []violation) float64 {
 	fmt.Printf("\nsoak: SOAK_SEED=%d SOAK_DURATION=%s: drove %s, settled in %s; %d live resources, %d namespaces\n",
 		s.seed, s.duration, driven.Round(time.Second), settled.Round(time.Second), len(s.res), len(s.namespaces))
+
+	fmt.Println("soak: " + s.tenantSummary())
 
 	t := newTable("operation", "done", "failed")
 	for _, k := range s.ops.kinds() {

@@ -70,7 +70,7 @@ type weighted struct {
 }
 
 func (s *soak) operations() []weighted {
-	return []weighted{
+	return append([]weighted{
 		{"create", 17, s.opCreate},
 		{"create-then-edit", 3, s.opCreateThenEdit},
 		{"edit", 16, s.opEdit},
@@ -87,7 +87,7 @@ func (s *soak) operations() []weighted {
 		{"twins", 3, s.opTwins},
 		{"observe-only", 3, s.opAdopt(true)},
 		{"move-organization", 1, s.opMoveOrganization},
-	}
+	}, s.tenantOps()...)
 }
 
 // drawOp picks an operation by weight; over maxLive resources, deletes win.
@@ -308,8 +308,11 @@ func (s *soak) createResource(ctx context.Context, ns string, typ cockpitv1alpha
 	s.res[r.key] = r
 	s.displayNames[display] = r.key
 	org := "A"
-	if ep.Spec.APIKeySecretRef != nil {
+	switch {
+	case ep.Spec.APIKeySecretRef != nil:
 		org = "B"
+	case isTenant(ns):
+		org = "T (granted)"
 	}
 	s.log.add("create", r.key, "type %s org %s enabled %v%s", typ, org, ep.Spec.Enabled == nil || *ep.Spec.Enabled, detail)
 	return r, nil
@@ -431,6 +434,9 @@ func (s *soak) deleteResource(ctx context.Context, r *resModel, why string) erro
 	if err != nil {
 		return err
 	}
+	if r.deleting.IsZero() && ep.Spec.DeletionPolicy != cockpitv1alpha1.DeletionPolicyOrphan {
+		r.deleting = time.Now() // before: the operator may act before Delete returns
+	}
 	if err := s.cl.Admin.Delete(ctx, ep); err != nil {
 		return err
 	}
@@ -480,6 +486,11 @@ func (s *soak) opOrphan(ctx context.Context) error {
 	if r == nil {
 		return errNothingToDo
 	}
+	return s.orphan(ctx, r)
+}
+
+// orphan sets a resource's deletionPolicy to Orphan, then deletes it.
+func (s *soak) orphan(ctx context.Context, r *resModel) error {
 	ep, err := s.get(ctx, r)
 	if err != nil {
 		return err
@@ -494,6 +505,7 @@ func (s *soak) opOrphan(ctx context.Context) error {
 	}
 	id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
 	s.forget(r, nil)
+	r.orphaned = true
 	ids := []string{id}
 	if r.adoptedFrom != "" {
 		ids = append(ids, r.adoptedFrom)
@@ -534,7 +546,28 @@ func (s *soak) opAdopt(observeOnly bool) opFunc {
 func (s *soak) createSource(ctx context.Context, typ cockpitv1alpha1.EndpointType, useB bool) (string, error) {
 	s.adoptCounter++
 	srcName := fmt.Sprintf("adopt-src-%d", s.adoptCounter)
-	body := map[string]any{"name": srcName, "type": string(typ)}
+	body := s.sourceBody(typ, srcName)
+	// The resource's organization decides the source's.
+	key, org := s.driverKeyA, orgA
+	if useB {
+		key, org = s.driverKeyB, orgB
+	}
+	id, err := s.sim.createThroughAPI(ctx, key, body)
+	if err != nil {
+		// A fault may have answered an error after creating it: look.
+		id = s.findByName(ctx, srcName)
+		if id == "" {
+			return "", fmt.Errorf("source: %w", err)
+		}
+	}
+	s.log.add("adopt-source", "remote:"+id, "%s %q created through the API in org %s", typ, srcName, org)
+	return id, nil
+}
+
+// sourceBody is the body of a create of an endpoint of typ named name, as
+// another tool or the dashboard would send it.
+func (s *soak) sourceBody(typ cockpitv1alpha1.EndpointType, name string) map[string]any {
+	body := map[string]any{"name": name, "type": string(typ)}
 	switch typ {
 	case cockpitv1alpha1.EndpointTypeWebhook:
 		body["url"] = "https://source.example.com/" + s.token(6)
@@ -560,21 +593,7 @@ func (s *soak) createSource(ctx context.Context, typ cockpitv1alpha1.EndpointTyp
 		}
 		body["provider_config"] = cfg
 	}
-	// The resource's organization decides the source's.
-	key, org := s.driverKeyA, orgA
-	if useB {
-		key, org = s.driverKeyB, orgB
-	}
-	id, err := s.sim.createThroughAPI(ctx, key, body)
-	if err != nil {
-		// A fault may have answered an error after creating it: look.
-		id = s.findByName(ctx, srcName)
-		if id == "" {
-			return "", fmt.Errorf("source: %w", err)
-		}
-	}
-	s.log.add("adopt-source", "remote:"+id, "%s %q created through the API in org %s", typ, srcName, org)
-	return id, nil
+	return body
 }
 
 func (s *soak) createAdopter(ctx context.Context, ns string, typ cockpitv1alpha1.EndpointType, id string,
@@ -744,8 +763,11 @@ func (s *soak) opRotateSIP(ctx context.Context) error {
 // opRotateKey moves an API key Secret to another valid key of its organization.
 func (s *soak) opRotateKey(ctx context.Context) error {
 	ns, name, org := pick(s.rng, s.namespaces), orgBSecret, orgB
-	if s.chance(0.3) {
+	switch n := s.rng.Float64(); {
+	case n < 0.25:
 		ns, name, org = operatorNamespace, credentialsSecret, orgA
+	case n < 0.4:
+		ns, name, org = operatorNamespace, tenantSecret, orgT
 	}
 	key, err := s.newKey(org)
 	if err != nil {

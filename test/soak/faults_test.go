@@ -95,6 +95,12 @@ func (s *soak) drive() {
 		_, err := s.createResource(ctx, s.namespaces[0], typ, "")
 		s.ops.add("create", err)
 	}
+	for _, ns := range tenantNamespaces { // endpoints for the other tenant's attackers to name
+		for range 2 {
+			_, err := s.createResource(ctx, ns, pick(s.rng, endpointTypes), " (tenant)", shared)
+			s.ops.add("tenant-create", err)
+		}
+	}
 	// Every kind fits in the shortest runs; long runs cycle through them.
 	interval := min(max(s.duration/time.Duration(len(faultKinds)+2), 4*time.Second), 20*time.Second)
 	start := time.Now()

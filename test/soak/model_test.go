@@ -154,6 +154,11 @@ type resModel struct {
 	// observeOnly is set for a resource created with managementPolicy
 	// ObserveOnly to observe adoptedFrom; the driver never switches it.
 	observeOnly bool
+	// deleting is when the driver first asked for its deletion with its
+	// deletionPolicy Delete: no DELETE of its endpoint is for it before.
+	deleting time.Time
+	// orphaned is set when it was deleted with deletionPolicy Orphan.
+	orphaned bool
 }
 
 // remember records the identifying values of a spec the resource is given.

@@ -94,8 +94,8 @@ func (s *soak) checkQuiet(ctx context.Context) []violation {
 		ep := &keps.Items[i]
 		key := ep.Namespace + "/" + ep.Name
 		last[key] = ep
-		if id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]; id != "" {
-			keyOf[id] = key
+		if id := ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]; id != "" && s.attackers[key] == nil {
+			keyOf[id] = key // an attacker names its victim, and owns nothing
 		}
 	}
 

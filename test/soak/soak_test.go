@@ -83,6 +83,10 @@ type soak struct {
 	simKeys                []string
 	orgBKeys               []string
 	driverKeyA, driverKeyB string
+	// tenantKey is the key of the tenants' shared credentials, and
+	// driverKeyT the driver's own key of their organization, for the
+	// endpoints it makes "in the dashboard".
+	tenantKey, driverKeyT string
 
 	log          eventLog
 	ops, faults  *counter
@@ -95,6 +99,17 @@ type soak struct {
 	twinCounter  int
 	displayNames map[string]string
 	leftovers    []*leftover
+
+	// attackers are the tenants' KrosEndpoints that name an endpoint their
+	// namespace may not reach, by key; victims the endpoints made in the
+	// dashboard for them to name, by id, and dashboardNames their names.
+	attackers      map[string]*attacker
+	victims        map[string]*dashboardVictim
+	dashboardNames map[string]bool
+	victimCounter  int
+	// tenantIDs are the status.ids seen on the tenants' resources, by key
+	// (under seenMu).
+	tenantIDs map[string]map[string]bool
 
 	// statsBase sums the simulator's counts of its earlier incarnations.
 	statsBase map[string]map[string]int
@@ -159,7 +174,8 @@ func TestSoak(t *testing.T) {
 		ops: newCounter(), faults: newCounter(), res: map[string]*resModel{}, gone: map[string]*resModel{},
 		displayNames: map[string]string{}, statsBase: map[string]map[string]int{},
 		secrets: &operatortest.Secrets{}, seen: map[[32]byte]seenText{},
-		reqSeen: map[string]bool{}}
+		reqSeen: map[string]bool{}, attackers: map[string]*attacker{}, victims: map[string]*dashboardVictim{},
+		dashboardNames: map[string]bool{}, tenantIDs: map[string]map[string]bool{}}
 	s.setUp()
 
 	collectorDone := make(chan struct{})
@@ -223,14 +239,17 @@ func (s *soak) setUp() {
 	}
 	t.Cleanup(func() { _ = s.cl.Stop() })
 
-	// Two organizations: A through the operator's default credentials, B
-	// through a Secret in each namespace. The driver has keys of its own,
-	// so its direct API calls do not spend the operator's budget.
+	// Three organizations: A through the operator's default credentials, B
+	// through a Secret in each namespace, T through the credentials the
+	// tenants' KrosGrants grant. The driver has keys of its own, so its
+	// direct API calls do not spend the operator's budget.
 	keyA, keyB := "kros_test_"+s.token(30), "kros_test_"+s.token(30)
 	s.driverKeyA, s.driverKeyB = "kros_test_"+s.token(30), "kros_test_"+s.token(30)
+	s.tenantKey, s.driverKeyT = "kros_test_"+s.token(30), "kros_test_"+s.token(30)
 	s.orgBKeys = []string{keyB}
-	s.simKeys = []string{keyA + "=" + orgA, s.driverKeyA + "=" + orgA, keyB + "=" + orgB, s.driverKeyB + "=" + orgB}
-	for _, k := range []string{keyA, keyB, s.driverKeyA, s.driverKeyB} {
+	s.simKeys = []string{keyA + "=" + orgA, s.driverKeyA + "=" + orgA, keyB + "=" + orgB, s.driverKeyB + "=" + orgB,
+		s.tenantKey + "=" + orgT, s.driverKeyT + "=" + orgT}
+	for _, k := range []string{keyA, keyB, s.driverKeyA, s.driverKeyB, s.tenantKey, s.driverKeyT} {
 		s.secrets.Add(k, "API key")
 	}
 	s.sim = &sim{bin: filepath.Join(s.root, "bin", "krosai-sim"), dir: s.dir,
@@ -257,6 +276,9 @@ func (s *soak) setUp() {
 		StringData: map[string]string{cockpitv1alpha1.SecretKeyAPIKey: keyA},
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.setUpTenants(s.ctx); err != nil {
+		t.Fatalf("tenants: %v", err)
 	}
 	if s.saKubeconfig, err = s.cl.Kubeconfig(serviceAccount, "system:serviceaccounts",
 		"system:serviceaccounts:"+operatorNamespace, "system:authenticated"); err != nil {
@@ -350,6 +372,7 @@ func (s *soak) collectStatuses(ctx context.Context) {
 		data, _ := json.Marshal(ep.Status)
 		s.remember(fmt.Sprintf("status of KrosEndpoint %s/%s", ep.Namespace, ep.Name), string(data))
 	}
+	s.collectTenantStatuses(list.Items)
 }
 
 func (s *soak) collectSimSecrets(ctx context.Context) {
