@@ -24,6 +24,7 @@ limitations under the License.
 package soak
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -229,6 +230,7 @@ func (s *soak) setUp() {
 		_ = os.RemoveAll(s.dir)
 	})
 	t.Cleanup(s.writeEventLog)
+	t.Cleanup(s.writeRequestLog)
 
 	// The API server can be restarted with etcd kept, for the faults.
 	if s.cl, err = harness.StartControlPlane(harness.ControlPlaneOptions{
@@ -422,6 +424,27 @@ func (s *soak) statsNow(ctx context.Context) (map[string]map[string]int, error) 
 	addStats(total, s.statsBase)
 	addStats(total, st.Operations)
 	return total, nil
+}
+
+// writeRequestLog writes every API request the soak gathered from the
+// simulator, one JSON object a line, to requests.jsonl beside the other
+// logs: a violation prints only the requests that name the resource, and a
+// list that decided a recovery names none. Bodies are the simulator's,
+// passwords redacted; no record holds an API key.
+func (s *soak) writeRequestLog() {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, r := range s.apiRequests {
+		if err := enc.Encode(r); err != nil {
+			s.t.Errorf("writing the request log: %v", err)
+			return
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "requests.jsonl"), b.Bytes(), 0o600); err != nil {
+		s.t.Errorf("writing the request log: %v", err)
+	}
 }
 
 // writeEventLog writes the event log to events.log beside the other logs.
