@@ -44,6 +44,7 @@ type KrosGrantSpec struct {
 	// labels; `kubernetes.io/metadata.name: team-a` selects one namespace,
 	// and {} selects every namespace.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, (e.operator in ['In', 'NotIn'] && has(e.values) && size(e.values) > 0) || (e.operator in ['Exists', 'DoesNotExist'] && (!has(e.values) || size(e.values) == 0)))",message="each matchExpression's operator is In or NotIn with values, or Exists or DoesNotExist without"
 	NamespaceSelector metav1.LabelSelector `json:"namespaceSelector"`
 
 	// credentialsSecretRef names a Secret in the operator's namespace (keys

@@ -68,13 +68,17 @@ func Resolve(namespace string, namespaceLabels map[string]string, grants []cockp
 	a := Access{Namespace: namespace}
 	var selecting []*cockpitv1alpha1.KrosGrant
 	for i := range grants {
-		if g := &grants[i]; selects(g, namespace, namespaceLabels) {
-			selecting = append(selecting, g)
+		g := &grants[i]
+		selected, readable := selects(g, namespace, namespaceLabels)
+		if selected {
 			a.Grants = append(a.Grants, g.Name)
+		}
+		if selected && readable {
+			selecting = append(selecting, g)
 		}
 	}
 	slices.Sort(a.Grants)
-	if len(selecting) == 0 {
+	if len(a.Grants) == 0 {
 		return Access{Namespace: namespace, Credentials: mapping.DefaultCredentialsRef(defaultCredentials)}
 	}
 	a.Governed = true
@@ -113,19 +117,21 @@ func Resolve(namespace string, namespaceLabels map[string]string, grants []cockp
 	return a
 }
 
-// selects reports whether g selects the namespace. A selector the API
-// server accepted but labels cannot parse selects nothing: a grant that
-// cannot be read grants nothing.
-func selects(g *cockpitv1alpha1.KrosGrant, namespace string, namespaceLabels map[string]string) bool {
+// selects reports whether g selects the namespace, and whether its
+// selector could be read. One that cannot (admission checks its operators,
+// not every label key) fails closed: it selects every namespace and grants
+// nothing, as the grant of nothing does, so that a broken lockdown locks
+// down and a broken grant gives nothing, and the stall names it.
+func selects(g *cockpitv1alpha1.KrosGrant, namespace string, namespaceLabels map[string]string) (selected, readable bool) {
 	selector, err := metav1.LabelSelectorAsSelector(&g.Spec.NamespaceSelector)
 	if err != nil {
-		return false
+		return true, false
 	}
 	set := labels.Set{}
 	maps.Copy(set, namespaceLabels)
 	// The API server sets this label on every namespace; a test's fake may not.
 	set["kubernetes.io/metadata.name"] = namespace
-	return selector.Matches(set)
+	return selector.Matches(set), true
 }
 
 // Shared reports whether ep uses shared credentials: it names no Secret of

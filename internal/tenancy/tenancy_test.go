@@ -65,10 +65,10 @@ func TestResolve(t *testing.T) {
 			credentials: "krosai-team-a", governed: true},
 		{name: "two Secrets of its own: none", grants: []cockpitv1alpha1.KrosGrant{grant("a1", teamA, "one"), grant("a2", teamA, "two")},
 			governed: true, stalled: true},
-		{name: "a selector labels cannot parse selects nothing", grants: []cockpitv1alpha1.KrosGrant{grant("bad", nil, "x",
-			func(s *cockpitv1alpha1.KrosGrantSpec) {
-				s.NamespaceSelector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "team", Operator: "Near"}}
-			})}, credentials: "krosai-credentials", endpoint: true},
+		{name: "a selector that cannot be read fails closed: it selects every namespace and grants nothing",
+			grants: []cockpitv1alpha1.KrosGrant{grant("bad", nil, "x", func(s *cockpitv1alpha1.KrosGrantSpec) {
+				s.NamespaceSelector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "team!", Operator: "Exists"}}
+			})}, governed: true, stalled: true},
 		{name: "by name", grants: []cockpitv1alpha1.KrosGrant{grant("n", map[string]string{"kubernetes.io/metadata.name": "team-a"},
 			"krosai-credentials")}, credentials: "krosai-credentials", governed: true},
 	}
