@@ -50,13 +50,25 @@ const (
 	defaultOut = "docs/api-reference.md"
 )
 
+// references are the pages written without flags: one per CRD.
+var references = []struct{ crd, out string }{
+	{defaultCRD, defaultOut},
+	{"config/crd/bases/cockpit.krosai.com_krosgrants.yaml", "docs/krosgrant-api-reference.md"},
+}
+
 func main() {
-	crdPath := flag.String("crd", defaultCRD, "the CRD to read, relative to the module root")
-	outPath := flag.String("out", defaultOut, "the Markdown file to write, relative to the module root")
+	crdPath := flag.String("crd", "", "the CRD to read, relative to the module root (default: every CRD's page)")
+	outPath := flag.String("out", "", "the Markdown file to write, relative to the module root")
 	flag.Parse()
-	if err := run(*crdPath, *outPath); err != nil {
-		fmt.Fprintln(os.Stderr, "apidocs:", err)
-		os.Exit(1)
+	pages := references
+	if *crdPath != "" {
+		pages = []struct{ crd, out string }{{*crdPath, *outPath}}
+	}
+	for _, page := range pages {
+		if err := run(page.crd, page.out); err != nil {
+			fmt.Fprintln(os.Stderr, "apidocs:", err)
+			os.Exit(1)
+		}
 	}
 }
 

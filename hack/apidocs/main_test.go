@@ -24,27 +24,30 @@ import (
 	"testing"
 )
 
-// TestReferenceUpToDate fails when docs/api-reference.md no longer matches
-// the CRD, e.g. after an API change and `make manifests`.
+// TestReferenceUpToDate fails when a CRD's page (docs/api-reference.md,
+// docs/krosgrant-api-reference.md) no longer matches the CRD, e.g. after an
+// API change and `make manifests`.
 func TestReferenceUpToDate(t *testing.T) {
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := os.ReadFile(filepath.Join(root, defaultCRD))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := generate(in, defaultCRD)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(root, defaultOut))
-	if err != nil {
-		t.Fatalf("%v: run go run ./hack/apidocs", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date with %s: run go run ./hack/apidocs", defaultOut, defaultCRD)
+	for _, page := range references {
+		in, err := os.ReadFile(filepath.Join(root, page.crd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := generate(in, page.crd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(root, page.out))
+		if err != nil {
+			t.Fatalf("%v: run go run ./hack/apidocs", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s is out of date with %s: run go run ./hack/apidocs", page.out, page.crd)
+		}
 	}
 }
 
