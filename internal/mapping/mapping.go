@@ -185,7 +185,14 @@ func Diff(ep *cockpitv1alpha1.KrosEndpoint, desired krosai.EndpointCreate, wantS
 		case f.typ != ep.Spec.Type:
 		case !f.writeOnly:
 			compare("provider_config."+f.api, f.spec, f.value(&remote.ProviderConfig), f.value(desired.ProviderConfig))
-		case !sipLoginKnown && HasSIPLogin(ep):
+		case HasSIPLogin(ep):
+			if !sipLoginKnown {
+				out = append(out, FieldDiff{APIField: "provider_config." + f.api, SpecField: f.spec, WriteOnly: true})
+			}
+		case f.value(&remote.ProviderConfig) != "":
+			// The spec asks for no SIP login and KrosAI holds one (its
+			// credentialsSecretRef removed, or a login set in the
+			// dashboard): the provider config, sent whole, drops it.
 			out = append(out, FieldDiff{APIField: "provider_config." + f.api, SpecField: f.spec, WriteOnly: true})
 		}
 	}

@@ -188,6 +188,24 @@ func TestDiff(t *testing.T) {
 		})
 	}
 
+	t.Run("a SIP login KrosAI holds that the spec no longer asks for is dropped", func(t *testing.T) {
+		g := NewWithT(t)
+		ep := endpointWith(cockpitv1alpha1.KrosEndpointSpec{Type: cockpitv1alpha1.EndpointTypeCustomSIP,
+			CustomSIP: &cockpitv1alpha1.CustomSIPConfig{SIPURI: "sip:a@pbx.example.com"}})
+		desired := Desired(ep, SIPLogin{})
+		held := observedAs(desired)
+		held.ProviderConfig.Username, held.ProviderConfig.Password = "u", "********"
+		diffs := Diff(ep, desired, "active", &held, true)
+		g.Expect(diffs).To(HaveLen(2), "username and password")
+		for _, d := range diffs {
+			g.Expect(d.WriteOnly).To(BeTrue())
+			g.Expect(d.Remote+d.Desired).To(BeEmpty(), "never a value of a credential")
+		}
+		patch := Patch(desired, "active", diffs)
+		g.Expect(patch.ProviderConfig).To(Equal(desired.ProviderConfig), "sent whole, without a login")
+		g.Expect(patch.ProviderConfig.Username + patch.ProviderConfig.Password).To(BeEmpty())
+	})
+
 	t.Run("a whole PATCH sets every field the spec sets, and nothing at rest", func(t *testing.T) {
 		g := NewWithT(t)
 		for typ, spec := range specs {
