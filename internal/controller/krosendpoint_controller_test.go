@@ -178,14 +178,16 @@ var _ = Describe("KrosEndpoint controller", func() {
 		Eventually(func() string { return remote(id).Name }, timeout, interval).Should(Equal("drift"))
 
 		Expect(sim.DeleteEndpoint(id)).To(Succeed())
+		// status.id comes first, then the annotation (create.go, recordID):
+		// both name the new endpoint once the re-create is recorded.
 		Eventually(func(g Gomega) {
 			got := fx.Get(ep)
 			g.Expect(got.Status.ID).NotTo(BeEmpty())
 			g.Expect(got.Status.ID).NotTo(Equal(id))
 			g.Expect(got).To(operatortest.BeReady())
+			g.Expect(got.Annotations[cockpitv1alpha1.AnnotationEndpointID]).To(Equal(got.Status.ID))
 		}, timeout, interval).Should(Succeed())
 		newID := fx.Get(ep).Status.ID
-		Expect(fx.Get(ep).Annotations[cockpitv1alpha1.AnnotationEndpointID]).To(Equal(newID))
 		Expect(remote(newID).Name).To(Equal("drift"))
 		expectEvent(ns, "drift", "Recreating")
 	})
