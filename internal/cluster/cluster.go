@@ -75,9 +75,10 @@ func ReadSigningSecret(ctx context.Context, r client.Reader, ep *cockpitv1alpha1
 }
 
 // ReadAccess reads what the KrosGrants give namespace: every grant, and the
-// namespace's labels.
+// namespace's labels. It runs on every reconcile, from the cache, and only
+// reads what it lists: the grants are not copied.
 func ReadAccess(ctx context.Context, r client.Reader, namespace string, defaultCredentials types.NamespacedName) (decide.Access, error) {
-	grants, err := KrosGrants(ctx, r)
+	grants, err := KrosGrants(ctx, r, client.UnsafeDisableDeepCopy)
 	if err != nil {
 		return decide.Access{}, err
 	}
@@ -85,9 +86,9 @@ func ReadAccess(ctx context.Context, r client.Reader, namespace string, defaultC
 }
 
 // KrosGrants lists the cluster's KrosGrants.
-func KrosGrants(ctx context.Context, r client.Reader) ([]cockpitv1alpha1.KrosGrant, error) {
+func KrosGrants(ctx context.Context, r client.Reader, opts ...client.ListOption) ([]cockpitv1alpha1.KrosGrant, error) {
 	var grants cockpitv1alpha1.KrosGrantList
-	if err := r.List(ctx, &grants); err != nil {
+	if err := r.List(ctx, &grants, opts...); err != nil {
 		return nil, fmt.Errorf("list KrosGrants: %w", err)
 	}
 	return grants.Items, nil
