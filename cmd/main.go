@@ -83,6 +83,8 @@ type options struct {
 	metricsCertPath        string
 	metricsCertName        string
 	metricsCertKey         string
+	eventReceiverAddr      string
+	eventReceiverCertDir   string
 }
 
 func parseFlags() (options, zap.Options) {
@@ -132,6 +134,13 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
 	flag.StringVar(&o.metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
 	flag.BoolVar(&o.enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server.")
+	flag.StringVar(&o.eventReceiverAddr, "event-receiver-bind-address", "0",
+		"The address KrosAI's signed endpoint events are received on (e.g. :9444), at "+
+			"/krosai/events/<namespace>/<name> of a KrosEndpoint webhook with spec.webhook.eventReceiver. "+
+			"\"0\" turns the receiver off. See docs/events.md.")
+	flag.StringVar(&o.eventReceiverCertDir, "event-receiver-cert-dir", "",
+		"A directory with tls.crt and tls.key for the event receiver to serve HTTPS, reloaded when they change. "+
+			"Empty serves plain HTTP, for TLS terminated by an Ingress or a mesh.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -215,18 +224,20 @@ func run(o options) error {
 	}
 
 	if err := operator.Setup(mgr, operator.Options{
-		APIURL:                  o.apiURL,
-		DefaultCredentials:      types.NamespacedName{Namespace: o.operatorNamespace, Name: o.credentialsSecret},
-		SyncPeriod:              o.syncPeriod,
-		APIRateLimit:            o.apiRateLimit,
-		APIBurst:                o.apiBurst,
-		APITimeout:              o.apiTimeout,
-		APIDailyQuota:           o.apiDailyQuota,
-		ObservationShare:        o.observationShare,
-		MaxConcurrentReconciles: o.maxConcurrentReconciles,
-		WatchLabelSelector:      o.watchLabelSelector,
-		UserAgent:               "kros-operator/" + version,
-		RegisterMetrics:         true,
+		APIURL:                   o.apiURL,
+		DefaultCredentials:       types.NamespacedName{Namespace: o.operatorNamespace, Name: o.credentialsSecret},
+		SyncPeriod:               o.syncPeriod,
+		APIRateLimit:             o.apiRateLimit,
+		APIBurst:                 o.apiBurst,
+		APITimeout:               o.apiTimeout,
+		APIDailyQuota:            o.apiDailyQuota,
+		ObservationShare:         o.observationShare,
+		MaxConcurrentReconciles:  o.maxConcurrentReconciles,
+		WatchLabelSelector:       o.watchLabelSelector,
+		UserAgent:                "kros-operator/" + version,
+		RegisterMetrics:          true,
+		EventReceiverBindAddress: o.eventReceiverAddr,
+		EventReceiverCertDir:     o.eventReceiverCertDir,
 	}); err != nil {
 		return err
 	}
@@ -239,6 +250,6 @@ func run(o options) error {
 	}
 	setupLog.Info("starting manager", "version", version, "commit", commit, "date", date,
 		"apiURL", o.apiURL, "syncPeriod", o.syncPeriod, "watchLabelSelector", o.watchLabelSelector,
-		"leaderElectionID", o.leaderElectionID)
+		"leaderElectionID", o.leaderElectionID, "eventReceiver", o.eventReceiverAddr)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }

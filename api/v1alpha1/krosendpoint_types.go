@@ -98,6 +98,18 @@ type WebhookConfig struct {
 	// +kubebuilder:validation:XValidation:rule="!self.matches('[\\\\x00-\\\\x20\\\\x7f-\\\\x9f\"<>\\\\x5c^`{|}]')",message="url must not contain whitespace, control characters, quotes or any of <>\\^`{|} (percent-encode them)"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^https://[^/?#]*@')",message="url must not carry credentials (user:password@host)"
 	URL string `json:"url"`
+
+	// eventReceiver marks this webhook as the operator's receiver of KrosAI's
+	// endpoint events: KrosAI signs each event it delivers here with the
+	// webhook's signing secret, and an event naming an endpoint that a
+	// KrosEndpoint owns or observes makes that resource read it within
+	// seconds instead of at the next sync. The url must reach the
+	// operator's event receiver (--event-receiver-bind-address) at the path
+	// /krosai/events/<namespace>/<name> of this resource. A receiver acts
+	// for the resources of its own namespace, or, in the operator's
+	// namespace, for every namespace (docs/events.md).
+	// +optional
+	EventReceiver bool `json:"eventReceiver,omitempty"`
 }
 
 // VapiConfig routes calls to a Vapi assistant.
@@ -440,6 +452,7 @@ type KrosEndpointStatus struct {
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`
 // +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.spec.managementPolicy`,priority=1
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Receiver",type=boolean,JSONPath=`.spec.webhook.eventReceiver`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`,priority=1
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1

@@ -130,26 +130,48 @@ func (r *KrosEndpointReconciler) readSecrets(ctx context.Context, s *scope, apiK
 // before). Otherwise, or when byID asks for it, with its own GET: only a
 // 404 naming the endpoint says it is gone; a failed list says nothing of
 // any.
+//
+// A KrosAI event naming the endpoint (events.go) makes a reading made
+// before it not good enough, unless it shows the change the event reported.
 func (r *KrosEndpointReconciler) readRemote(ctx context.Context, s *scope, id string, byID bool) {
 	cred := s.facts.Secrets.Credentials
+	key := types.NamespacedName{Namespace: s.ep.Namespace, Name: s.ep.Name}
 	s.asked = r.now()
 	if !byID {
+		if since := r.wakeups.listAfter(key); !since.IsZero() {
+			r.remote.expire(cred, since)
+		}
 		rd, found, err := r.remote.lookup(ctx, cred, id)
 		if err != nil {
 			s.facts.Remote = decide.LookupOf(nil, err)
 			return
 		}
-		if found && readSinceNotReady(s.ep, rd.at) {
+		if found && readSinceNotReady(s.ep, rd.at) && s.answer(r.wakeups, key, rd) {
 			s.setRemote(rd)
 			return
 		}
 	}
 	e, err := r.API.GetEndpoint(ctx, cred, id)
 	if err != nil {
+		if readSettled(err) {
+			s.answer(r.wakeups, key, reading{at: r.now()})
+		}
 		s.facts.Remote = decide.LookupOf(nil, fmt.Errorf("read endpoint %s: %w", id, err))
 		return
 	}
-	s.setRemote(r.remote.remember(cred, *e))
+	rd := r.remote.remember(cred, *e)
+	s.answer(r.wakeups, key, rd)
+	s.setRemote(rd)
+}
+
+// answer reports whether rd answers the events pending for the resource,
+// and records the first delivery it answers.
+func (s *scope) answer(w *wakeups, key types.NamespacedName, rd reading) bool {
+	ok, delivered := w.answered(key, rd)
+	if ok && !delivered.IsZero() && s.answered.IsZero() {
+		s.answered = delivered
+	}
+	return ok
 }
 
 // setRemote makes rd the latest reading of the endpoint, and what the

@@ -140,7 +140,7 @@ func TestReadFreshness(t *testing.T) {
 				api.listed, api.got = deleted, deleted
 			}
 			clock := tt.listedAt
-			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, period)}
+			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, period), wakeups: newWakeups()}
 			r.remote.now = func() time.Time { return clock }
 			r.now = r.remote.now
 			snapshot := r.remote.snapshot(cred)
@@ -180,7 +180,7 @@ func TestRecoveryListsAfterTheCreate(t *testing.T) {
 	made := krosai.Endpoint{ID: "made", Name: desired.Name, Type: desired.Type, CreatedAt: at.Add(time.Second),
 		ProviderConfig: *desired.ProviderConfig}
 	api := &countingAPI{listed: []krosai.Endpoint{made}}
-	r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), now: time.Now,
+	r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), wakeups: newWakeups(), now: time.Now,
 		Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(ep).Build()}
 	cred := krosai.Credentials{APIKey: "k"}
 	r.remote.snapshot(cred).fetched = time.Now() // a fresh shared list, from before the POST landed
@@ -255,7 +255,7 @@ func TestOneCallPerEdit(t *testing.T) {
 			if tt.since != nil {
 				tt.since(&api.current)
 			}
-			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), metrics: newMetrics(), now: time.Now}
+			r := &KrosEndpointReconciler{API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), wakeups: newWakeups(), metrics: newMetrics(), now: time.Now}
 			s := r.newScope(ep.DeepCopy())
 			s.facts.Access, s.facts.Secrets = decide.Access{Read: true}, decide.Secrets{Read: true}
 			s.setRemote(reading{endpoint: stale, at: s.began.Add(-tt.listed)})
@@ -314,7 +314,7 @@ func TestRecreationsCountOnlyWhatReachesKrosAI(t *testing.T) {
 			return errors.New("connection refused")
 		}})
 	api := &countingAPI{}
-	r := &KrosEndpointReconciler{Client: down, API: api, remote: newRemoteView(api.ListEndpoints, time.Hour),
+	r := &KrosEndpointReconciler{Client: down, API: api, remote: newRemoteView(api.ListEndpoints, time.Hour), wakeups: newWakeups(),
 		metrics: newMetrics(), now: time.Now}
 	for range decide.MaxRecreations + 1 {
 		s := r.newScope(ep.DeepCopy())
@@ -363,7 +363,7 @@ func TestDeletesOnce(t *testing.T) {
 		}})
 	api := &deletingAPI{}
 	r := &KrosEndpointReconciler{Client: c, APIReader: c, API: api, DefaultCredentials: credentials, SyncPeriod: time.Minute,
-		remote: newRemoteView(api.ListEndpoints, time.Minute), secrets: newSecretReader(c, c), metrics: newMetrics(), now: time.Now}
+		remote: newRemoteView(api.ListEndpoints, time.Minute), secrets: newSecretReader(c, c), metrics: newMetrics(), wakeups: newWakeups(), now: time.Now}
 	for range 2 {
 		_, _ = r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ep)})
 	}

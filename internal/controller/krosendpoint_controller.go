@@ -76,7 +76,9 @@ type KrosEndpointReconciler struct {
 	secrets     *secretReader
 	metrics     *metrics
 	recreations recreationLimiter
-	now         func() time.Time
+	// wakeups are the reads KrosAI's events asked for (events.go).
+	wakeups *wakeups
+	now     func() time.Time
 	// started is when this process started reconciling: what it has not
 	// read since then, it cannot say it read.
 	started time.Time
@@ -102,16 +104,18 @@ func (r *KrosEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, ep); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.metrics.forget(req.NamespacedName)
+			r.wakeups.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := ep.DeepCopy()
+	s := r.newScope(ep)
 	defer func() {
 		r.metrics.recordOutcome(ep, original)
 		retErr = errors.Join(retErr, r.patchStatus(ctx, original, ep))
+		r.metrics.recordEventAnswered(s.answered, retErr, r.now())
 	}()
 
-	s := r.newScope(ep)
 	d, err := r.decide(ctx, s)
 	if err != nil {
 		return r.fail(ctx, s, err)
@@ -136,6 +140,9 @@ type scope struct {
 	// began is when the reconcile began: a reading made since is as fresh
 	// as a PATCH needs.
 	began time.Time
+	// answered is the first KrosAI event delivery this reconcile's read of
+	// the endpoint answered; zero if none.
+	answered time.Time
 }
 
 func (r *KrosEndpointReconciler) newScope(ep *cockpitv1alpha1.KrosEndpoint) *scope {

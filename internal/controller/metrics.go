@@ -18,6 +18,7 @@ package controller
 
 import (
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,6 +35,7 @@ type metrics struct {
 	timeToReady      prometheus.Histogram
 	driftCorrections *prometheus.CounterVec
 	recreations      *prometheus.CounterVec
+	eventAnswered    prometheus.Histogram
 
 	mu         sync.Mutex
 	states     map[types.NamespacedName]endpointState
@@ -81,6 +83,12 @@ func newMetrics() *metrics {
 			Name: "kros_operator_endpoint_recreations_total",
 			Help: "Remote endpoints created again after KrosAI confirmed them deleted outside Kubernetes, by namespace.",
 		}, []string{"namespace"}),
+		eventAnswered: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kros_operator_event_to_status_seconds",
+			Help: "Time from a KrosAI event delivery to the end of the reconcile whose read of the endpoint " +
+				"answered it, status written: how soon an event reaches status.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}),
 		states: map[types.NamespacedName]endpointState{},
 		gauge: prometheus.NewDesc("kros_operator_endpoints",
 			"KrosEndpoints by type and remote state (unknown before KrosAI was first read).",
@@ -102,12 +110,21 @@ func newMetrics() *metrics {
 
 // register adds the metrics to reg (controller-runtime's registry in the manager).
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.reconcileErrors, m.timeToReady, m.driftCorrections, m.recreations, m} {
+	for _, c := range []prometheus.Collector{m.reconcileErrors, m.timeToReady, m.driftCorrections, m.recreations,
+		m.eventAnswered, m} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// recordEventAnswered records how long after delivered a reconcile that
+// answered an event finished, its status written without error.
+func (m *metrics) recordEventAnswered(delivered time.Time, err error, now time.Time) {
+	if !delivered.IsZero() && err == nil {
+		m.eventAnswered.Observe(now.Sub(delivered).Seconds())
+	}
 }
 
 // recordOutcome records a reconcile's outcome: the endpoint's state and

@@ -236,6 +236,17 @@ func (o *remoteView) refresh(ctx context.Context, cred krosai.Credentials, since
 	return all, nil
 }
 
+// expire makes the organization's list, if it was sent before since, be
+// sent again at the next lookup: an event asked for a list newer than it.
+func (o *remoteView) expire(cred krosai.Credentials, since time.Time) {
+	s := o.snapshot(cred)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fetched.Before(since) {
+		s.fetched = time.Time{}
+	}
+}
+
 func (o *remoteView) fill(ctx context.Context, cred krosai.Credentials, s *orgSnapshot) error {
 	started := o.now()
 	if started.Sub(s.failed) < listRetryAfter {

@@ -40,9 +40,11 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	cockpitv1alpha1 "github.com/krosai/kros-operator/api/v1alpha1"
 	"github.com/krosai/kros-operator/internal/cluster"
+	"github.com/krosai/kros-operator/internal/events"
 	"github.com/krosai/kros-operator/internal/krosai"
 	"github.com/krosai/kros-operator/internal/mapping"
 )
@@ -80,6 +82,20 @@ type Options struct {
 	// RegisterMetrics registers the reconciler's metrics with controller-runtime's
 	// registry; tests that start several managers in one process turn it off.
 	RegisterMetrics bool
+	// EventReceiver, when its BindAddress is set, serves KrosAI's signed
+	// endpoint events (docs/events.md).
+	EventReceiver EventReceiverOptions
+}
+
+// EventReceiverOptions configure the receiver of KrosAI's events.
+type EventReceiverOptions struct {
+	// BindAddress is host:port to serve on; empty or "0": no receiver.
+	BindAddress string
+	// CertDir holds tls.crt and tls.key to serve HTTPS; empty: plain HTTP,
+	// for TLS terminated in front of the manager.
+	CertDir string
+	// MaxBodyBytes caps a delivery's body; 0: 1 MiB.
+	MaxBodyBytes int64
 }
 
 // Setup builds the KrosEndpoint reconciler on mgr's clients, calling api,
@@ -133,6 +149,7 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 	if sharded(opts.WatchLabelSelector) {
 		r.everyShard = r.APIReader
 	}
+	r.wakeups = newWakeups()
 	r.metrics = newMetrics()
 	r.metrics.freshness = r.remote.freshness
 	if r.now == nil {
@@ -164,12 +181,18 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 		Watches(&cockpitv1alpha1.KrosGrant{}, handler.EnqueueRequestsFromMapFunc(r.sharedCredentialUsers)).
 		Watches(cluster.NamespaceMetadata(), handler.EnqueueRequestsFromMapFunc(r.sharedCredentialUsersIn),
 			builder.OnlyMetadata, builder.WithPredicates(labelsChanged())).
+		// KrosAI's events wake the resources whose endpoint they name.
+		WatchesRawSource(source.Func(r.wakeups.start)).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: max(opts.MaxConcurrentReconciles, 1),
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
 		}).
 		Named("krosendpoint").
 		Complete(r); err != nil {
+		return err
+	}
+
+	if err := r.addEventReceiver(mgr, opts.EventReceiver, opts.RegisterMetrics); err != nil {
 		return err
 	}
 
@@ -193,6 +216,30 @@ func (r *KrosEndpointReconciler) setupWithManager(mgr ctrl.Manager, opts Options
 			},
 		}).
 		Complete(release)
+}
+
+// addEventReceiver serves KrosAI's events on their own address, if one is
+// set. Every replica serves; those not leading answer 503.
+func (r *KrosEndpointReconciler) addEventReceiver(mgr ctrl.Manager, o EventReceiverOptions, registerMetrics bool) error {
+	if o.BindAddress == "" || o.BindAddress == "0" {
+		return nil
+	}
+	cfg := events.Config{MaxBodyBytes: o.MaxBodyBytes, Leading: func() bool {
+		select {
+		case <-mgr.Elected():
+			return true
+		default:
+			return false
+		}
+	}}
+	if registerMetrics {
+		cfg.Registerer = ctrlmetrics.Registry
+	}
+	h, err := events.NewHandler(eventDirectory{r}, cfg)
+	if err != nil {
+		return err
+	}
+	return mgr.Add(&events.Server{Addr: o.BindAddress, CertDir: o.CertDir, Handler: h})
 }
 
 // userAnnotationsChanged passes updates that change an annotation a user

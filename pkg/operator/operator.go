@@ -113,6 +113,14 @@ type Options struct {
 	// manager serves. A registry takes them once: a process that starts
 	// several managers sets it for one at most.
 	RegisterMetrics bool
+	// EventReceiverBindAddress, when set (host:port), serves KrosAI's signed
+	// endpoint events: a KrosEndpoint webhook marked spec.webhook.eventReceiver
+	// points KrosAI at it, and an event makes the resources of the endpoint
+	// it names read it within seconds (docs/events.md). Empty or "0": off.
+	EventReceiverBindAddress string
+	// EventReceiverCertDir holds tls.crt and tls.key for the receiver to
+	// serve HTTPS; empty: plain HTTP, for TLS terminated in front of it.
+	EventReceiverCertDir string
 }
 
 // Setup adds the operator's controllers to mgr: the KrosEndpoint
@@ -150,6 +158,8 @@ func Setup(mgr ctrl.Manager, o Options) error {
 		MaxConcurrentReconciles: cmp.Or(o.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
 		WatchLabelSelector:      selector,
 		RegisterMetrics:         o.RegisterMetrics,
+		EventReceiver: controller.EventReceiverOptions{
+			BindAddress: o.EventReceiverBindAddress, CertDir: o.EventReceiverCertDir},
 	}); err != nil {
 		return fmt.Errorf("set up controllers: %w", err)
 	}
