@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -72,7 +71,8 @@ func startEventsWorld(receiverCertDir string) *eventsWorld {
 	w.key, _ = w.f.NewOrg()
 	w.f.OperatorCredentials(operatorNamespace, defaultCredentials.Name, w.key)
 
-	addr := freeAddress()
+	addr, err := harness.FreeAddr()
+	Expect(err).NotTo(HaveOccurred())
 	w.receiver = "http://" + addr
 	if receiverCertDir != "" {
 		w.receiver = "https://" + addr
@@ -92,15 +92,6 @@ func startEventsWorld(receiverCertDir string) *eventsWorld {
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { _ = m.Stop() })
 	return w
-}
-
-// freeAddress returns a loopback address nothing listens on.
-func freeAddress() string {
-	GinkgoHelper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
 }
 
 // newReceiver creates, in ns, the webhook KrosEndpoint "events" marked as

@@ -48,6 +48,10 @@ type ManagerFlags struct {
 	PprofAddr       string
 	// LogLevel is zap's level: debug, info, or a verbosity number.
 	LogLevel string
+	// EventReceiverAddr serves KrosAI's events; EventReceiverCertDir makes
+	// it HTTPS with tls.crt and tls.key from there.
+	EventReceiverAddr    string
+	EventReceiverCertDir string
 }
 
 // Args are the flags as a command line.
@@ -90,6 +94,8 @@ func (f ManagerFlags) Args() []string {
 	}
 	add("pprof-bind-address", f.PprofAddr)
 	add("zap-log-level", f.LogLevel)
+	add("event-receiver-bind-address", f.EventReceiverAddr)
+	add("event-receiver-cert-dir", f.EventReceiverCertDir)
 	return args
 }
 

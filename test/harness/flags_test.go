@@ -31,13 +31,14 @@ func TestManagerFlags(t *testing.T) {
 		Kubeconfig: "/k", OperatorNamespace: "ns", APIURL: "http://sim/v1", SyncPeriod: 10 * time.Second,
 		APIRateLimit: 2.5, APIBurst: 3, APITimeout: 5 * time.Second, APIDailyQuota: 1000, MaxConcurrentReconciles: 6,
 		LeaderElect: true, MetricsAddr: "127.0.0.1:1", InsecureMetrics: true, ProbeAddr: "127.0.0.1:2",
-		PprofAddr: "127.0.0.1:3", LogLevel: "debug",
+		PprofAddr: "127.0.0.1:3", LogLevel: "debug", EventReceiverAddr: "127.0.0.1:4", EventReceiverCertDir: "/certs",
 	}.Args()).To(Equal([]string{
 		"--metrics-bind-address=127.0.0.1:1", "--health-probe-bind-address=127.0.0.1:2",
 		"--kubeconfig=/k", "--operator-namespace=ns", "--krosai-api-url=http://sim/v1", "--sync-period=10s",
 		"--api-rate-limit=2.5", "--api-burst=3", "--api-timeout=5s", "--api-daily-quota=1000",
 		"--max-concurrent-reconciles=6",
 		"--leader-elect=true", "--metrics-secure=false", "--pprof-bind-address=127.0.0.1:3", "--zap-log-level=debug",
+		"--event-receiver-bind-address=127.0.0.1:4", "--event-receiver-cert-dir=/certs",
 	}))
 }
 
