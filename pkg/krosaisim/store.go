@@ -141,12 +141,13 @@ func (st *store) update(org, id string, p EndpointPatch, at time.Time) (Endpoint
 	return *e, true
 }
 
-func (st *store) remove(org, id string) bool {
+// remove deletes the endpoint and returns it as it was.
+func (st *store) remove(org, id string) (Endpoint, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	el := st.find(org, id)
 	if el == nil {
-		return false
+		return Endpoint{}, false
 	}
 	e := el.Value.(*Endpoint)
 	l := st.byOrg[e.OrganizationID]
@@ -155,7 +156,7 @@ func (st *store) remove(org, id string) bool {
 		delete(st.byOrg, e.OrganizationID)
 	}
 	delete(st.byID, id)
-	return true
+	return *e, true
 }
 
 // page returns the endpoints of org that keep accepts, skipping offset and
