@@ -234,19 +234,18 @@ func newDeliveryClient(roots *x509.CertPool) *http.Client {
 // events are not even built.
 func (d *deliverer) deliversAnywhere() bool { return len(d.hosts) > 0 }
 
-// reachable reports whether raw is an http or https URL to an allowed host.
-func (d *deliverer) reachable(raw string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && d.hosts[normalizeHost(u.Hostname())]
-}
-
-// redactURL hides a password in raw, as a URL in a record must not show one.
-func redactURL(raw string) string {
+// target reads a webhook's URL, parsed once as this runs for every webhook
+// at every change: the URL as a record shows it (a password in it
+// redacted), and whether it is http or https to an allowed host.
+func (d *deliverer) target(raw string) (shown string, reachable bool) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return raw
+		return raw, false
 	}
-	return u.Redacted()
+	if u.User != nil {
+		raw = u.Redacted()
+	}
+	return raw, (u.Scheme == "https" || u.Scheme == "http") && d.hosts[normalizeHost(u.Hostname())]
 }
 
 // sign is the X-Webhook-Signature of body: the lowercase hex HMAC-SHA256

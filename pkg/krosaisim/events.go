@@ -163,7 +163,7 @@ func (s *Simulator) emit(typ string, e Endpoint) {
 	if ev.Disabled || !s.deliveries.deliversAnywhere() {
 		return
 	}
-	webhooks, _ := s.store.page(e.OrganizationID, isWebhook, 0, -1)
+	webhooks := s.store.webhooksOf(e.OrganizationID)
 	if len(webhooks) == 0 {
 		return
 	}
@@ -180,15 +180,15 @@ func (s *Simulator) emit(typ string, e Endpoint) {
 	}
 }
 
-func isWebhook(e *Endpoint) bool { return e.Type == typeWebhook }
-
 // deliver decides the fate of one event for one webhook: skipped if its URL
 // is not one the simulator may reach, then dropped, or queued once or
 // twice, with a delay, as ev draws.
 func (s *Simulator) deliver(ev Events, rec DeliveryRecord, body []byte, webhook Endpoint) {
-	rec.WebhookID, rec.URL = webhook.ID, redactURL(webhook.URL)
+	var reachable bool
+	rec.WebhookID = webhook.ID
+	rec.URL, reachable = s.deliveries.target(webhook.URL)
 	switch {
-	case !s.deliveries.reachable(webhook.URL):
+	case !reachable:
 		s.deliveries.settle(rec, DeliverySkipped)
 		return
 	case s.rng.chance(ev.DropRate):

@@ -30,6 +30,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -321,21 +322,24 @@ func TestOnlyAllowedHostsAreReached(t *testing.T) {
 		hosts []string
 		url   string
 		want  string
+		shown string // the URL the record shows, if not url
 	}{
-		{"default: 127.0.0.1", nil, "http://127.0.0.1" + port, krosaisim.DeliveryAnswered},
-		{"default: localhost", nil, "http://LocalHost" + port, krosaisim.DeliveryAnswered},
-		{"default: another host", nil, "https://hooks.example.com/kros", krosaisim.DeliverySkipped},
-		{"default: a private address", nil, "https://10.0.0.1/kros", krosaisim.DeliverySkipped},
-		{"not http", nil, "ftp://127.0.0.1" + port, krosaisim.DeliverySkipped},
-		{"listed host only", []string{"localhost"}, "http://127.0.0.1" + port, krosaisim.DeliverySkipped},
-		{"listed IP", []string{"[127.0.0.1]"}, "http://127.0.0.1" + port, krosaisim.DeliveryAnswered},
+		{"default: 127.0.0.1", nil, "http://127.0.0.1" + port, krosaisim.DeliveryAnswered, ""},
+		{"default: localhost", nil, "http://LocalHost" + port, krosaisim.DeliveryAnswered, ""},
+		{"default: another host", nil, "https://hooks.example.com/kros", krosaisim.DeliverySkipped, ""},
+		{"default: a private address", nil, "https://10.0.0.1/kros", krosaisim.DeliverySkipped, ""},
+		{"not http", nil, "ftp://127.0.0.1" + port, krosaisim.DeliverySkipped, ""},
+		{"listed host only", []string{"localhost"}, "http://127.0.0.1" + port, krosaisim.DeliverySkipped, ""},
+		{"listed IP", []string{"[127.0.0.1]"}, "http://127.0.0.1" + port, krosaisim.DeliveryAnswered, ""},
+		{"a password in the URL", nil, "https://user:pw@hooks.example.com/kros", krosaisim.DeliverySkipped,
+			"https://user:xxxxx@hooks.example.com/kros"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, krosaisim.Options{EventHosts: tc.hosts})
 			e.create(map[string]any{"name": "hook", "type": "webhook", "url": tc.url})
 			st := settle(t, e.sim)
 			recs := e.sim.Deliveries()
-			if len(recs) != 1 || recs[0].Outcome != tc.want || recs[0].URL != tc.url {
+			if len(recs) != 1 || recs[0].Outcome != tc.want || recs[0].URL != cmp.Or(tc.shown, tc.url) {
 				t.Fatalf("deliveries %+v, want one %s", recs, tc.want)
 			}
 			if skipped := tc.want == krosaisim.DeliverySkipped; skipped != (st.Skipped == 1 && st.Sent == 0) {
@@ -640,4 +644,38 @@ func TestInvalidEventOptionsAreRefused(t *testing.T) {
 			t.Errorf("%+v: %v, want an error saying %s", tc.opts, err, tc.want)
 		}
 	}
+}
+
+// TestWebhooksFollowTheStore: a deleted webhook receives nothing more, and
+// the webhooks of a state file receive events after a restart.
+func TestWebhooksFollowTheStore(t *testing.T) {
+	rc := newReceiver(t, false, 0)
+	opts := krosaisim.Options{Keys: []krosaisim.APIKey{{Key: keyA, Org: orgA}}, StateFile: filepath.Join(t.TempDir(), "state.json")}
+	first, err := krosaisim.NewSimulator(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := envFor(t, first)
+	gone := e.webhook(rc, "gone")
+	kept := e.webhook(rc, "kept")
+	wantStatus(t, e.request(http.MethodDelete, endpointsPath+"/"+gone.ID, nil, nil), 204)
+	settle(t, first)
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rc.take()
+
+	second, err := krosaisim.NewSimulator(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = second.Close() })
+	e = envFor(t, second)
+	e.create(createBody("retell", "after a restart"))
+	settle(t, second)
+	got := rc.take()
+	if len(got) != 1 {
+		t.Fatalf("received %d deliveries, want 1 (to kept)", len(got))
+	}
+	verify(t, got[0], kept.Secret)
 }
