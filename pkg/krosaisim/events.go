@@ -171,12 +171,13 @@ func (s *Simulator) emit(typ string, e Endpoint) {
 		ID: s.rng.text("evt_", 24), Type: typ, CreatedAt: time.Now().UTC().Format(time.RFC3339Nano),
 		OrganizationID: e.OrganizationID, Data: eventData(e, passwordMode),
 	}
-	var body bytes.Buffer
-	_ = newEncoder(&body).Encode(evt) // an endpointView always encodes
+	var buf bytes.Buffer
+	_ = newEncoder(&buf).Encode(evt) // an endpointView always encodes
+	body := bytes.TrimSpace(buf.Bytes())
 	s.deliveries.counted()
 	rec := DeliveryRecord{EventID: evt.ID, EventType: typ, EndpointID: e.ID}
 	for _, w := range webhooks {
-		s.deliver(ev, rec, bytes.TrimSpace(body.Bytes()), w)
+		s.deliver(ev, rec, body, w)
 	}
 }
 

@@ -106,10 +106,12 @@ limitations under the License.
 // as https://hooks.example.com, are skipped without a network call, so that
 // the simulator reaches nothing else and never waits on DNS. https uses
 // Options.EventRootCAs (default: the system's CAs). Deliveries are
-// asynchronous: an API answer never waits on one. Workers send each
-// webhook's deliveries one at a time (timeout 5 s, redirects not followed,
-// no retries); at most Options.EventQueueSize wait or are in flight, more
-// are dropped and counted. Events (Options.Events, SetEvents) delay, drop,
+// asynchronous: an API answer never waits on one. Four workers send them,
+// each webhook's on one worker, one at a time, so that they keep their
+// order (timeout 5 s, redirects not followed, no retries; a webhook that
+// hangs holds up those sharing its worker until then); at most
+// Options.EventQueueSize wait or are in flight, more are dropped and
+// counted. Events (Options.Events, SetEvents) delay, drop,
 // duplicate and reorder them from the seeded random source, or turn
 // delivery off; DeliveryStats and Deliveries show what happened. Reset
 // forgets the counts and the log, and what was still waiting; Close cancels
