@@ -24,6 +24,13 @@ limitations under the License.
 // picks what API responses carry for a stored SIP password (mask, the
 // default, answers "********"; see pkg/krosaisim).
 //
+// The event flags set krosaisim.Events and where endpoint events go: every
+// create, update and delete is POSTed, signed, to the organization's webhook
+// endpoints whose URL names an --event-host (default 127.0.0.1, localhost and
+// ::1, any port), https ones trusting the system's CAs and --event-ca-file's;
+// --events=false turns delivery off. The body is the simulator's assumption
+// (see pkg/krosaisim), not the vendor's documented contract.
+//
 // Its first line on stdout is "listening on http://HOST:PORT"; clients use
 // the base URL http://HOST:PORT/v1, tests the admin API under /_sim/. Logs go
 // to stderr. SIGINT or SIGTERM shuts it down, saving --state-file, with exit
@@ -32,6 +39,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,16 +72,51 @@ func (k *keysFlag) Set(v string) error {
 	return nil
 }
 
+// hostsFlag collects repeated --event-host HOST; never set, it stays nil,
+// which means krosaisim.DefaultEventHosts.
+type hostsFlag []string
+
+func (h *hostsFlag) String() string { return strings.Join(*h, ",") }
+
+func (h *hostsFlag) Set(v string) error {
+	*h = append(*h, v)
+	return nil
+}
+
+// eventRoots is the system's CA pool plus the certificates of the PEM file
+// at path; nil (the system's) without one.
+func eventRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--event-ca-file %s: no PEM certificate in it", path)
+	}
+	return roots, nil
+}
+
 // run is main with its outside world passed in; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("krosai-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		keys      keysFlag
-		f         krosaisim.Faults
-		listen    = fs.String("listen", "127.0.0.1:8089", "address to serve on; port 0 picks a free one")
-		stateFile = fs.String("state-file", "", "file to keep endpoints in across restarts")
-		seed      = fs.Uint64("seed", 0, "seed of the faults and generated ids (0: time-based, logged)")
+		keys       keysFlag
+		f          krosaisim.Faults
+		ev         krosaisim.Events
+		eventHosts hostsFlag
+		listen     = fs.String("listen", "127.0.0.1:8089", "address to serve on; port 0 picks a free one")
+		stateFile  = fs.String("state-file", "", "file to keep endpoints in across restarts")
+		seed       = fs.Uint64("seed", 0, "seed of the faults and generated ids (0: time-based, logged)")
+		events     = fs.Bool("events", true, "deliver endpoint events to webhook endpoints whose URL names an --event-host")
+		eventCA    = fs.String("event-ca-file", "", "PEM file of CAs trusted, besides the system's, for https webhook URLs")
 	)
 	fs.Var(&keys, "api-key", "accepted API key, KEY or KEY=ORG_UUID (repeatable; a key given with several "+
 		"organizations belongs to all, the first being its default)")
@@ -95,6 +138,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"what API responses carry for a stored SIP password: mask (\""+krosaisim.PasswordMask+"\", valid against "+
 			"the OpenAPI document), omit (the field left out, which the document forbids for vogent) or echo (the "+
 			"password itself); the admin API always shows stored passwords")
+	fs.Var(&eventHosts, "event-host", "host (name or IP, any port) endpoint events may be delivered to (repeatable; "+
+		"default "+strings.Join(krosaisim.DefaultEventHosts(), ", ")+"); webhooks elsewhere are skipped")
+	fs.DurationVar(&ev.Delay, "event-delay", 0, "delay before each event delivery")
+	fs.DurationVar(&ev.DelayJitter, "event-delay-jitter", 0, "uniform ± spread of the event delay")
+	fs.Float64Var(&ev.DropRate, "event-drop-rate", 0, "probability that an event delivery is never sent")
+	fs.Float64Var(&ev.DuplicateRate, "event-duplicate-rate", 0, "probability that an event delivery is sent twice")
+	fs.DurationVar(&ev.Reorder, "event-reorder", 0,
+		"longest random extra delay of each event delivery, so that later events can overtake earlier ones (0: in order)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -115,7 +166,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case len(keys) == 0:
 		return usageError("at least one --api-key is required: requests without a configured key are refused")
 	}
-	if err := f.Validate(); err != nil {
+	ev.Disabled = !*events
+	if err := errors.Join(f.Validate(), ev.Validate()); err != nil {
+		return usageError("%v", err)
+	}
+	roots, err := eventRoots(*eventCA)
+	if err != nil {
 		return usageError("%v", err)
 	}
 
@@ -126,6 +182,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	sim, err := krosaisim.New(krosaisim.Options{
 		Keys: keys, Faults: f, Seed: *seed, StateFile: *stateFile, Logger: log, Addr: *listen,
+		Events: ev, EventHosts: eventHosts, EventRootCAs: roots,
 	})
 	if err != nil {
 		complain("%v", err)
@@ -133,7 +190,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1 // the address is taken or not ours: not a usage error
 		}
 		// What the checks above leave: an --api-key organization that is not
-		// a UUID, or a --state-file that cannot be read.
+		// a UUID, an --event-host that is not a host, or a --state-file that
+		// cannot be read.
 		return 2
 	}
 	if _, err := fmt.Fprintf(stdout, "listening on %s\n", sim.URL); err != nil {

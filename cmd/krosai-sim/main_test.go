@@ -20,9 +20,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +37,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/krosai/kros-operator/pkg/krosaisim"
 )
 
 // TestMain lets the tests run the command as a process without building it:
@@ -49,6 +57,10 @@ const (
 )
 
 func TestBadFlagsExitWithStatus2(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -64,6 +76,11 @@ func TestBadFlagsExitWithStatus2(t *testing.T) {
 		{[]string{"--api-key", testKey + "=acme"}, `organization "acme" is not a UUID`},
 		{[]string{"--api-key", "=" + testOrg}, "want KEY or KEY=ORG_UUID"},
 		{[]string{"--api-key", testKey, "serve"}, `unexpected arguments ["serve"]`},
+		{[]string{"--api-key", testKey, "--event-drop-rate", "2"}, "dropRate 2: want a probability between 0 and 1"},
+		{[]string{"--api-key", testKey, "--event-reorder", "-1s"}, "reorder must not be negative"},
+		{[]string{"--api-key", testKey, "--event-host", "https://hooks.example.com"}, `event host "https://`},
+		{[]string{"--api-key", testKey, "--event-ca-file", notPEM}, "no PEM certificate"},
+		{[]string{"--api-key", testKey, "--event-ca-file", notPEM + ".missing"}, "no such file"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -224,5 +241,101 @@ func TestShutdownDropsHeldRequests(t *testing.T) {
 	}
 	if err := <-errc; err == nil {
 		t.Error("the held request was answered; want its connection dropped")
+	}
+}
+
+// hook is a webhook endpoint's server over TLS, handing over what it
+// receives.
+type hook struct {
+	*httptest.Server
+	got chan delivered
+}
+
+type delivered struct {
+	signature string
+	body      []byte
+}
+
+func newHook(t *testing.T) *hook {
+	h := &hook{got: make(chan delivered, 10)}
+	h.Server = httptest.NewTLSServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.got <- delivered{signature: r.Header.Get("X-Webhook-Signature"), body: body}
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// caFile writes the hook's certificate to a PEM file, for --event-ca-file.
+func (h *hook) caFile(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: h.Certificate().Raw})
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// settled waits until the simulator has every delivery's outcome.
+func settled(t *testing.T, admin *krosaisim.AdminClient) krosaisim.DeliveryStats {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := admin.DeliveryStats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Pending == 0 {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries still pending: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestEventFlags(t *testing.T) {
+	h := newHook(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want krosaisim.DeliveryStats
+	}{
+		{"trusted CA, duplicated", []string{"--event-ca-file", h.caFile(t), "--event-duplicate-rate", "1"},
+			krosaisim.DeliveryStats{Events: 1, Sent: 2, Answered2xx: 2, Duplicated: 1}},
+		{"untrusted certificate", nil, krosaisim.DeliveryStats{Events: 1, Sent: 1, Failed: 1}},
+		{"another host only", []string{"--event-host", "hooks.example.com", "--event-ca-file", h.caFile(t)},
+			krosaisim.DeliveryStats{Events: 1, Skipped: 1}},
+		{"off", []string{"--events=false", "--event-ca-file", h.caFile(t)}, krosaisim.DeliveryStats{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := start(t, append([]string{"--listen", "127.0.0.1:0", "--api-key", testKey + "=" + testOrg}, tc.args...)...)
+			status, created := p.do(t, "POST", "/v1/endpoints", `{"name":"hook","type":"webhook","url":"`+h.URL+`/hook"}`)
+			if status != http.StatusCreated {
+				t.Fatalf("create: %d %v", status, created)
+			}
+			admin := krosaisim.NewAdminClient(p.base, nil)
+			if st := settled(t, admin); st != tc.want {
+				t.Errorf("delivery stats %+v, want %+v", st, tc.want)
+			}
+			secret, _ := created["secret"].(string)
+			for range tc.want.Answered2xx {
+				d := <-h.got
+				mac := hmac.New(sha256.New, []byte(secret))
+				mac.Write(d.body)
+				if want := "sha256=" + hex.EncodeToString(mac.Sum(nil)); d.signature != want {
+					t.Errorf("signature %q, want %q", d.signature, want)
+				}
+				if !strings.Contains(string(d.body), `"type":"endpoint.created"`) || strings.Contains(string(d.body), secret) {
+					t.Errorf("body %s", d.body)
+				}
+			}
+			recs, err := admin.Deliveries(context.Background(), 0)
+			if err != nil || len(recs) != tc.want.Sent+tc.want.Skipped {
+				t.Errorf("deliveries %+v %v", recs, err)
+			}
+			p.stop(t, syscall.SIGTERM)
+		})
 	}
 }

@@ -60,32 +60,15 @@ func (s *Simulator) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.Faults())
 	})
-	mux.HandleFunc("PUT /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
-		f := s.Faults()
-		body, err := io.ReadAll(r.Body)
-		if err == nil {
-			err = json.Unmarshal(body, &f) // Faults.UnmarshalJSON keeps absent fields
-		}
-		if err == nil {
-			err = s.SetFaults(f)
-		}
-		if err != nil {
-			adminError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.Faults())
+	mux.HandleFunc("PUT /_sim/faults", putSettings(s.Faults, s.SetFaults))
+	mux.HandleFunc("GET /_sim/requests", serveLog(s.stats.last))
+	mux.HandleFunc("GET /_sim/events", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Events())
 	})
-	mux.HandleFunc("GET /_sim/requests", func(w http.ResponseWriter, r *http.Request) {
-		limit := 0
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				adminError(w, errors.New("limit must be a positive integer"))
-				return
-			}
-			limit = n
-		}
-		writeJSON(w, http.StatusOK, s.stats.last(limit))
+	mux.HandleFunc("PUT /_sim/events", putSettings(s.Events, s.SetEvents))
+	mux.HandleFunc("GET /_sim/deliveries", serveLog(s.deliveries.last))
+	mux.HandleFunc("GET /_sim/deliveries/stats", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.DeliveryStats())
 	})
 	mux.HandleFunc("POST /_sim/keys", func(w http.ResponseWriter, r *http.Request) {
 		var k struct {
@@ -102,6 +85,44 @@ func (s *Simulator) adminRoutes(mux *http.ServeMux) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// putSettings serves a PUT of settings (Faults, Events) whose UnmarshalJSON
+// keeps the fields absent from the body: the current ones, overlaid with
+// the body, are set and answered.
+func putSettings[T any](get func() T, set func(T) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := get()
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = json.Unmarshal(body, &v)
+		}
+		if err == nil {
+			err = set(v)
+		}
+		if err != nil {
+			adminError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, get())
+	}
+}
+
+// serveLog serves a log (requests, deliveries): the last ?limit=N entries
+// last returns, all of them without limit.
+func serveLog[T any](last func(n int) []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		limit := 0
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				adminError(w, errors.New("limit must be a positive integer"))
+				return
+			}
+			limit = n
+		}
+		writeJSON(w, http.StatusOK, last(limit))
+	}
 }
 
 // decodeStrict decodes a JSON body, rejecting unknown fields so that a

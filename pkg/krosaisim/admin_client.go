@@ -55,9 +55,19 @@ type Admin interface {
 	// DeleteEndpoint deletes an endpoint as the vendor's dashboard would;
 	// an unknown id is ErrNotFound.
 	DeleteEndpoint(ctx context.Context, id string) error
-	// Reset drops every endpoint, the stats, the request log and the rate
-	// limit budgets; keys and faults stay.
+	// Reset drops every endpoint, the stats, the request log, the delivery
+	// counts and log, and the rate limit budgets; keys, faults and event
+	// knobs stay.
 	Reset(ctx context.Context) error
+	// Events returns the current event delivery knobs.
+	Events(ctx context.Context) (Events, error)
+	// SetEvents replaces the event delivery knobs whole.
+	SetEvents(ctx context.Context, ev Events) error
+	// DeliveryStats returns the event delivery counts since start or Reset.
+	DeliveryStats(ctx context.Context) (DeliveryStats, error)
+	// Deliveries returns the last limit event deliveries remembered (all if
+	// limit is 0), oldest first.
+	Deliveries(ctx context.Context, limit int) ([]DeliveryRecord, error)
 }
 
 // Admin returns the Admin view of s, for code that also drives a
@@ -95,6 +105,17 @@ func (a localAdmin) DeleteEndpoint(_ context.Context, id string) error { return 
 func (a localAdmin) Reset(context.Context) error {
 	a.s.Reset()
 	return nil
+}
+
+func (a localAdmin) Events(context.Context) (Events, error)       { return a.s.Events(), nil }
+func (a localAdmin) SetEvents(_ context.Context, ev Events) error { return a.s.SetEvents(ev) }
+
+func (a localAdmin) DeliveryStats(context.Context) (DeliveryStats, error) {
+	return a.s.DeliveryStats(), nil
+}
+
+func (a localAdmin) Deliveries(_ context.Context, limit int) ([]DeliveryRecord, error) {
+	return a.s.deliveries.last(limit), nil
 }
 
 // AdminClient speaks the admin API (/_sim/) of a simulator serving
@@ -148,12 +169,16 @@ func (c *AdminClient) Endpoint(ctx context.Context, id string) (Endpoint, bool, 
 
 // Requests implements Admin.
 func (c *AdminClient) Requests(ctx context.Context, limit int) ([]RequestRecord, error) {
-	path := "/_sim/requests"
-	if limit > 0 {
-		path += "?limit=" + strconv.Itoa(limit)
-	}
 	var recs []RequestRecord
-	return recs, c.do(ctx, http.MethodGet, path, nil, &recs)
+	return recs, c.do(ctx, http.MethodGet, withLimit("/_sim/requests", limit), nil, &recs)
+}
+
+// withLimit adds ?limit= to a log's path, unless limit asks for all.
+func withLimit(path string, limit int) string {
+	if limit > 0 {
+		return path + "?limit=" + strconv.Itoa(limit)
+	}
+	return path
 }
 
 // Faults implements Admin.
@@ -186,6 +211,29 @@ func (c *AdminClient) DeleteEndpoint(ctx context.Context, id string) error {
 // Reset implements Admin.
 func (c *AdminClient) Reset(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/_sim/reset", nil, nil)
+}
+
+// Events implements Admin.
+func (c *AdminClient) Events(ctx context.Context) (Events, error) {
+	var ev Events
+	return ev, c.do(ctx, http.MethodGet, "/_sim/events", nil, &ev)
+}
+
+// SetEvents implements Admin: every field is sent, so none stays as it was.
+func (c *AdminClient) SetEvents(ctx context.Context, ev Events) error {
+	return c.do(ctx, http.MethodPut, "/_sim/events", ev, nil)
+}
+
+// DeliveryStats implements Admin.
+func (c *AdminClient) DeliveryStats(ctx context.Context) (DeliveryStats, error) {
+	var st DeliveryStats
+	return st, c.do(ctx, http.MethodGet, "/_sim/deliveries/stats", nil, &st)
+}
+
+// Deliveries implements Admin.
+func (c *AdminClient) Deliveries(ctx context.Context, limit int) ([]DeliveryRecord, error) {
+	var recs []DeliveryRecord
+	return recs, c.do(ctx, http.MethodGet, withLimit("/_sim/deliveries", limit), nil, &recs)
 }
 
 // do sends in as JSON (if not nil) and decodes a 2xx answer into out (if

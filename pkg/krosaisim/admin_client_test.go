@@ -51,6 +51,7 @@ func TestAdminBothWays(t *testing.T) {
 			})
 			id := adminInspects(t, srv, tc.admin(srv))
 			adminSteers(t, srv, tc.admin(srv), id)
+			adminWatchesDeliveries(t, srv, tc.admin(srv))
 		})
 	}
 }
@@ -136,6 +137,39 @@ func adminSteers(t *testing.T, srv *krosaisim.Server, admin krosaisim.Admin, cre
 	}
 	if st := srv.Stats(); st.Requests != 0 || st.Endpoints != 0 {
 		t.Errorf("after Reset: %+v", st)
+	}
+}
+
+// adminWatchesDeliveries sets the event knobs, has an event delivered
+// twice, and reads its deliveries back.
+func adminWatchesDeliveries(t *testing.T, srv *krosaisim.Server, admin krosaisim.Admin) {
+	ctx := context.Background()
+	rc := newReceiver(t, false, 0)
+	if err := admin.SetEvents(ctx, krosaisim.Events{DuplicateRate: 1}); err != nil {
+		t.Fatalf("SetEvents: %v", err)
+	}
+	if ev, err := admin.Events(ctx); err != nil || ev != (krosaisim.Events{DuplicateRate: 1}) {
+		t.Errorf("Events: %+v %v", ev, err)
+	}
+	if err := admin.SetEvents(ctx, krosaisim.Events{DropRate: -1}); err == nil {
+		t.Error("SetEvents with a rate of -1: no error")
+	}
+	hook := postThrough(t, srv.APIURL(), map[string]any{"name": "hook", "type": "webhook", "url": rc.URL})
+	settle(t, srv.Simulator)
+
+	st, err := admin.DeliveryStats(ctx)
+	if err != nil || st.Events != 1 || st.Sent != 2 || st.Duplicated != 1 {
+		t.Errorf("DeliveryStats: %+v %v", st, err)
+	}
+	recs, err := admin.Deliveries(ctx, 1)
+	if err != nil || len(recs) != 1 || !recs[0].Duplicate || recs[0].WebhookID != hook || recs[0].URL != rc.URL {
+		t.Errorf("Deliveries: %+v %v", recs, err)
+	}
+	if err := admin.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	if recs, err := admin.Deliveries(ctx, 0); err != nil || len(recs) != 0 {
+		t.Errorf("Deliveries after Reset: %+v %v", recs, err)
 	}
 }
 

@@ -134,3 +134,19 @@ func BenchmarkGetLoopback(b *testing.B) {
 	})
 	reportRate(b)
 }
+
+// BenchmarkCreateBesideWebhooks is BenchmarkCreate in an organization with
+// 100 webhook endpoints elsewhere than the event hosts: what each change
+// costs to skip them.
+func BenchmarkCreateBesideWebhooks(b *testing.B) {
+	sim, _ := benchSim(b)
+	h := sim.Handler()
+	for range 100 {
+		serve(b, h, "POST", endpointsPath, createBody("webhook", "elsewhere"), http.StatusCreated)
+	}
+	body := createBody("vogent", "bench")
+	for b.Loop() {
+		serve(b, h, "POST", endpointsPath, body, http.StatusCreated)
+	}
+	reportRate(b)
+}

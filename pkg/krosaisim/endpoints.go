@@ -158,6 +158,7 @@ func (s *Simulator) createEndpoint(r *http.Request, c *call) reply {
 		}
 	}
 	s.changed()
+	s.emit(EventEndpointCreated, e)
 	c.created = e.ID
 	return reply{status: http.StatusCreated, body: view(e, c.faults.PasswordMode), committed: true}
 }
@@ -201,6 +202,7 @@ func (s *Simulator) updateEndpoint(r *http.Request, c *call) reply {
 		return errEndpointNotFound.reply()
 	}
 	s.changed()
+	s.emit(EventEndpointUpdated, e)
 	return reply{status: http.StatusOK, body: view(e, c.faults.PasswordMode), committed: true}
 }
 
@@ -208,10 +210,12 @@ func (s *Simulator) deleteEndpoint(r *http.Request, c *call) reply {
 	if err := s.contract.check(r, c); err != nil {
 		return err.reply()
 	}
-	if !s.store.remove(c.org, c.id) {
+	e, ok := s.store.remove(c.org, c.id)
+	if !ok {
 		return errEndpointNotFound.reply()
 	}
 	s.changed()
+	s.emit(EventEndpointDeleted, e)
 	return reply{status: http.StatusNoContent, committed: true}
 }
 

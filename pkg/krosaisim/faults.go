@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -123,14 +124,10 @@ type Faults struct {
 
 // Validate reports the first setting out of range.
 func (f Faults) Validate() error {
-	rates := []struct {
-		name string
-		p    float64
-	}{{"failRate", f.FailRate}, {"hangRate", f.HangRate}, {"commitThenFailRate", f.CommitThenFailRate}}
-	for _, r := range rates {
-		if !(r.p >= 0 && r.p <= 1) { // NaN fails too
-			return fmt.Errorf("%s %v: want a probability between 0 and 1", r.name, r.p)
-		}
+	if err := checkProbabilities(map[string]float64{
+		"failRate": f.FailRate, "hangRate": f.HangRate, "commitThenFailRate": f.CommitThenFailRate,
+	}); err != nil {
+		return err
 	}
 	switch {
 	case f.Latency < 0 || f.LatencyJitter < 0:
@@ -167,6 +164,17 @@ func (f Faults) withDefaults() Faults {
 	return f
 }
 
+// checkProbabilities reports the first (by name) of rates that is not a
+// probability.
+func checkProbabilities(rates map[string]float64) error {
+	for _, name := range slices.Sorted(maps.Keys(rates)) {
+		if p := rates[name]; !(p >= 0 && p <= 1) { // NaN fails too
+			return fmt.Errorf("%s %v: want a probability between 0 and 1", name, p)
+		}
+	}
+	return nil
+}
+
 // faultsJSON is the admin API's form of Faults: durations as Go duration
 // strings ("250ms").
 type faultsJSON struct {
@@ -199,26 +207,15 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 // the JSON keep their current value, so a client can change one setting;
 // unknown fields are an error, so a misspelt one is not silently ignored.
 func (f *Faults) UnmarshalJSON(data []byte) error {
-	current, err := f.MarshalJSON()
+	j, err := overlay[faultsJSON](*f, data)
 	if err != nil {
 		return err
 	}
-	var j faultsJSON
-	if err := json.Unmarshal(current, &j); err != nil {
+	var latency, jitter time.Duration
+	if err := parseDurations(map[string]durationField{
+		"latency": {j.Latency, &latency}, "latencyJitter": {j.LatencyJitter, &jitter},
+	}); err != nil {
 		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
-		return err
-	}
-	latency, err := time.ParseDuration(j.Latency)
-	if err != nil {
-		return fmt.Errorf("latency: %w", err)
-	}
-	jitter, err := time.ParseDuration(j.LatencyJitter)
-	if err != nil {
-		return fmt.Errorf("latencyJitter: %w", err)
 	}
 	*f = Faults{
 		Latency: latency, LatencyJitter: jitter,
@@ -229,13 +226,51 @@ func (f *Faults) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// latency draws this request's delay.
-func (s *Simulator) latency(f Faults) time.Duration {
-	if f.LatencyJitter == 0 {
-		return f.Latency
+// overlay decodes data over the JSON form (J) of current: fields absent
+// from data keep their current value, so that an admin client can change
+// one setting; unknown fields are an error, so that a misspelt one is not
+// silently ignored.
+func overlay[J any](current json.Marshaler, data []byte) (J, error) {
+	var j J
+	form, err := current.MarshalJSON()
+	if err == nil {
+		err = json.Unmarshal(form, &j)
 	}
-	jitter := time.Duration((2*s.rng.float64() - 1) * float64(f.LatencyJitter))
-	return max(f.Latency+jitter, 0)
+	if err != nil {
+		return j, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return j, dec.Decode(&j)
+}
+
+// durationField is a Go duration string of a JSON form and where its
+// parsed value goes.
+type durationField struct {
+	text string
+	to   *time.Duration
+}
+
+// parseDurations parses each field, reporting the first (by name) that is
+// not a duration.
+func parseDurations(fields map[string]durationField) error {
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		d, err := time.ParseDuration(fields[name].text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		*fields[name].to = d
+	}
+	return nil
+}
+
+// jittered draws a delay of d give or take jitter, uniformly distributed,
+// never negative: a request's latency, an event's delivery delay.
+func (s *Simulator) jittered(d, jitter time.Duration) time.Duration {
+	if jitter == 0 {
+		return d
+	}
+	return max(d+time.Duration((2*s.rng.float64()-1)*float64(jitter)), 0)
 }
 
 // sleep waits d, reporting false if the client gave up (or the simulator

@@ -34,10 +34,9 @@ func TestLatencyJitterSpreadsAroundTheLatency(t *testing.T) {
 		{100 * time.Millisecond, 40 * time.Millisecond, 60 * time.Millisecond, 140 * time.Millisecond},
 		{10 * time.Millisecond, 50 * time.Millisecond, 0, 60 * time.Millisecond}, // never negative
 	} {
-		f := Faults{Latency: tc.latency, LatencyJitter: tc.jitter}
 		lo, hi := time.Hour, time.Duration(-1)
 		for range 2000 {
-			d := s.latency(f)
+			d := s.jittered(tc.latency, tc.jitter)
 			lo, hi = min(lo, d), max(hi, d)
 		}
 		// Uniform: 2000 draws come within 5% of both ends.

@@ -148,7 +148,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, serve opera
 		}
 		return false
 	}
-	if !s.sleep(r.Context(), s.latency(f)) {
+	if !s.sleep(r.Context(), s.jittered(f.Latency, f.LatencyJitter)) {
 		return clientStillThere(r)
 	}
 	if serve == nil {

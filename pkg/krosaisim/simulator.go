@@ -38,8 +38,9 @@ limitations under the License.
 // so. What is meant to stay: the exported names and their meaning, the
 // admin API's paths and JSON, and the behaviour described below. What may
 // change in any release: the exact text of error messages, the ids and
-// timestamps generated, and which requests Faults pick (they are random,
-// seeded by Options.Seed).
+// timestamps generated, which requests Faults and which deliveries Events
+// pick (they are random, seeded by Options.Seed), and the event body (see
+// Endpoint events), which will follow the vendor's once it documents one.
 //
 // # Behaviour
 //
@@ -72,24 +73,76 @@ limitations under the License.
 // requests (sharedKeySent) and the 429s they got (sharedKeyRefused), which
 // is what a client sharing its key leaves to the key's other users.
 //
+// # Endpoint events
+//
+// Like the vendor's API, the simulator emits endpoint.created,
+// endpoint.updated and endpoint.deleted for every committed create, update
+// and delete, through the API (a commit-then-fail included: it was done) or
+// out of band (UpdateEndpoint, DeleteEndpoint, the admin API); a refused or
+// failed request emits nothing. Each event is POSTed to every webhook
+// endpoint of the same organization, the changed one included (a webhook
+// receives its own creation and updates, not its deletion), whatever its
+// status, with
+//
+//	Content-Type: application/json
+//	User-Agent: krosai-sim
+//	X-Webhook-Signature: sha256=<lowercase hex HMAC-SHA256 of the body>
+//
+// the HMAC keyed with the webhook's whole "whsec_..." secret string, as the
+// vendor documents. The body is the simulator's assumption, not the
+// vendor's contract, which names the events but shows none:
+//
+//	{"id": "evt_<random>", "type": "endpoint.updated",
+//	 "created_at": "<RFC 3339, nanoseconds, UTC>", "organization_id": "<org>",
+//	 "data": {<the endpoint as GET /v1/endpoints/{id} returns it>}}
+//
+// data is rendered by the code that renders GET, as it is after the change
+// (before it, for a deletion), but never carries the webhook secret or a
+// SIP password: passwords are masked even under PasswordModeEcho. Events
+// are outgoing, so the OpenAPI validation does not apply to them.
+//
+// Only http and https URLs to Options.EventHosts are reached (default
+// DefaultEventHosts: 127.0.0.1, localhost and ::1, any port); others, such
+// as https://hooks.example.com, are skipped without a network call, so that
+// the simulator reaches nothing else and never waits on DNS. https uses
+// Options.EventRootCAs (default: the system's CAs). Deliveries are
+// asynchronous: an API answer never waits on one. Four workers send them,
+// each webhook's on one worker, one at a time, so that they keep their
+// order (timeout 5 s, redirects not followed, no retries; a webhook that
+// hangs holds up those sharing its worker until then); at most
+// Options.EventQueueSize wait or are in flight, more are dropped and
+// counted. Events (Options.Events, SetEvents) delay, drop,
+// duplicate and reorder them from the seeded random source, or turn
+// delivery off; DeliveryStats and Deliveries show what happened. Reset
+// forgets the counts and the log, and what was still waiting; Close cancels
+// what waits and waits for what is in flight. Deliveries are not state: the
+// state file keeps none.
+//
+// # Admin API
+//
 // Faults (latency, failures, hangs, commits whose answer is lost), rate
 // limits, the other system's load, the list shape, the id format and the password mode can be changed
-// at runtime. The admin API, unauthenticated and not counted in the stats,
+// at runtime, as can the event knobs. The admin API, unauthenticated and not counted in the stats,
 // is what AdminClient speaks:
 //
 //	GET    /_sim/stats            Stats, sharedKeySent and sharedKeyRefused included
 //	GET    /_sim/endpoints        {"<org>": [Endpoint...]}, passwords included
 //	PATCH  /_sim/endpoints/{id}   EndpointPatch -> Endpoint (a dashboard edit)
 //	DELETE /_sim/endpoints/{id}   204 (a dashboard delete)
-//	POST   /_sim/reset            204: endpoints, stats and request log dropped
+//	POST   /_sim/reset            204: endpoints, stats, request log, deliveries dropped
 //	GET    /_sim/faults           Faults
 //	PUT    /_sim/faults           Faults, fields absent unchanged -> Faults
 //	GET    /_sim/requests?limit=N [RequestRecord...], the last N, oldest first
+//	GET    /_sim/events           Events
+//	PUT    /_sim/events           Events, fields absent unchanged -> Events
+//	GET    /_sim/deliveries?limit=N [DeliveryRecord...], the last N, oldest first
+//	GET    /_sim/deliveries/stats DeliveryStats
 //	POST   /_sim/keys             {"key": "...", "org": "<uuid>"} -> 204
 //	GET    /healthz               200
 package krosaisim
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -120,6 +173,23 @@ type Options struct {
 	// Addr is where New listens, host:port; empty means 127.0.0.1 on a free
 	// port. NewSimulator, which does not serve, ignores it.
 	Addr string
+
+	// Events are the initial knobs of endpoint event delivery.
+	Events Events
+	// EventHosts are the hosts (names or IP addresses, any port) that events
+	// may be delivered to; nil means DefaultEventHosts, loopback only, and an
+	// empty list none. A webhook whose URL names another host is skipped
+	// without a network call (counted in DeliveryStats.Skipped).
+	EventHosts []string
+	// EventRootCAs are the certificate authorities trusted for https webhook
+	// URLs; nil means the system's.
+	EventRootCAs *x509.CertPool
+	// EventQueueSize bounds the deliveries queued, waiting out a delay or in
+	// flight; past it a delivery is dropped and counted
+	// (DeliveryStats.QueueFull). 0 means 1000.
+	EventQueueSize int
+	// DeliveryLogSize is how many deliveries Deliveries remembers; 0 means 1000.
+	DeliveryLogSize int
 }
 
 // APIKey is an accepted API key and the organization it acts in.
@@ -142,9 +212,12 @@ type Simulator struct {
 	limits   *limiter
 	stats    *recorder
 	handler  http.Handler
+	// deliveries sends endpoint events to webhooks.
+	deliveries *deliverer
 
 	mu     sync.RWMutex
 	faults Faults
+	events Events
 
 	stateFile string
 	saveMu    sync.Mutex
@@ -196,12 +269,19 @@ func NewSimulator(opts Options) (*Simulator, error) {
 	if err := s.SetFaults(opts.Faults); err != nil {
 		return nil, err
 	}
+	if err := s.SetEvents(opts.Events); err != nil {
+		return nil, err
+	}
+	if s.deliveries, err = newDeliverer(opts); err != nil {
+		return nil, err
+	}
 	if err := s.load(); err != nil {
 		return nil, err
 	}
 	if s.handler, err = s.routes(); err != nil {
 		return nil, err
 	}
+	s.deliveries.start()
 	go s.saver()
 	return s, nil
 }
@@ -252,6 +332,12 @@ func (s *Simulator) Stats() Stats {
 // Requests returns the remembered API requests, oldest first.
 func (s *Simulator) Requests() []RequestRecord { return s.stats.last(0) }
 
+// DeliveryStats returns the event delivery counts since start or Reset.
+func (s *Simulator) DeliveryStats() DeliveryStats { return s.deliveries.snapshot() }
+
+// Deliveries returns the remembered event deliveries, oldest first.
+func (s *Simulator) Deliveries() []DeliveryRecord { return s.deliveries.last(0) }
+
 // Endpoints returns every stored endpoint, write-only fields included,
 // grouped by organization, each group in creation order.
 func (s *Simulator) Endpoints() map[string][]Endpoint {
@@ -275,7 +361,8 @@ func (s *Simulator) Endpoint(id string) (Endpoint, bool) {
 var ErrNotFound = errors.New("endpoint not found")
 
 // UpdateEndpoint changes an endpoint out of band, as an edit in the vendor's
-// dashboard would: no key, no organization, no stats, no faults.
+// dashboard would: no key, no organization, no stats, no faults. Like an
+// API update, it emits endpoint.updated.
 func (s *Simulator) UpdateEndpoint(id string, p EndpointPatch) (Endpoint, error) {
 	if p.Status != nil && !validStatus(*p.Status) {
 		return Endpoint{}, fmt.Errorf("status %q: want active, inactive or error", *p.Status)
@@ -285,23 +372,29 @@ func (s *Simulator) UpdateEndpoint(id string, p EndpointPatch) (Endpoint, error)
 		return Endpoint{}, ErrNotFound
 	}
 	s.changed()
+	s.emit(EventEndpointUpdated, e)
 	return e, nil
 }
 
-// DeleteEndpoint deletes an endpoint out of band, as the vendor's dashboard would.
+// DeleteEndpoint deletes an endpoint out of band, as the vendor's dashboard
+// would. Like an API delete, it emits endpoint.deleted.
 func (s *Simulator) DeleteEndpoint(id string) error {
-	if !s.store.remove("", id) {
+	e, ok := s.store.remove("", id)
+	if !ok {
 		return ErrNotFound
 	}
 	s.changed()
+	s.emit(EventEndpointDeleted, e)
 	return nil
 }
 
-// Reset drops every endpoint, the stats, the request log and the rate limit
-// budgets; keys and faults stay.
+// Reset drops every endpoint, the stats, the request log, the delivery
+// counts and log, and the rate limit budgets; keys, faults and event knobs
+// stay. Deliveries queued before it are not sent.
 func (s *Simulator) Reset() {
 	s.store.replace(nil)
 	s.stats.reset()
+	s.deliveries.reset()
 	s.mu.Lock()
 	s.limits.configure(s.faults.RateLimit, s.faults.Burst, s.faults.DailyLimit, s.faults.SharedKeyLoad)
 	s.mu.Unlock()
@@ -309,11 +402,14 @@ func (s *Simulator) Reset() {
 	s.changed()
 }
 
-// Close releases held (hung) requests, stops the background saver and saves
-// the state file one last time. Calling it again returns the first result.
+// Close releases held (hung) requests, cancels event deliveries still
+// waiting and waits for those in flight (each bounded by a 5 s timeout),
+// stops the background saver and saves the state file one last time.
+// Calling it again returns the first result.
 func (s *Simulator) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
+		s.deliveries.close()
 		<-s.saverDone
 		s.closeErr = s.Save()
 	})

@@ -95,18 +95,16 @@ func (r RequestRecord) Outcome() string {
 	return OutcomeCanceled
 }
 
-// recorder counts requests and keeps the last ones in a ring buffer.
+// recorder counts requests and keeps the last ones.
 type recorder struct {
 	mu    sync.Mutex
 	ops   map[string]map[string]int
 	total int
-	ring  []RequestRecord
-	next  int // where the next record goes
-	full  bool
+	log   ring[RequestRecord]
 }
 
 func newRecorder(size int) *recorder {
-	return &recorder{ops: map[string]map[string]int{}, ring: make([]RequestRecord, size)}
+	return &recorder{ops: map[string]map[string]int{}, log: newRing[RequestRecord](size)}
 }
 
 func (r *recorder) add(rec RequestRecord) {
@@ -119,9 +117,7 @@ func (r *recorder) add(rec RequestRecord) {
 	}
 	byOutcome[rec.Outcome()]++
 	r.total++
-	r.ring[r.next] = rec
-	r.next = (r.next + 1) % len(r.ring)
-	r.full = r.full || r.next == 0
+	r.log.add(rec)
 }
 
 func (r *recorder) snapshot() Stats {
@@ -138,24 +134,48 @@ func (r *recorder) snapshot() Stats {
 func (r *recorder) last(n int) []RequestRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	kept := r.next
-	if r.full {
-		kept = len(r.ring)
-	}
-	if n <= 0 || n > kept {
-		n = kept
-	}
-	out := make([]RequestRecord, n)
-	for i := range out {
-		out[i] = r.ring[(r.next-n+i+len(r.ring))%len(r.ring)]
-	}
-	return out
+	return r.log.last(n)
 }
 
 func (r *recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ops, r.total = map[string]map[string]int{}, 0
-	clear(r.ring)
+	r.log.reset()
+}
+
+// ring keeps the last len(buf) values added; its owner locks it.
+type ring[T any] struct {
+	buf  []T
+	next int // where the next value goes
+	full bool
+}
+
+func newRing[T any](size int) ring[T] { return ring[T]{buf: make([]T, size)} }
+
+func (r *ring[T]) add(v T) {
+	r.buf[r.next] = v
+	r.next = (r.next + 1) % len(r.buf)
+	r.full = r.full || r.next == 0
+}
+
+// last returns the last n values (all if n <= 0), oldest first.
+func (r *ring[T]) last(n int) []T {
+	kept := r.next
+	if r.full {
+		kept = len(r.buf)
+	}
+	if n <= 0 || n > kept {
+		n = kept
+	}
+	out := make([]T, n)
+	for i := range out {
+		out[i] = r.buf[(r.next-n+i+len(r.buf))%len(r.buf)]
+	}
+	return out
+}
+
+func (r *ring[T]) reset() {
+	clear(r.buf)
 	r.next, r.full = 0, false
 }

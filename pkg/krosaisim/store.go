@@ -18,6 +18,7 @@ package krosaisim
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 	"time"
 )
@@ -78,6 +79,10 @@ type store struct {
 	mu    sync.RWMutex
 	byID  map[string]*list.Element // element values are *Endpoint
 	byOrg map[string]*list.List
+	// webhooks are the ids of each organization's webhook endpoints, in
+	// creation order: every change is delivered to them, and scanning the
+	// organization for them would make every change cost its size.
+	webhooks map[string][]string
 }
 
 func newStore() *store {
@@ -107,6 +112,9 @@ func (st *store) insert(e Endpoint) {
 		st.byOrg[e.OrganizationID] = l
 	}
 	st.byID[e.ID] = l.PushBack(&e)
+	if e.Type == typeWebhook { // a type never changes
+		st.webhooks[e.OrganizationID] = append(st.webhooks[e.OrganizationID], e.ID)
+	}
 }
 
 // find returns the element of id if it belongs to org; org "" matches any
@@ -141,12 +149,13 @@ func (st *store) update(org, id string, p EndpointPatch, at time.Time) (Endpoint
 	return *e, true
 }
 
-func (st *store) remove(org, id string) bool {
+// remove deletes the endpoint and returns it as it was.
+func (st *store) remove(org, id string) (Endpoint, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	el := st.find(org, id)
 	if el == nil {
-		return false
+		return Endpoint{}, false
 	}
 	e := el.Value.(*Endpoint)
 	l := st.byOrg[e.OrganizationID]
@@ -155,7 +164,26 @@ func (st *store) remove(org, id string) bool {
 		delete(st.byOrg, e.OrganizationID)
 	}
 	delete(st.byID, id)
-	return true
+	if e.Type == typeWebhook {
+		hooks := slices.DeleteFunc(st.webhooks[e.OrganizationID], func(h string) bool { return h == id })
+		if len(hooks) == 0 {
+			delete(st.webhooks, e.OrganizationID)
+		} else {
+			st.webhooks[e.OrganizationID] = hooks
+		}
+	}
+	return *e, true
+}
+
+// webhooksOf returns the webhook endpoints of org, in creation order.
+func (st *store) webhooksOf(org string) []Endpoint {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	hooks := make([]Endpoint, len(st.webhooks[org]))
+	for i, id := range st.webhooks[org] {
+		hooks[i] = *st.byID[id].Value.(*Endpoint)
+	}
+	return hooks
 }
 
 // page returns the endpoints of org that keep accepts, skipping offset and
@@ -207,6 +235,7 @@ func (st *store) replace(groups map[string][]Endpoint) {
 	defer st.mu.Unlock()
 	st.byID = map[string]*list.Element{}
 	st.byOrg = map[string]*list.List{}
+	st.webhooks = map[string][]string{}
 	for org, group := range groups {
 		for _, e := range group {
 			e.OrganizationID = org
