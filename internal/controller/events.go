@@ -104,7 +104,7 @@ func (w *wakeups) wake(key types.NamespacedName, h events.Hint) bool {
 	}
 	now := h.Delivered
 	echo := time.Time{}
-	if h.Type == "endpoint.created" || h.Type == "endpoint.updated" {
+	if echoable(h) {
 		echo = h.UpdatedAt
 	}
 	switch {
@@ -128,6 +128,12 @@ func (w *wakeups) wake(key types.NamespacedName, h events.Hint) bool {
 	u.lastDue = due
 	w.queue.AddAfter(reconcile.Request{NamespacedName: key}, due.Sub(now))
 	return true
+}
+
+// echoable reports an event that a reading showing its updated_at answers:
+// a create or an update. A deletion leaves the endpoint as it was.
+func echoable(h events.Hint) bool {
+	return h.Type == "endpoint.created" || h.Type == "endpoint.updated"
 }
 
 // listDue reports whether a delivery naming no endpoint may list the
@@ -248,6 +254,10 @@ func (d eventDirectory) Wake(ctx context.Context, recv events.Receiver, h events
 	for i := range items {
 		ep := &items[i]
 		if ep.Status.OrganizationID != recv.Organization || (h.EndpointID != "" && mapping.ObservedID(ep) != h.EndpointID) {
+			continue
+		}
+		if echoable(h) && r.remote.holds(recv.Organization, h.EndpointID, h.UpdatedAt) {
+			woken.Known++
 			continue
 		}
 		if r.wakeups.wake(types.NamespacedName{Namespace: ep.Namespace, Name: ep.Name}, h) {

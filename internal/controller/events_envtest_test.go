@@ -18,6 +18,7 @@ package controller
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,14 +54,26 @@ type eventsWorld struct {
 	receiver string // the receiver's base URL
 }
 
-// startEventsWorld starts it; receiverCertDir, if set, makes the receiver
-// serve HTTPS.
-func startEventsWorld(receiverCertDir string) *eventsWorld {
+// startEventsWorld starts it. Without simEvents the simulator sends no
+// event: the specs deliver their own. With them, it delivers its own over
+// TLS, some late, some twice, some out of order, to a receiver serving
+// HTTPS with a certificate it trusts.
+func startEventsWorld(simEvents bool) *eventsWorld {
 	GinkgoHelper()
 	cp, err := harness.StartControlPlane(harness.ControlPlaneOptions{})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(cp.Stop) // last: the manager stops before it
-	s, err := krosaisim.NewSimulator(krosaisim.Options{RequestLogSize: 100000})
+	simOptions := krosaisim.Options{RequestLogSize: 100000, Events: krosaisim.Events{Disabled: true}}
+	receiverCertDir := ""
+	if simEvents {
+		receiverCertDir = GinkgoT().TempDir()
+		caPEM, err := harness.WriteServingCert(receiverCertDir)
+		Expect(err).NotTo(HaveOccurred())
+		simOptions.EventRootCAs = x509.NewCertPool()
+		simOptions.EventRootCAs.AppendCertsFromPEM(caPEM)
+		simOptions.Events = krosaisim.Events{Delay: 20 * time.Millisecond, DuplicateRate: 0.5, Reorder: 50 * time.Millisecond}
+	}
+	s, err := krosaisim.NewSimulator(simOptions)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(s.Close)
 	front := httptest.NewServer(s.Handler())
@@ -181,7 +194,7 @@ var _ = Describe("KrosAI's signed events", Ordered, func() {
 		agent   *cockpitv1alpha1.KrosEndpoint
 	)
 	BeforeAll(func() {
-		w = startEventsWorld("")
+		w = startEventsWorld(false)
 		ns = w.f.NewNamespace()
 		recv, signing = w.newReceiver(ns)
 		agent = fixtures.NewEndpoint(ns, "agent", elevenLabsSpec("agent-1"))
@@ -288,5 +301,56 @@ var _ = Describe("KrosAI's signed events", Ordered, func() {
 		Expect(w.deliver(recv, signing, endpointEvent("endpoint.updated", mine))).To(Equal(http.StatusAccepted))
 		Consistently(w.apiCalls, 2*time.Second, interval).Should(Equal(calls),
 			"a receiver acts for its own namespace and organization only")
+	})
+})
+
+var _ = Describe("The simulator's own signed events, over TLS", Ordered, func() {
+	var (
+		w     *eventsWorld
+		ns    string
+		agent *cockpitv1alpha1.KrosEndpoint
+	)
+	// settled waits until the simulator has no delivery waiting or in
+	// flight, and the operator's reads they caused are done.
+	settled := func() {
+		GinkgoHelper()
+		Eventually(func() int { return w.sim.DeliveryStats().Pending }, 10*time.Second, interval).Should(BeZero())
+		Eventually(w.apiCalls, 5*time.Second, time.Second).Should(Equal(w.apiCalls()))
+	}
+	BeforeAll(func() {
+		w = startEventsWorld(true)
+		ns = w.f.NewNamespace()
+		w.newReceiver(ns)
+		agent = fixtures.NewEndpoint(ns, "agent", elevenLabsSpec("agent-1"))
+		Expect(w.f.Client.Create(ctx, agent)).To(Succeed())
+		agent = w.f.WaitReady(agent)
+	})
+
+	It("cost no read for the echoes of the operator's own create", func() {
+		settled()
+		Expect(w.sim.DeliveryStats().Answered2xx).To(BeNumerically(">", 0), "the simulator delivered the creates")
+		Expect(w.countRequests("getEndpoint", agent.Status.ID)).To(BeZero())
+	})
+
+	It("bring a dashboard edit back within seconds, and cost no read for the echo of the correction", func() {
+		id := agent.Status.ID
+		before, _ := w.sim.Endpoint(id)
+		name := "renamed in the dashboard"
+		_, err := w.sim.UpdateEndpoint(id, krosaisim.EndpointPatch{Name: &name})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() string { e, _ := w.sim.Endpoint(id); return e.Name }, 10*time.Second, interval).
+			Should(Equal(before.Name))
+		settled()
+		Expect(w.countRequests("getEndpoint", id)).To(BeNumerically("<=", 1), "one read for the edit, none for the echo")
+		Expect(w.countRequests("updateEndpoint", id)).To(Equal(1))
+		Expect(w.sim.DeliveryStats()).To(SatisfyAll(HaveField("Failed", BeZero()), HaveField("Answered5xx", BeZero())))
+	})
+
+	It("re-create an endpoint deleted in the dashboard within seconds", func() {
+		gone := agent.Status.ID
+		Expect(w.sim.DeleteEndpoint(gone)).To(Succeed())
+		Eventually(func() string { return w.f.Get(agent).Status.ID }, 15*time.Second, interval).
+			ShouldNot(Or(Equal(gone), BeEmpty()))
+		agent = w.f.WaitReady(agent)
 	})
 })

@@ -117,3 +117,24 @@ func TestWakeupsCoalesce(t *testing.T) {
 		}
 	})
 }
+
+func TestRemoteViewHolds(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	o := newRemoteView(nil, time.Hour)
+	o.remember(krosai.Credentials{APIKey: "k"}, krosai.Endpoint{ID: "ep_1", OrganizationID: "org", UpdatedAt: t0})
+	for name, tt := range map[string]struct {
+		org, id   string
+		updatedAt time.Time
+		holds     bool
+	}{
+		"the state held":              {org: "org", id: "ep_1", updatedAt: t0, holds: true},
+		"a later state":               {org: "org", id: "ep_1", updatedAt: t0.Add(time.Millisecond)},
+		"no updated_at":               {org: "org", id: "ep_1"},
+		"another organization's":      {org: "other", id: "ep_1", updatedAt: t0},
+		"an endpoint never read here": {org: "org", id: "ep_2", updatedAt: t0},
+	} {
+		if got := o.holds(tt.org, tt.id, tt.updatedAt); got != tt.holds {
+			t.Errorf("%s: holds = %v", name, got)
+		}
+	}
+}

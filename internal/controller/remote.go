@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"maps"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,6 +235,28 @@ func (o *remoteView) refresh(ctx context.Context, cred krosai.Credentials, since
 		all = append(all, obs.endpoint)
 	}
 	return all, nil
+}
+
+// holds reports whether the operator already holds endpoint id of
+// organization (as KrosAI names it) as it was at updatedAt: an event
+// reporting that state reports nothing new, typically the echo of the
+// operator's own write.
+func (o *remoteView) holds(organization, id string, updatedAt time.Time) bool {
+	if updatedAt.IsZero() {
+		return false
+	}
+	o.mu.Lock()
+	snapshots := slices.Collect(maps.Values(o.orgs))
+	o.mu.Unlock()
+	for _, s := range snapshots {
+		s.mu.Lock()
+		rd, ok := s.byID[id]
+		s.mu.Unlock()
+		if ok && rd.endpoint.OrganizationID == organization && rd.endpoint.UpdatedAt.Equal(updatedAt) {
+			return true
+		}
+	}
+	return false
 }
 
 // expire makes the organization's list, if it was sent before since, be

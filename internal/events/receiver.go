@@ -82,8 +82,9 @@ type Directory interface {
 }
 
 // Woken is what a delivery did: how many resources it made read KrosAI,
-// and how many already had a read due that will see its change.
-type Woken struct{ Resources, Coalesced int }
+// how many already had a read due that will see its change, and how many
+// already hold the state it reports (the echo of the operator's own write).
+type Woken struct{ Resources, Coalesced, Known int }
 
 // Config tunes the handler. Zero values mean the defaults.
 type Config struct {
@@ -116,6 +117,7 @@ type Handler struct {
 const (
 	OutcomeAccepted        = "accepted"
 	OutcomeCoalesced       = "coalesced"
+	OutcomeKnown           = "known"
 	OutcomeUnknownEndpoint = "unknown_endpoint"
 	OutcomeIgnored         = "ignored"
 	OutcomeUnauthorized    = "unauthorized"
@@ -128,7 +130,7 @@ const (
 	OutcomeBadMethod       = "method_not_allowed"
 )
 
-var outcomes = []string{OutcomeAccepted, OutcomeCoalesced, OutcomeUnknownEndpoint, OutcomeIgnored,
+var outcomes = []string{OutcomeAccepted, OutcomeCoalesced, OutcomeKnown, OutcomeUnknownEndpoint, OutcomeIgnored,
 	OutcomeUnauthorized, OutcomeTooLarge, OutcomeMalformed, OutcomeReplayed, OutcomeNoReceiver,
 	OutcomeNotLeader, OutcomeBusy, OutcomeBadMethod}
 
@@ -150,7 +152,8 @@ func NewHandler(dir Directory, cfg Config) (*Handler, error) {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kros_operator_event_deliveries_total",
 			Help: "KrosAI event deliveries received, by outcome: accepted (woke a resource to read KrosAI), " +
-				"coalesced (a read was already due), unknown_endpoint, ignored (not an endpoint event), and the " +
+				"coalesced (a read was already due), known (the operator holds what it reports, e.g. its own " +
+				"write), unknown_endpoint, ignored (not an endpoint event), and the " +
 				"refused ones, which cost no API call: unauthorized, too_large, malformed, replayed, no_receiver, " +
 				"not_leader, busy, method_not_allowed.",
 		}, []string{"outcome"})}
@@ -239,6 +242,8 @@ func (h *Handler) take(r *http.Request) (outcome string, status int) {
 		return OutcomeAccepted, http.StatusAccepted
 	case woken.Coalesced > 0:
 		return OutcomeCoalesced, http.StatusAccepted
+	case woken.Known > 0:
+		return OutcomeKnown, http.StatusAccepted
 	}
 	return OutcomeUnknownEndpoint, http.StatusAccepted
 }

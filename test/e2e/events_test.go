@@ -27,7 +27,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -146,7 +146,8 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 		Expect(cp.Admin.Create(ctx, recv)).To(Succeed())
 		recv = waitReady(recv)
 		var s corev1.Secret
-		Expect(cp.Admin.Get(ctx, types.NamespacedName{Namespace: eventsNS, Name: mapping.SigningSecretName(recv)}, &s)).To(Succeed())
+		signingKey := types.NamespacedName{Namespace: eventsNS, Name: mapping.SigningSecretName(recv)}
+		Expect(cp.Admin.Get(ctx, signingKey, &s)).To(Succeed())
 		signing = s.Data[cockpitv1alpha1.SecretKeySigningSecret]
 		Expect(signing).NotTo(BeEmpty())
 		agent = &cockpitv1alpha1.KrosEndpoint{ObjectMeta: metav1.ObjectMeta{Namespace: eventsNS, Name: "agent"},
@@ -154,14 +155,15 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 				DisplayName: "Events front desk", ElevenLabs: &cockpitv1alpha1.ElevenLabsConfig{AgentID: "agent-1"}}}
 		Expect(cp.Admin.Create(ctx, agent)).To(Succeed())
 		agent = waitReady(agent)
-		Expect(kubectl("get", "krosendpoints", "-n", eventsNS, "events", "-o", "custom-columns=RECEIVER:.spec.webhook.eventReceiver",
-			"--no-headers")).To(Equal("true\n"))
-		Expect(kubectl("get", "krosendpoints", "-n", eventsNS)).To(MatchRegexp(`(?m)^NAME .*RECEIVER`), "a column of kubectl get")
+		Expect(kubectl("get", "krosendpoints", "-n", eventsNS, "events", "--no-headers",
+			"-o", "custom-columns=RECEIVER:.spec.webhook.eventReceiver")).To(Equal("true\n"))
+		Expect(kubectl("get", "krosendpoints", "-n", eventsNS)).To(MatchRegexp(`(?m)^NAME .*RECEIVER`),
+			"a column of kubectl get")
 	})
 
 	It("bring a dashboard edit, a rename and a deletion to KrosAI and status within seconds", func() {
 		id := agent.Status.ID
-		var took []time.Duration
+		took := make([]time.Duration, 0, 5)
 		for i := range 5 {
 			name := fmt.Sprintf("renamed in the dashboard %d", i)
 			began := time.Now()
@@ -176,8 +178,9 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 				HaveField("ProviderConfig", HaveKeyWithValue("elevenlabs_agent_id", "agent-1"))))
 			took = append(took, time.Since(began))
 		}
-		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-		GinkgoWriter.Printf("dashboard edit to corrected: median %v, max %v (sync period %v)\n", took[len(took)/2], took[len(took)-1], eventsPeriod)
+		slices.Sort(took)
+		GinkgoWriter.Printf("dashboard edit to corrected: median %v, max %v (sync period %v)\n",
+			took[len(took)/2], took[len(took)-1], eventsPeriod)
 
 		By("deleting it in the dashboard: re-created, and status says so")
 		Expect(admin.DeleteEndpoint(ctx, id)).To(Succeed())
@@ -199,7 +202,8 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 		Eventually(apiCalls).WithTimeout(10*time.Second).Should(Equal(apiCalls()), "at rest")
 		calls := apiCalls()
 		Expect(deliver(body, []byte("whsec_forged"))).To(Equal(http.StatusUnauthorized))
-		Expect(deliver(append(bytes.Repeat([]byte(" "), 5<<20), body...), signing)).To(Equal(http.StatusRequestEntityTooLarge))
+		oversized := append(bytes.Repeat([]byte(" "), 5<<20), body...)
+		Expect(deliver(oversized, signing)).To(Equal(http.StatusRequestEntityTooLarge))
 		Consistently(apiCalls, 2*time.Second).Should(Equal(calls), "forged and oversized: no call")
 		Expect(deliver(body, signing)).To(Equal(http.StatusAccepted))
 		Eventually(apiCalls).Should(Equal(calls+1), "a valid delivery: one GET")
