@@ -34,11 +34,14 @@ import (
 	"github.com/krosai/kros-operator/internal/mapping"
 )
 
-// How often KrosAI's events may make the operator read: one read per
-// resource per eventReadWindow, whatever the number of deliveries naming its
-// endpoint, and one list per organization per eventListWindow for
+// How often KrosAI's events may make the operator read: per resource,
+// eventReadBurst reads at once, then one per eventReadWindow, whatever the
+// number of deliveries naming its endpoint (a token bucket: edits a person
+// makes seconds apart are each read at once, a flood costs one read a
+// window); and one list per organization per eventListWindow for
 // deliveries that name none.
 const (
+	eventReadBurst  = 2
 	eventReadWindow = time.Second
 	eventListWindow = 30 * time.Second
 )
@@ -46,7 +49,8 @@ const (
 // wakeups are the reads KrosAI's events asked of resources and that have
 // not happened yet. An event says only "read this now": a resource it wakes
 // reads its endpoint (or its organization's list) and decides as on any
-// other reconcile.
+// other reconcile. A resource once woken keeps an entry (its token bucket)
+// until it is deleted: a few dozen bytes per resource.
 type wakeups struct {
 	mu      sync.Mutex
 	pending map[types.NamespacedName]*wakeup
@@ -69,8 +73,25 @@ type wakeup struct {
 	listAfter time.Time
 	// delivered is the first delivery the due read answers, for the metric.
 	delivered time.Time
-	// lastDue is when the last read was due, for eventReadWindow.
-	lastDue time.Time
+	// tokens are the reads the resource may make at once, as of refilled;
+	// below zero, the read due waits for the bucket to refill.
+	tokens   float64
+	refilled time.Time
+}
+
+// take takes a read from the bucket at now, and says how long it waits.
+func (u *wakeup) take(now time.Time) time.Duration {
+	if u.refilled.IsZero() {
+		u.tokens = eventReadBurst
+	} else {
+		u.tokens = min(eventReadBurst, u.tokens+float64(now.Sub(u.refilled))/float64(eventReadWindow))
+	}
+	u.refilled = now
+	u.tokens--
+	if u.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-u.tokens * float64(eventReadWindow))
 }
 
 func newWakeups() *wakeups {
@@ -121,12 +142,7 @@ func (w *wakeups) wake(key types.NamespacedName, h events.Hint) bool {
 	if u.delivered.IsZero() {
 		u.delivered = now
 	}
-	due := now
-	if next := u.lastDue.Add(eventReadWindow); next.After(now) {
-		due = next
-	}
-	u.lastDue = due
-	w.queue.AddAfter(reconcile.Request{NamespacedName: key}, due.Sub(now))
+	w.queue.AddAfter(reconcile.Request{NamespacedName: key}, u.take(now))
 	return true
 }
 
@@ -177,12 +193,8 @@ func (w *wakeups) answered(key types.NamespacedName, rd reading) (ok bool, deliv
 		return false, time.Time{}
 	}
 	delivered = u.delivered
-	if u.lastDue.Add(eventReadWindow).After(rd.at) {
-		// Kept for the window: the next delivery's read waits for it.
-		u.readAfter, u.listAfter, u.echo, u.delivered = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	} else {
-		delete(w.pending, key)
-	}
+	// The bucket stays: the next delivery's read may have to wait for it.
+	u.readAfter, u.listAfter, u.echo, u.delivered = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return true, delivered
 }
 

@@ -51,7 +51,7 @@ func TestWakeupsCoalesce(t *testing.T) {
 		return w, q
 	}
 
-	t.Run("a burst costs one read, and one more per window after it", func(t *testing.T) {
+	t.Run("a burst costs one read, and then one per window", func(t *testing.T) {
 		w, q := newWoken()
 		if !w.wake(key, updated(t0, t0)) {
 			t.Fatal("the first delivery must wake the resource")
@@ -68,11 +68,23 @@ func TestWakeupsCoalesce(t *testing.T) {
 		if !ok || !delivered.Equal(t0) {
 			t.Fatalf("a reading after the deliveries answers them from the first: %v %v", ok, delivered)
 		}
-		if !w.wake(key, updated(t0.Add(100*time.Millisecond), t0)) {
-			t.Fatal("a delivery after the read wakes it again")
+		for i, at := range []time.Duration{20, 40} {
+			now := t0.Add(at * time.Millisecond)
+			if !w.wake(key, updated(now, t0)) {
+				t.Fatalf("delivery after read %d must wake it again", i+1)
+			}
+			if ok, _ := w.answered(key, read(now.Add(time.Millisecond), t0)); !ok {
+				t.Fatalf("read %d answers it", i+2)
+			}
 		}
-		if len(q.added) != 2 || q.added[0] != 0 || q.added[1] != eventReadWindow-100*time.Millisecond {
-			t.Errorf("queued after %v, want now and at the end of the window", q.added)
+		want := []time.Duration{0, 0, eventReadWindow - 40*time.Millisecond}
+		if len(q.added) != 3 || q.added[0] != want[0] || q.added[1] != want[1] ||
+			q.added[2] < want[2]-time.Millisecond || q.added[2] > want[2]+time.Millisecond {
+			t.Errorf("queued after %v, want %v: %d reads at once, then one per window", q.added, want, eventReadBurst)
+		}
+		w.wake(key, updated(t0.Add(10*time.Second), t0))
+		if got := q.added[len(q.added)-1]; got != 0 {
+			t.Errorf("after a quiet while, a delivery is read at once, not after %v", got)
 		}
 	})
 	t.Run("the echo of the operator's own write needs no read", func(t *testing.T) {

@@ -20,8 +20,8 @@ limitations under the License.
 // from it is a hint (which endpoint changed, and its updated_at) that makes
 // the resources owning or observing that endpoint read it from KrosAI now
 // rather than at the next sync. Everything else a delivery costs is
-// bounded: its size, its headers, a replay memory, and one read per
-// resource per window (docs/events.md).
+// bounded: its size, its headers, a replay memory, and about one read per
+// resource per second (docs/events.md).
 //
 // The package imports nothing from Kubernetes: the controller gives it a
 // Directory of receivers and of the resources an event may wake.

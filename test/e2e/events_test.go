@@ -165,6 +165,9 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 		id := agent.Status.ID
 		took := make([]time.Duration, 0, 5)
 		for i := range 5 {
+			// As a person edits: seconds apart, so that each edit is read at
+			// once rather than after the burst allowance (docs/events.md).
+			time.Sleep(1500 * time.Millisecond)
 			name := fmt.Sprintf("renamed in the dashboard %d", i)
 			began := time.Now()
 			_, err := admin.UpdateEndpoint(ctx, id, krosaisim.EndpointPatch{Name: &name,
@@ -220,9 +223,9 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 		}
 		took := time.Since(began)
 		time.Sleep(2 * time.Second)
-		bound := int(took/time.Second) + 2
+		bound := int(took/time.Second) + 3
 		Expect(apiCalls()-calls).To(SatisfyAll(BeNumerically(">=", 1), BeNumerically("<=", bound)),
-			"GETs only, one per second at most over the %v the burst took", took)
+			"GETs only: two at once, then one per second at most over the %v the burst took", took)
 		GinkgoWriter.Printf("a burst of 1,000 deliveries over %v cost %d calls\n", took, apiCalls()-calls)
 
 		By("another organization's endpoint: nothing")
