@@ -55,6 +55,14 @@ eventReceiver:
     annotations: {service.beta.kubernetes.io/aws-load-balancer-type: nlb}`
 )
 
+// The kustomize opt-ins: the event receiver component, the certificate it
+// can serve HTTPS with, and the NetworkPolicy it opens the events port in.
+var (
+	eventReceiverOptIn = optIn{"default/kustomization.yaml", "- ../event-receiver"}
+	eventCertOptIn     = optIn{"event-receiver/kustomization.yaml", "- path: manager_cert_patch.yaml"}
+	networkPolicyOptIn = optIn{"default/kustomization.yaml", "- ../network-policy"}
+)
+
 // checkEventReceiverOff: nothing of the event receiver is rendered.
 func checkEventReceiverOff(t *testing.T, b bundle) {
 	t.Helper()
@@ -228,4 +236,58 @@ func TestChartEventReceiverNotScraped(t *testing.T) {
 		matches = matches && labels[k] == v
 	}
 	g.Expect(matches).To(BeFalse(), "the ServiceMonitor's selector %v selects the events Service %v", selector, labels)
+}
+
+// The kustomize bundle leaves the event receiver out unless its component is
+// uncommented in config/default; then it has what the chart's
+// eventReceiver.enabled gives, under the same names.
+func TestInstallerEventReceiver(t *testing.T) {
+	g := NewWithT(t)
+	checkEventReceiverOff(t, buildInstaller(t, installerImage))
+
+	b := buildInstaller(t, installerImage, eventReceiverOptIn)
+	checkBundle(t, b, expect{namespace: installerNamespace, prefix: installerPrefix, image: installerImage})
+	g.Expect(b.names()).To(ConsistOf(append(buildInstaller(t, installerImage).names(), "Service/"+eventReceiverName)),
+		"the Service is the only object added")
+	dep, c := b.manager(t)
+	g.Expect(flags(c.Args)).To(HaveKeyWithValue("event-receiver-bind-address", ":9444"))
+	g.Expect(flags(c.Args)).NotTo(HaveKey("event-receiver-cert-dir"))
+	g.Expect(c.Ports).To(ContainElement(corev1.ContainerPort{
+		Name: "events", ContainerPort: 9444, Protocol: corev1.ProtocolTCP,
+	}))
+	g.Expect(dep.Spec.Template.Spec.Volumes).To(BeEmpty())
+	svc := eventReceiverService(t, b)
+	g.Expect(svc.Namespace).To(Equal(installerNamespace))
+	g.Expect(svc.Spec.Type).To(Or(BeEmpty(), Equal(corev1.ServiceTypeClusterIP)))
+	g.Expect(svc.Spec.Ports[0].Port).To(BeEquivalentTo(9444))
+	g.Expect(svc.Labels).NotTo(HaveKey("control-plane"), "config/prometheus' ServiceMonitor selects by it")
+
+	chart := render(t, "eventReceiver: {enabled: true}")
+	_, chartManager := chart.manager(t)
+	g.Expect(flags(chartManager.Args)).To(HaveKeyWithValue("event-receiver-bind-address", ":9444"))
+	g.Expect(eventReceiverService(t, chart).Spec.Ports[0].Port).To(Equal(svc.Spec.Ports[0].Port))
+
+	// The certificate opt-in: HTTPS from the Secret event-receiver-cert.
+	dep, c = buildInstaller(t, installerImage, eventReceiverOptIn, eventCertOptIn).manager(t)
+	g.Expect(flags(c.Args)).To(HaveKeyWithValue("event-receiver-cert-dir", "/tmp/k8s-event-receiver/certs"))
+	g.Expect(c.VolumeMounts).To(ConsistOf(corev1.VolumeMount{
+		Name: "event-receiver-certs", MountPath: "/tmp/k8s-event-receiver/certs", ReadOnly: true,
+	}))
+	g.Expect(dep.Spec.Template.Spec.Volumes).To(ConsistOf(And(
+		HaveField("Name", "event-receiver-certs"),
+		HaveField("Secret.SecretName", "event-receiver-cert"),
+		HaveField("Secret.Items", ConsistOf(HaveField("Key", "tls.crt"), HaveField("Key", "tls.key"))))))
+
+	// With config/network-policy, its policy opens the events port to
+	// anyone when (and only when) the event receiver is on.
+	events := networkingv1.NetworkPolicyPort{Port: new(intstr.FromInt32(9444)), Protocol: new(corev1.ProtocolTCP)}
+	policy := func(b bundle) *networkingv1.NetworkPolicy {
+		np := &networkingv1.NetworkPolicy{}
+		b.only(t, "NetworkPolicy", np)
+		return np
+	}
+	g.Expect(policy(buildInstaller(t, installerImage, networkPolicyOptIn)).Spec.Ingress).
+		NotTo(ContainElement(HaveField("Ports", ContainElement(events))))
+	g.Expect(policy(buildInstaller(t, installerImage, networkPolicyOptIn, eventReceiverOptIn)).Spec.Ingress).
+		To(ContainElement(networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{events}}))
 }
