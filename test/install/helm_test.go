@@ -396,7 +396,9 @@ func TestChartDryRun(t *testing.T) {
 			"krosai: {credentialsSecret: {create: true, apiKey: k}}}",
 		"shard": `{watchLabelSelector: "!sharding.krosai.com/key", crds: {install: false}, ` +
 			"fullnameOverride: kros-operator-rest}",
-		"krosgrants": krosGrantValues,
+		"krosgrants":                   krosGrantValues,
+		"event-receiver-ingress":       eventReceiverIngress,
+		"event-receiver-load-balancer": eventReceiverLoadBalancer,
 		"scheduling": "{replicas: 3, tolerations: [{operator: Exists}], nodeSelector: {kubernetes.io/os: linux}, " +
 			"imagePullSecrets: [{name: pull}], fullnameOverride: kros-operator-for-the-platform-team-in-eu-west-1}",
 	} {

@@ -17,10 +17,12 @@ limitations under the License.
 package install
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,10 +38,16 @@ const (
 	installerImage     = "registry.example.com/kros-operator:v1.2.3"
 )
 
+// optIn is an optional piece of config/ that a comment offers: the commented
+// entry whose first line is line, in file (under config/), and the lines
+// after it that continue the entry ("#  target:").
+type optIn struct{ file, line string }
+
 // buildInstaller renders config/default with the manager image set to image,
 // as `make build-installer IMG=image` does, but in-process and in memory: a
 // copy of config/ plus an overlay with the image, so nothing on disk changes.
-func buildInstaller(t *testing.T, image string) bundle {
+// Each opt-in is uncommented first, as a user would.
+func buildInstaller(t *testing.T, image string, optIns ...optIn) bundle {
 	t.Helper()
 	mem := filesys.MakeFsInMemory()
 	err := filepath.WalkDir(filepath.Join(repoRoot, "config"), func(p string, d fs.DirEntry, err error) error {
@@ -58,6 +66,20 @@ func buildInstaller(t *testing.T, image string) bundle {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range optIns {
+		file := path.Join("/config", o.file)
+		data, err := mem.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := uncomment(string(data), o.line)
+		if err != nil {
+			t.Fatalf("config/%s: %v", o.file, err)
+		}
+		if err := mem.WriteFile(file, []byte(text)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The tag follows the last colon after the last slash (a registry may have a port).
 	i := strings.LastIndex(image, ":")
@@ -85,6 +107,21 @@ func buildInstaller(t *testing.T, image string) bundle {
 	return objs
 }
 
+// uncomment uncomments the entry of text whose first line is "#"+line, and
+// the lines after it that start with "#  ", the entry's continuation.
+func uncomment(text, line string) (string, error) {
+	lines := strings.Split(text, "\n")
+	i := slices.Index(lines, "#"+line)
+	if i < 0 {
+		return "", fmt.Errorf("no line %q", "#"+line)
+	}
+	lines[i] = line
+	for j := i + 1; j < len(lines) && strings.HasPrefix(lines[j], "#  "); j++ {
+		lines[j] = lines[j][1:]
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
 func TestInstallerInvariants(t *testing.T) {
 	b := buildInstaller(t, installerImage)
 	checkBundle(t, b, expect{namespace: installerNamespace, prefix: installerPrefix, image: installerImage})
@@ -94,11 +131,7 @@ func TestInstallerInvariants(t *testing.T) {
 	g.Expect(ns).To(HaveLen(1))
 	g.Expect(ns[0].GetName()).To(Equal(installerNamespace))
 
-	kinds := make([]string, 0, len(b))
-	for _, o := range b {
-		kinds = append(kinds, o.GetKind()+"/"+o.GetName())
-	}
-	g.Expect(kinds).To(ConsistOf(
+	g.Expect(b.names()).To(ConsistOf(
 		"Namespace/kros-operator-system",
 		"CustomResourceDefinition/krosendpoints.cockpit.krosai.com",
 		"CustomResourceDefinition/krosgrants.cockpit.krosai.com",
@@ -139,6 +172,15 @@ func TestInstallerImage(t *testing.T) {
 	}
 }
 
+// The bundle, and the bundle with every opt-in that needs no CRD beyond
+// its own, are accepted by a server-side dry run.
 func TestInstallerDryRun(t *testing.T) {
-	dryRunApply(t, buildInstaller(t, installerImage))
+	for name, optIns := range map[string][]optIn{
+		"defaults": nil,
+		"opted-in": {networkPolicyOptIn, eventReceiverOptIn, eventCertOptIn},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dryRunApply(t, buildInstaller(t, installerImage, optIns...))
+		})
+	}
 }

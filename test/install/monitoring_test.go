@@ -67,6 +67,9 @@ replicas: 2`,
 		"monitoring: {serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}}}",
 	"krosgrants":                    krosGrantValues,
 	"monitoring-no-leader-election": "{leaderElection: {enabled: false}, monitoring: {prometheusRule: {enabled: true}}}",
+	"event-receiver":                "{eventReceiver: {enabled: true}}",
+	"event-receiver-ingress":        eventReceiverIngress,
+	"event-receiver-load-balancer":  eventReceiverLoadBalancer,
 }
 
 // `helm lint --strict` and `helm template` pass with each optional feature.

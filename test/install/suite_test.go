@@ -158,6 +158,15 @@ func (b bundle) find(kind, name string) *unstructured.Unstructured {
 	return nil
 }
 
+// names returns each object's kind/name.
+func (b bundle) names() []string {
+	out := make([]string, 0, len(b))
+	for _, o := range b {
+		out = append(out, o.GetKind()+"/"+o.GetName())
+	}
+	return out
+}
+
 // only converts the single object of kind into the typed into, failing the
 // test unless there is exactly one.
 func (b bundle) only(t *testing.T, kind string, into any) {

@@ -51,6 +51,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ printf "%s-controller-manager-metrics-service" (include "kros-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The event receiver's Service and Ingress. */}}
+{{- define "kros-operator.eventReceiverName" -}}
+{{ printf "%s-event-receiver" (include "kros-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Where the event receiver's certificate Secret is mounted (--event-receiver-cert-dir). */}}
+{{- define "kros-operator.eventReceiverCertDir" -}}
+/tmp/k8s-event-receiver/certs
+{{- end }}
+
 {{/*
 The leader election Lease: leaderElection.id, else the manager's default, or
 for a shard (watchLabelSelector) one named after the release, which no other
