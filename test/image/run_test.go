@@ -93,6 +93,8 @@ func TestImageRuns(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	probeAddr, err := harness.FreeAddr()
 	g.Expect(err).NotTo(HaveOccurred())
+	eventsAddr, err := harness.FreeAddr() // the receiver's metrics, which an alert uses
+	g.Expect(err).NotTo(HaveOccurred())
 	p, err := harness.Start(filepath.Join(t.TempDir(), "manager.log"), manager, harness.ManagerFlags{
 		Kubeconfig:        cp.AdminKubeconfig,
 		OperatorNamespace: operatorNamespace,
@@ -102,6 +104,7 @@ func TestImageRuns(t *testing.T) {
 		MetricsAddr:       metricsAddr,
 		InsecureMetrics:   true,
 		ProbeAddr:         probeAddr,
+		EventReceiverAddr: eventsAddr,
 	}.Args()...)
 	g.Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(func() {

@@ -177,7 +177,7 @@ func TestChartPrometheusRule(t *testing.T) {
 	for _, r := range rules {
 		alerts[r.Alert] = r
 	}
-	g.Expect(alerts).To(HaveLen(8))
+	g.Expect(alerts).To(HaveLen(9))
 	g.Expect(alerts).To(HaveKey("KrosOperatorNoLeader"))
 	g.Expect(alerts["KrosAIRateLimited"].Expr).To(HaveSuffix("> 0.01"), "429s above 1 % of requests")
 	g.Expect(alerts["KrosEndpointStalled"].For).To(Equal("15m"))
@@ -364,6 +364,14 @@ var alertCases = []alertCase{{
 	labels:   map[string]string{"namespace": "team-a"},
 	summary:  "60 writes in the last hour to endpoints of namespace team-a whose spec had not changed",
 }, {
+	alert: "KrosAIEventDeliveriesRefused",
+	series: map[string]string{
+		`kros_operator_event_deliveries_total{outcome="unauthorized",` + scraped + `}`: "0+1x120",
+		`kros_operator_event_deliveries_total{outcome="accepted",` + scraped + `}`:     "0+100x120",
+	},
+	evalTime: "90m",
+	summary:  "60 KrosAI event deliveries refused in the last hour (bad signature, malformed or too large)",
+}, {
 	alert:    "KrosOperatorDown",
 	series:   map[string]string{`up{` + scraped + `,pod="manager-0"}`: "1 1 0x20"},
 	evalTime: "15m",
@@ -432,6 +440,9 @@ func TestChartPrometheusRuleFires(t *testing.T) {
 		{Series: `krosai_client_requests_total{operation="getEndpoint",code="429",` + scraped + `}`, Values: "0+5x120"},
 		{Series: `krosai_client_requests_total{operation="getEndpoint",code="500",` + scraped + `}`, Values: "0+20x120"},
 		{Series: `kros_operator_drift_corrections_total{namespace="team-a"}`, Values: "0+0.1x120"},
+		// Replays are KrosAI's own redeliveries: not counted.
+		{Series: `kros_operator_event_deliveries_total{outcome="too_large"}`, Values: "0+0.1x120"},
+		{Series: `kros_operator_event_deliveries_total{outcome="replayed"}`, Values: "0+100x120"},
 		// Listed every minute, within two periods of 10 minutes.
 		{Series: `kros_operator_organization_last_read_timestamp_seconds{organization="org-a"}`, Values: "0+60x120"},
 		{Series: `kros_operator_effective_sync_period_seconds{organization="org-a"}`, Values: "600x120"},
@@ -440,6 +451,7 @@ func TestChartPrometheusRuleFires(t *testing.T) {
 		{EvalTime: "110m", Alertname: "KrosAIRateLimited"},
 		{EvalTime: "110m", Alertname: "KrosAIServerErrors"},
 		{EvalTime: "110m", Alertname: "KrosEndpointDriftCorrections"},
+		{EvalTime: "110m", Alertname: "KrosAIEventDeliveriesRefused"},
 	}})
 
 	dir := t.TempDir()
