@@ -909,6 +909,11 @@ func cmpErr(a, b error) error {
 }
 
 func waitFor(timeout time.Duration, done func() (bool, error)) error {
+	return poll(250*time.Millisecond, timeout, done)
+}
+
+// poll asks done every interval until it holds, up to timeout.
+func poll(interval, timeout time.Duration, done func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, err := done()
@@ -921,7 +926,7 @@ func waitFor(timeout time.Duration, done func() (bool, error)) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not done after %s", timeout)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
