@@ -36,8 +36,9 @@ import (
 // so that a phase can list or delete its own.
 const setLabel = "bench.krosai.com/set"
 
-// phases are the settings of the phases about the request budget and
-// writes at rest; each has a flag, and a zero size or window skips it.
+// phases are the settings of the phases about the request budget, writes
+// at rest and KrosAI's events; each has a flag, and a zero size or window
+// skips it.
 type phases struct {
 	staleN              int
 	outage              time.Duration
@@ -49,6 +50,7 @@ type phases struct {
 	planRate, sharedRPS float64
 	dailyQuota          int
 	recovery            time.Duration
+	eventsN             int
 }
 
 func (p *phases) flags() {
@@ -67,6 +69,8 @@ func (p *phases) flags() {
 	flag.Float64Var(&p.sharedRPS, "shared-load", 5, "shared-key: requests per second another system spends on the key")
 	flag.IntVar(&p.dailyQuota, "daily-quota", 1000,
 		"quota-share: the manager's --api-daily-quota, the Free plan's by default (0 skips the phase)")
+	flag.IntVar(&p.eventsN, "events-n", 20,
+		"events: dashboard edits under each management policy with the event receiver on (0 skips the phase)")
 	flag.DurationVar(&p.recovery, "recovery-timeout", 2*time.Minute,
 		"how long to wait for resources to be Ready again after an outage or a daily limit, before saying they are not")
 }
