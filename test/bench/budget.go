@@ -36,8 +36,9 @@ import (
 // so that a phase can list or delete its own.
 const setLabel = "bench.krosai.com/set"
 
-// phases are the settings of the phases about the request budget and
-// writes at rest; each has a flag, and a zero size or window skips it.
+// phases are the settings of the phases about the request budget, writes
+// at rest and KrosAI's events; each has a flag, and a zero size or window
+// skips it.
 type phases struct {
 	staleN              int
 	outage              time.Duration
@@ -49,6 +50,7 @@ type phases struct {
 	planRate, sharedRPS float64
 	dailyQuota          int
 	recovery            time.Duration
+	eventsN             int
 }
 
 func (p *phases) flags() {
@@ -67,6 +69,8 @@ func (p *phases) flags() {
 	flag.Float64Var(&p.sharedRPS, "shared-load", 5, "shared-key: requests per second another system spends on the key")
 	flag.IntVar(&p.dailyQuota, "daily-quota", 1000,
 		"quota-share: the manager's --api-daily-quota, the Free plan's by default (0 skips the phase)")
+	flag.IntVar(&p.eventsN, "events-n", 20,
+		"events: dashboard edits under each management policy with the event receiver on (0 skips the phase)")
 	flag.DurationVar(&p.recovery, "recovery-timeout", 2*time.Minute,
 		"how long to wait for resources to be Ready again after an outage or a daily limit, before saying they are not")
 }
@@ -197,28 +201,9 @@ func (b *bench) requestsSince(t time.Time) (recs []krosaisim.RequestRecord, full
 func (b *bench) observe() error {
 	n := max(7, b.c.n/10)
 	fmt.Printf("\nobserve: %d ObserveOnly KrosEndpoints, every type\n", n)
-	if err := b.spawn("src", n, func(_ int, ep *cockpitv1alpha1.KrosEndpoint) {
-		ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
-	}); err != nil {
-		return err
-	}
-	if _, ready, err := b.waitSet("src", n, 5*time.Minute, nil); err != nil || ready < n {
-		return fmt.Errorf("observe: %d of %d sources Ready (%v)", ready, n, err)
-	}
-	items, err := b.set("src")
+	ids, err := b.orphans("src", n, nil)
 	if err != nil {
-		return err
-	}
-	ids := make([]string, n)
-	for _, ep := range items {
-		var i int
-		if _, err := fmt.Sscanf(ep.Name, "src-%05d", &i); err != nil || i >= n {
-			return fmt.Errorf("observe: unexpected source %s", ep.Name)
-		}
-		ids[i] = ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
-	}
-	if err := b.deleteSet("src"); err != nil {
-		return err
+		return fmt.Errorf("observe: %w", err)
 	}
 	b.observed = ids
 	if err := b.spawn("obs", n, func(i int, ep *cockpitv1alpha1.KrosEndpoint) {
@@ -231,6 +216,46 @@ func (b *bench) observe() error {
 		return fmt.Errorf("observe: %d of %d ObserveOnly resources Ready (%v)", ready, n, err)
 	}
 	return nil
+}
+
+// orphans makes n endpoints for ObserveOnly resources to observe, the way
+// another system would leave them: Full resources of a set, changed by edit
+// if not nil, that leave their endpoint behind (Orphan) when deleted. It
+// returns their ids by index.
+func (b *bench) orphans(prefix string, n int, edit func(i int, ep *cockpitv1alpha1.KrosEndpoint)) ([]string, error) {
+	if err := b.spawn(prefix, n, func(i int, ep *cockpitv1alpha1.KrosEndpoint) {
+		if edit != nil {
+			edit(i, ep)
+		}
+		ep.Spec.DeletionPolicy = cockpitv1alpha1.DeletionPolicyOrphan
+	}); err != nil {
+		return nil, err
+	}
+	if _, ready, err := b.waitSet(prefix, n, 5*time.Minute, nil); err != nil || ready < n {
+		return nil, fmt.Errorf("%d of %d sources Ready (%v)", ready, n, err)
+	}
+	ids, err := b.endpointIDs(prefix, n)
+	if err != nil {
+		return nil, err
+	}
+	return ids, b.deleteSet(prefix)
+}
+
+// endpointIDs returns the remote ids of a set of n resources, by index.
+func (b *bench) endpointIDs(prefix string, n int) ([]string, error) {
+	items, err := b.set(prefix)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, n)
+	for _, ep := range items {
+		var i int
+		if _, err := fmt.Sscanf(ep.Name, prefix+"-%05d", &i); err != nil || i >= n {
+			return nil, fmt.Errorf("unexpected resource %s in set %s", ep.Name, prefix)
+		}
+		ids[i] = ep.Annotations[cockpitv1alpha1.AnnotationEndpointID]
+	}
+	return ids, nil
 }
 
 // unobserve deletes the ObserveOnly resources, then the endpoints they

@@ -125,6 +125,10 @@ type bench struct {
 	figures []figure
 	// observed are the remote ids the ObserveOnly resources observe.
 	observed []string
+	// eventCerts holds the event receiver's tls.crt and tls.key, and
+	// eventCA is the certificate that the simulator and the bench trust it by.
+	eventCerts string
+	eventCA    []byte
 }
 
 func (b *bench) add(phase, name string, value float64, unit, target string) {
@@ -154,10 +158,26 @@ func run(c config) error {
 		return err
 	}
 	defer func() { _ = b.cp.Stop() }()
-	defer b.keepManagerLog()
+	defer b.keepManagerLog("manager.log")
+	// The events phase's receiver serves HTTPS with a certificate of its
+	// own, which the simulator trusts. The simulator delivers its events
+	// (on by default) to loopback webhooks only: the other phases' webhooks
+	// point at hooks.example.com, and cost it a skip each.
+	if b.eventCerts, err = os.MkdirTemp("", "kros-bench-events-"); err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(b.eventCerts) }()
+	if b.eventCA, err = harness.WriteServingCert(b.eventCerts); err != nil {
+		return err
+	}
+	caFile := filepath.Join(b.eventCerts, "ca.pem")
+	if err := os.WriteFile(caFile, b.eventCA, 0o600); err != nil {
+		return err
+	}
 	b.sim, err = harness.StartSimulator(filepath.Join(root, "bin", "krosai-sim"), harness.SimulatorOptions{},
 		"--api-key", benchKey+"="+benchOrg, "--latency", c.latency.String(), "--latency-jitter", c.jitter.String(),
-		"--rate-limit", ftoa(c.rate), "--burst", strconv.Itoa(int(c.rate)), "--list-shape", "wrapped")
+		"--rate-limit", ftoa(c.rate), "--burst", strconv.Itoa(int(c.rate)), "--list-shape", "wrapped",
+		"--event-ca-file", caFile)
 	if err != nil {
 		return err
 	}
@@ -206,6 +226,9 @@ func run(c config) error {
 		if err := phase(); err != nil {
 			return err
 		}
+	}
+	if err := b.events(); err != nil {
+		return err
 	}
 	if err := b.unlimited(); err != nil {
 		return err
@@ -852,12 +875,13 @@ func (b *bench) summarize(process, kind, binary string, httpClient *http.Client,
 	return "    " + name + " (top 15):\n    " + top
 }
 
-// keepManagerLog copies the manager's log beside the profiles before the
-// control plane's directory goes.
-func (b *bench) keepManagerLog() {
+// keepManagerLog copies the manager's log beside the profiles, as name,
+// before the control plane's directory goes or the next manager's
+// replaces it.
+func (b *bench) keepManagerLog(name string) {
 	data, err := os.ReadFile(filepath.Join(b.cp.Dir, "manager.log"))
 	if err == nil && os.MkdirAll(b.c.profileDir, 0o755) == nil {
-		_ = os.WriteFile(filepath.Join(b.c.profileDir, "manager.log"), data, 0o644)
+		_ = os.WriteFile(filepath.Join(b.c.profileDir, name), data, 0o644)
 	}
 }
 
@@ -909,6 +933,11 @@ func cmpErr(a, b error) error {
 }
 
 func waitFor(timeout time.Duration, done func() (bool, error)) error {
+	return poll(250*time.Millisecond, timeout, done)
+}
+
+// poll asks done every interval until it holds, up to timeout.
+func poll(interval, timeout time.Duration, done func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, err := done()
@@ -921,7 +950,7 @@ func waitFor(timeout time.Duration, done func() (bool, error)) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not done after %s", timeout)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
