@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -218,8 +219,11 @@ func (d eventDirectory) Receiver(ctx context.Context, namespace, name string) (e
 		return events.Receiver{}, errors.New("the controller has not started")
 	}
 	var ep cockpitv1alpha1.KrosEndpoint
-	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &ep); err != nil {
-		return events.Receiver{}, errors.Join(events.ErrNoReceiver, client.IgnoreNotFound(err))
+	switch err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &ep); {
+	case apierrors.IsNotFound(err):
+		return events.Receiver{}, events.ErrNoReceiver
+	case err != nil:
+		return events.Receiver{}, err
 	}
 	if !receivesEvents(&ep) {
 		return events.Receiver{}, events.ErrNoReceiver
@@ -249,10 +253,10 @@ func receivesEvents(ep *cockpitv1alpha1.KrosEndpoint) bool {
 // own or observe the endpoint the hint names, or all of them for a hint
 // naming none. A receiver acts for its own namespace; one in the operator's
 // namespace, which tenants cannot write, for every namespace.
-func (d eventDirectory) Wake(ctx context.Context, recv events.Receiver, h events.Hint) events.Woken {
+func (d eventDirectory) Wake(ctx context.Context, recv events.Receiver, h events.Hint) (events.Woken, error) {
 	r := d.r
 	if h.EndpointID == "" && !r.wakeups.listDue(recv.Organization, h.Delivered) {
-		return events.Woken{Coalesced: 1}
+		return events.Woken{Coalesced: 1}, nil
 	}
 	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
 	if recv.Namespace != r.DefaultCredentials.Namespace {
@@ -260,7 +264,7 @@ func (d eventDirectory) Wake(ctx context.Context, recv events.Receiver, h events
 	}
 	items, err := cluster.KrosEndpoints(ctx, r.Client, opts...)
 	if err != nil {
-		return events.Woken{}
+		return events.Woken{}, err
 	}
 	var woken events.Woken
 	for i := range items {
@@ -278,7 +282,7 @@ func (d eventDirectory) Wake(ctx context.Context, recv events.Receiver, h events
 			woken.Coalesced++
 		}
 	}
-	return woken
+	return woken, nil
 }
 
 // readSettled reports whether a completed read answers the events pending

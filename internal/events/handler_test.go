@@ -40,10 +40,11 @@ const (
 // directory is a Directory of one receiver, team/events, that records what
 // it was asked to wake.
 type directory struct {
-	mu     sync.Mutex
-	woken  []Hint
-	answer Woken
-	err    error
+	mu      sync.Mutex
+	woken   []Hint
+	answer  Woken
+	err     error // of Receiver
+	wakeErr error
 }
 
 func (d *directory) Receiver(_ context.Context, namespace, name string) (Receiver, error) {
@@ -56,11 +57,14 @@ func (d *directory) Receiver(_ context.Context, namespace, name string) (Receive
 	return Receiver{Namespace: namespace, Name: name, Organization: org, SigningSecret: []byte(secret)}, nil
 }
 
-func (d *directory) Wake(_ context.Context, _ Receiver, h Hint) Woken {
+func (d *directory) Wake(_ context.Context, _ Receiver, h Hint) (Woken, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.wakeErr != nil {
+		return Woken{}, d.wakeErr
+	}
 	d.woken = append(d.woken, h)
-	return d.answer
+	return d.answer, nil
 }
 
 // clock is a settable now.
@@ -262,5 +266,20 @@ func TestMetricRegisters(t *testing.T) {
 	n, err := testutil.GatherAndCount(reg, "kros_operator_event_deliveries_total")
 	if err != nil || n != len(outcomes) {
 		t.Errorf("%d series (%v), want one per outcome, %d", n, err, len(outcomes))
+	}
+}
+
+// A delivery the cluster could not act on is answered 503 and forgotten,
+// so that KrosAI's redelivery is taken rather than refused as a replay.
+func TestHandlerLetsAFailedDeliveryComeAgain(t *testing.T) {
+	d := &directory{wakeErr: errors.New("cache not synced"), answer: Woken{Resources: 1}}
+	h := newTestHandler(t, d, &clock{epoch}, true)
+	body := event("evt_1", "endpoint.updated", "ep_1", epoch)
+	if status, outcome := deliver(h, http.MethodPost, PathPrefix+"team/events", body, "sign"); status != 503 || outcome != OutcomeBusy {
+		t.Fatalf("the cluster unreadable: %d %s", status, outcome)
+	}
+	d.wakeErr = nil
+	if status, outcome := deliver(h, http.MethodPost, PathPrefix+"team/events", body, "sign"); status != 202 || outcome != OutcomeAccepted {
+		t.Errorf("redelivered: %d %s", status, outcome)
 	}
 }

@@ -77,8 +77,8 @@ type Directory interface {
 	Receiver(ctx context.Context, namespace, name string) (Receiver, error)
 	// Wake makes the resources the receiver acts for read what the hint
 	// names: the endpoint, or, for a hint without an endpoint id, their
-	// organization's list.
-	Wake(ctx context.Context, r Receiver, h Hint) Woken
+	// organization's list. An error says the cluster could not be read.
+	Wake(ctx context.Context, r Receiver, h Hint) (Woken, error)
 }
 
 // Woken is what a delivery did: how many resources it made read KrosAI,
@@ -226,7 +226,8 @@ func (h *Handler) take(r *http.Request) (outcome string, status int) {
 		return OutcomeMalformed, http.StatusBadRequest
 	}
 	now := h.cfg.now()
-	switch h.replays.admit(namespace+"/"+name, hint, body, now) {
+	verdict, replayKey := h.replays.admit(namespace+"/"+name, hint, body, now)
+	switch verdict {
 	case replaySeen:
 		return OutcomeReplayed, http.StatusBadRequest
 	case replayFull:
@@ -236,8 +237,12 @@ func (h *Handler) take(r *http.Request) (outcome string, status int) {
 		return OutcomeIgnored, http.StatusAccepted
 	}
 	hint.Delivered = now
-	woken := h.dir.Wake(r.Context(), recv, hint)
+	woken, err := h.dir.Wake(r.Context(), recv, hint)
 	switch {
+	case err != nil:
+		// Not acted on: KrosAI's redelivery, if it sends one, is taken.
+		h.replays.forget(replayKey)
+		return OutcomeBusy, http.StatusServiceUnavailable
 	case woken.Resources > 0:
 		return OutcomeAccepted, http.StatusAccepted
 	case woken.Coalesced > 0:

@@ -52,9 +52,10 @@ func newReplayMemory(window time.Duration, capacity int) *replayMemory {
 
 // admit remembers the delivery to receiver, unless it was taken before or
 // the memory is full of deliveries younger than the window.
-func (m *replayMemory) admit(receiver string, h Hint, body []byte, now time.Time) replayVerdict {
+// It returns the key the delivery is remembered by.
+func (m *replayMemory) admit(receiver string, h Hint, body []byte, now time.Time) (replayVerdict, string) {
 	if !h.At.IsZero() && (now.Sub(h.At) > m.window || h.At.Sub(now) > m.window) {
-		return replaySeen
+		return replaySeen, ""
 	}
 	key := receiver + "\x00" + h.EventID
 	if h.EventID == "" {
@@ -64,15 +65,23 @@ func (m *replayMemory) admit(receiver string, h Hint, body []byte, now time.Time
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if until, ok := m.seen[key]; ok && now.Before(until) {
-		return replaySeen
+		return replaySeen, key
 	}
 	if len(m.seen) >= m.capacity || now.Sub(m.swept) > m.window {
 		maps.DeleteFunc(m.seen, func(_ string, until time.Time) bool { return !now.Before(until) })
 		m.swept = now
 	}
 	if len(m.seen) >= m.capacity {
-		return replayFull
+		return replayFull, key
 	}
 	m.seen[key] = now.Add(m.window)
-	return replayNew
+	return replayNew, key
+}
+
+// forget forgets a delivery that was taken but could not be acted on, so
+// that KrosAI's redelivery is taken.
+func (m *replayMemory) forget(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.seen, key)
 }
