@@ -414,7 +414,7 @@ func (b *bench) abuse(phase string, r receiver, ids []string) error {
 		}
 		b.add(phase, fmt.Sprintf("burst of %d: duration", k.n), took.Seconds(), "s", "")
 		b.add(phase, fmt.Sprintf("burst of %d: GETs", k.n), float64(d.api["getEndpoint"]), "",
-			fmt.Sprintf("<= %d: one per second of the burst, and one", int(took.Seconds())+2))
+			fmt.Sprintf("<= %d: two at once, then one per second of the burst", int(took.Seconds())+3))
 		b.add(phase, fmt.Sprintf("burst of %d: other API calls", k.n), float64(d.apiTotal()-d.api["getEndpoint"]), "", "0")
 	}
 	return nil
