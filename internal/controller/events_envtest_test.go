@@ -19,7 +19,6 @@ package controller
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +49,7 @@ type eventsWorld struct {
 	f        *fixtures.Set
 	sim      *krosaisim.Simulator
 	apiURL   string
-	key      string // the default credentials' API key
+	key, org string // the default credentials' API key and its organization
 	receiver string // the receiver's base URL
 }
 
@@ -81,7 +80,7 @@ func startEventsWorld(simEvents bool) *eventsWorld {
 	w := &eventsWorld{sim: s, f: &fixtures.Set{Ctx: ctx, Client: cp.Admin, Sim: s.Admin(), Secrets: secretValues,
 		NamespacePrefix: "events", OrgPrefix: "44444444-4444-4444-8444-", Timeout: timeout, Interval: interval}}
 	w.apiURL = front.URL + "/v1"
-	w.key, _ = w.f.NewOrg()
+	w.key, w.org = w.f.NewOrg()
 	w.f.OperatorCredentials(operatorNamespace, defaultCredentials.Name, w.key)
 
 	addr, err := harness.FreeAddr()
@@ -131,22 +130,18 @@ func (w *eventsWorld) newReceiver(ns string) (*cockpitv1alpha1.KrosEndpoint, []b
 // secret, and returns the status.
 func (w *eventsWorld) deliver(recv *cockpitv1alpha1.KrosEndpoint, secret []byte, body []byte) int {
 	GinkgoHelper()
-	req, err := http.NewRequest(http.MethodPost, w.receiver+events.PathPrefix+recv.Namespace+"/"+recv.Name, bytes.NewReader(body))
+	status, err := events.Deliver(ctx, http.DefaultClient,
+		w.receiver+events.PathPrefix+recv.Namespace+"/"+recv.Name, secret, body)
 	Expect(err).NotTo(HaveOccurred())
-	req.Header.Set(events.SignatureHeader, events.Sign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	Expect(err).NotTo(HaveOccurred())
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	return status
 }
 
 var eventSeq int
 
-// endpointEvent is an event in the simulator's shape.
+// endpointEvent is an event about e, as the simulator would send it.
 func endpointEvent(typ string, e krosaisim.Endpoint) []byte {
 	eventSeq++
-	return fmt.Appendf(nil, `{"id":"evt_test_%d","type":%q,"created_at":%q,"data":{"id":%q,"updated_at":%q}}`,
-		eventSeq, typ, time.Now().UTC().Format(time.RFC3339Nano), e.ID, e.UpdatedAt.Format(time.RFC3339Nano))
+	return harness.EndpointEvent(fmt.Sprintf("evt_test_%d", eventSeq), typ, e.ID, time.Now(), e.UpdatedAt)
 }
 
 // countRequests counts the simulator's requests of an operation naming id.
@@ -161,20 +156,10 @@ func (w *eventsWorld) countRequests(operation, id string) int {
 }
 
 // createInDashboard creates an endpoint as the dashboard would, with key.
-func (w *eventsWorld) createInDashboard(key, name, agentID string) krosaisim.Endpoint {
+func (w *eventsWorld) createInDashboard(key, org, name, agentID string) krosaisim.Endpoint {
 	GinkgoHelper()
-	body := fmt.Appendf(nil, `{"name":%q,"type":"elevenlabs","provider_config":{"elevenlabs_agent_id":%q}}`, name, agentID)
-	req, err := http.NewRequest(http.MethodPost, w.apiURL+"/endpoints", bytes.NewReader(body))
-	Expect(err).NotTo(HaveOccurred())
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	Expect(err).NotTo(HaveOccurred())
-	var e krosaisim.Endpoint
-	Expect(json.NewDecoder(resp.Body).Decode(&e)).To(Succeed())
-	_ = resp.Body.Close()
-	Expect(resp.StatusCode).To(Equal(http.StatusCreated))
-	return e
+	return createRemoteAt(w.sim, w.apiURL, key, org, map[string]any{"name": name, "type": "elevenlabs",
+		"provider_config": map[string]any{"elevenlabs_agent_id": agentID}})
 }
 
 // reads counts the requests that read endpoint id: its GETs, and lists.
@@ -227,7 +212,7 @@ var _ = Describe("KrosAI's signed events", Ordered, func() {
 	})
 
 	It("report drift on an ObserveOnly resource within seconds", func() {
-		seen := w.createInDashboard(w.key, "support line", "agent-obs")
+		seen := w.createInDashboard(w.key, w.org, "support line", "agent-obs")
 		observer := fixtures.NewEndpoint(ns, "observer", elevenLabsSpec("agent-obs"))
 		observer.Spec.ManagementPolicy = cockpitv1alpha1.ManagementPolicyObserveOnly
 		observer.Spec.DisplayName = "support line"
@@ -287,7 +272,7 @@ var _ = Describe("KrosAI's signed events", Ordered, func() {
 
 	It("touch nothing for another organization's endpoint, or another namespace's", func() {
 		otherKey, otherOrg := w.f.NewOrg()
-		theirs := w.createInDashboard(otherKey, "theirs", "agent-t")
+		theirs := w.createInDashboard(otherKey, otherOrg, "theirs", "agent-t")
 		otherNS := w.f.NewNamespace()
 		neighbour := fixtures.NewEndpoint(otherNS, "neighbour", elevenLabsSpec("agent-n"))
 		Expect(w.f.Client.Create(ctx, neighbour)).To(Succeed())

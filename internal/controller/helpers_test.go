@@ -117,15 +117,21 @@ func createRemote(key, org, name string, providerConfig map[string]any) krosaisi
 // through the API, and returns it.
 func createRemoteFrom(key, org string, request map[string]any) krosaisim.Endpoint {
 	GinkgoHelper()
+	return createRemoteAt(sim, apiURL, key, org, request)
+}
+
+// createRemoteAt is createRemoteFrom for simulator s, served at apiURL.
+func createRemoteAt(s *krosaisim.Simulator, apiURL, key, org string, request map[string]any) krosaisim.Endpoint {
+	GinkgoHelper()
 	before := map[string]bool{}
-	for _, e := range remoteEndpoints(org) {
+	for _, e := range s.Endpoints()[org] {
 		before[e.ID] = true
 	}
 	body, err := json.Marshal(request)
 	Expect(err).NotTo(HaveOccurred())
 	status := postJSON(apiURL+"/endpoints", key, org, body)
 	Expect(status).To(Equal(201))
-	for _, e := range remoteEndpoints(org) {
+	for _, e := range s.Endpoints()[org] {
 		if !before[e.ID] {
 			return e
 		}

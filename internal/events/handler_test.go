@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,6 +29,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/krosai/kros-operator/test/harness"
 )
 
 const (
@@ -84,8 +85,7 @@ func newTestHandler(t *testing.T, d *directory, c *clock, leading bool) *Handler
 }
 
 func event(id, typ, endpoint string, at time.Time) []byte {
-	return fmt.Appendf(nil, `{"id":%q,"type":%q,"created_at":%q,"data":{"id":%q,"updated_at":%q}}`,
-		id, typ, at.Format(time.RFC3339Nano), endpoint, at.Format(time.RFC3339Nano))
+	return harness.EndpointEvent(id, typ, endpoint, at, at)
 }
 
 // deliver posts body to path signed with signature (Sign under secret when

@@ -23,7 +23,7 @@ limitations under the License.
 // bounded: its size, its headers, a replay memory, and about one read per
 // resource per second (docs/events.md).
 //
-// The package imports nothing from Kubernetes: the controller gives it a
+// The package knows nothing of the cluster: the controller gives it a
 // Directory of receivers and of the resources an event may wake.
 package events
 
@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // PathPrefix is where deliveries are received: the receiving KrosEndpoint's
@@ -260,28 +261,12 @@ func receiverPath(path string) (namespace, name string, ok bool) {
 		return "", "", false
 	}
 	namespace, name, ok = strings.Cut(rest, "/")
-	if !ok || !dnsLabel(namespace) || !dnsSubdomain(name) {
+	// Kubernetes' name syntax: a path never reaches the cache with what no
+	// object can be named.
+	if !ok || len(validation.IsDNS1123Label(namespace)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
 		return "", "", false
 	}
 	return namespace, name, true
-}
-
-// dnsLabel and dnsSubdomain check Kubernetes name syntax, so that a path
-// never reaches the cache with what no object can be named.
-func dnsLabel(s string) bool {
-	return len(s) <= 63 && dnsSubdomain(s) && !strings.Contains(s, ".")
-}
-
-func dnsSubdomain(s string) bool {
-	if s == "" || len(s) > 253 || s[0] == '-' || s[0] == '.' || s[len(s)-1] == '-' || s[len(s)-1] == '.' {
-		return false
-	}
-	for _, c := range s {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '.' {
-			return false
-		}
-	}
-	return true
 }
 
 // String names the receiver for logs.

@@ -70,18 +70,8 @@ type receiver struct {
 // deliver POSTs body signed with secret and returns the status answered,
 // 0 if none was.
 func (r receiver) deliver(body, secret []byte) int {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, r.url, bytes.NewReader(body))
-	if err != nil {
-		return 0
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(events.SignatureHeader, events.Sign(secret, body))
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return 0
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	status, _ := events.Deliver(context.Background(), r.client, r.url, secret, body)
+	return status
 }
 
 // events measures KrosAI's events with the receiver on: how soon a
@@ -359,8 +349,8 @@ func (b *bench) reportEdits(phase, policy, what string, took []time.Duration, d 
 // costs about a GET per second. ids are endpoints that resources own.
 func (b *bench) abuse(phase string, r receiver, ids []string) error {
 	event := func(kind string, i int, id string) []byte {
-		return fmt.Appendf(nil, `{"id":"evt_bench_%s_%d","type":"endpoint.updated","created_at":%q,"data":{"id":%q}}`,
-			kind, i, time.Now().UTC().Format(time.RFC3339Nano), id)
+		return harness.EndpointEvent(fmt.Sprintf("evt_bench_%s_%d", kind, i), krosaisim.EventEndpointUpdated, id,
+			time.Now(), time.Time{})
 	}
 	bodies := make([][]byte, abuseN)
 	for i := range bodies {

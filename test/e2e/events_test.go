@@ -90,13 +90,9 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 	}
 	deliver := func(body []byte, secret []byte) int {
 		GinkgoHelper()
-		req, err := http.NewRequest(http.MethodPost, receiverURL, bytes.NewReader(body))
+		status, err := events.Deliver(ctx, receiverClient, receiverURL, secret, body)
 		Expect(err).NotTo(HaveOccurred())
-		req.Header.Set(events.SignatureHeader, events.Sign(secret, body))
-		resp, err := receiverClient.Do(req)
-		Expect(err).NotTo(HaveOccurred())
-		_ = resp.Body.Close()
-		return resp.StatusCode
+		return status
 	}
 
 	BeforeAll(func() {
@@ -212,8 +208,7 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 	It("refuse a forged, a replayed and an oversized delivery, and coalesce a burst, at the cost the design says", func() {
 		current, _, err := admin.Endpoint(ctx, agent.Status.ID)
 		Expect(err).NotTo(HaveOccurred())
-		body := fmt.Appendf(nil, `{"id":"evt_e2e_1","type":"endpoint.updated","created_at":%q,"data":{"id":%q}}`,
-			time.Now().UTC().Format(time.RFC3339Nano), current.ID)
+		body := harness.EndpointEvent("evt_e2e_1", krosaisim.EventEndpointUpdated, current.ID, time.Now(), time.Time{})
 		Eventually(apiCalls).WithTimeout(10*time.Second).Should(Equal(apiCalls()), "at rest")
 		calls := apiCalls()
 		Expect(deliver(body, []byte("whsec_forged"))).To(Equal(http.StatusUnauthorized))
@@ -229,8 +224,8 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 		calls = apiCalls()
 		began := time.Now()
 		for i := range 1000 {
-			b := fmt.Appendf(nil, `{"id":"evt_burst_%d","type":"endpoint.updated","created_at":%q,"data":{"id":%q}}`,
-				i, time.Now().UTC().Format(time.RFC3339Nano), current.ID)
+			b := harness.EndpointEvent(fmt.Sprintf("evt_burst_%d", i), krosaisim.EventEndpointUpdated, current.ID,
+				time.Now(), time.Time{})
 			Expect(deliver(b, signing)).To(Equal(http.StatusAccepted))
 		}
 		took := time.Since(began)
@@ -243,8 +238,7 @@ var _ = Describe("KrosAI's signed events, between the real binaries", Ordered, f
 		By("another organization's endpoint: nothing")
 		theirs := createWithKey(eventsSim, strangerKey, "theirs")
 		calls = apiCalls()
-		b := fmt.Appendf(nil, `{"id":"evt_stranger","type":"endpoint.updated","created_at":%q,"data":{"id":%q}}`,
-			time.Now().UTC().Format(time.RFC3339Nano), theirs)
+		b := harness.EndpointEvent("evt_stranger", krosaisim.EventEndpointUpdated, theirs, time.Now(), time.Time{})
 		Expect(deliver(b, signing)).To(Equal(http.StatusAccepted))
 		Consistently(apiCalls, 2*time.Second).Should(Equal(calls))
 	})
