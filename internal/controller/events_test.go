@@ -17,8 +17,12 @@ limitations under the License.
 package controller
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -148,5 +152,23 @@ func TestRemoteViewHolds(t *testing.T) {
 		if got := o.holds(tt.org, tt.id, tt.updatedAt); got != tt.holds {
 			t.Errorf("%s: holds = %v", name, got)
 		}
+	}
+}
+
+func TestRecordEventAnswered(t *testing.T) {
+	m := newMetrics()
+	delivered := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	m.recordEventAnswered(delivered, nil, delivered.Add(80*time.Millisecond))
+	m.recordEventAnswered(delivered, errors.New("status patch failed"), delivered.Add(time.Second))
+	m.recordEventAnswered(time.Time{}, nil, delivered) // a reconcile no event asked for
+	if n := testutil.CollectAndCount(m.eventAnswered); n != 1 {
+		t.Fatalf("%d histograms", n)
+	}
+	var got dto.Metric
+	if err := m.eventAnswered.Write(&got); err != nil {
+		t.Fatal(err)
+	}
+	if h := got.GetHistogram(); h.GetSampleCount() != 1 || h.GetSampleSum() != 0.08 {
+		t.Errorf("observed %d samples summing %vs, want the one answered and written, 0.08s", h.GetSampleCount(), h.GetSampleSum())
 	}
 }
